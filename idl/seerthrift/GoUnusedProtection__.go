@@ -2,5 +2,4 @@
 
 package seerthrift
 
-var GoUnusedProtection__ int;
-
+var GoUnusedProtection__ int

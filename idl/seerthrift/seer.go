@@ -8,8 +8,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"time"
 	thrift "github.com/apache/thrift/lib/go/thrift"
+	"time"
 )
 
 // (needed to ensure safety because of naive import list construction.)
@@ -20,2609 +20,2935 @@ var _ = context.Background
 var _ = time.Now
 var _ = bytes.Equal
 
-//SpanKind says which side of an RPC a span records.
+// SpanKind says which side of an RPC a span records.
 type SpanKind int64
+
 const (
-  SpanKind_INTERNAL SpanKind = 0
-  SpanKind_SERVER SpanKind = 1
-  SpanKind_CLIENT SpanKind = 2
+	SpanKind_INTERNAL SpanKind = 0
+	SpanKind_SERVER   SpanKind = 1
+	SpanKind_CLIENT   SpanKind = 2
 )
 
 func (p SpanKind) String() string {
-  switch p {
-  case SpanKind_INTERNAL: return "INTERNAL"
-  case SpanKind_SERVER: return "SERVER"
-  case SpanKind_CLIENT: return "CLIENT"
-  }
-  return "<UNSET>"
+	switch p {
+	case SpanKind_INTERNAL:
+		return "INTERNAL"
+	case SpanKind_SERVER:
+		return "SERVER"
+	case SpanKind_CLIENT:
+		return "CLIENT"
+	}
+	return "<UNSET>"
 }
 
 func SpanKindFromString(s string) (SpanKind, error) {
-  switch s {
-  case "INTERNAL": return SpanKind_INTERNAL, nil 
-  case "SERVER": return SpanKind_SERVER, nil 
-  case "CLIENT": return SpanKind_CLIENT, nil 
-  }
-  return SpanKind(0), fmt.Errorf("not a valid SpanKind string")
+	switch s {
+	case "INTERNAL":
+		return SpanKind_INTERNAL, nil
+	case "SERVER":
+		return SpanKind_SERVER, nil
+	case "CLIENT":
+		return SpanKind_CLIENT, nil
+	}
+	return SpanKind(0), fmt.Errorf("not a valid SpanKind string")
 }
-
 
 func SpanKindPtr(v SpanKind) *SpanKind { return &v }
 
 func (p SpanKind) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *SpanKind) UnmarshalText(text []byte) error {
-q, err := SpanKindFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := SpanKindFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *SpanKind) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = SpanKind(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = SpanKind(v)
+	return nil
 }
 
-func (p * SpanKind) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *SpanKind) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
-//StatusCode is the outcome of the RPC, as OpenTelemetry defines it.
+
+// StatusCode is the outcome of the RPC, as OpenTelemetry defines it.
 type StatusCode int64
+
 const (
-  StatusCode_UNSET StatusCode = 0
-  StatusCode_OK StatusCode = 1
-  StatusCode_ERROR StatusCode = 2
+	StatusCode_UNSET StatusCode = 0
+	StatusCode_OK    StatusCode = 1
+	StatusCode_ERROR StatusCode = 2
 )
 
 func (p StatusCode) String() string {
-  switch p {
-  case StatusCode_UNSET: return "UNSET"
-  case StatusCode_OK: return "OK"
-  case StatusCode_ERROR: return "ERROR"
-  }
-  return "<UNSET>"
+	switch p {
+	case StatusCode_UNSET:
+		return "UNSET"
+	case StatusCode_OK:
+		return "OK"
+	case StatusCode_ERROR:
+		return "ERROR"
+	}
+	return "<UNSET>"
 }
 
 func StatusCodeFromString(s string) (StatusCode, error) {
-  switch s {
-  case "UNSET": return StatusCode_UNSET, nil 
-  case "OK": return StatusCode_OK, nil 
-  case "ERROR": return StatusCode_ERROR, nil 
-  }
-  return StatusCode(0), fmt.Errorf("not a valid StatusCode string")
+	switch s {
+	case "UNSET":
+		return StatusCode_UNSET, nil
+	case "OK":
+		return StatusCode_OK, nil
+	case "ERROR":
+		return StatusCode_ERROR, nil
+	}
+	return StatusCode(0), fmt.Errorf("not a valid StatusCode string")
 }
-
 
 func StatusCodePtr(v StatusCode) *StatusCode { return &v }
 
 func (p StatusCode) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *StatusCode) UnmarshalText(text []byte) error {
-q, err := StatusCodeFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := StatusCodeFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *StatusCode) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = StatusCode(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = StatusCode(v)
+	return nil
 }
 
-func (p * StatusCode) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *StatusCode) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
+
 // Attributes:
-//  - Key
-//  - Value
+//   - Key
+//   - Value
 type KeyValue struct {
-  Key string `thrift:"key,1,required" db:"key" json:"key"`
-  Value string `thrift:"value,2,required" db:"value" json:"value"`
+	Key   string `thrift:"key,1,required" db:"key" json:"key"`
+	Value string `thrift:"value,2,required" db:"value" json:"value"`
 }
 
 func NewKeyValue() *KeyValue {
-  return &KeyValue{}
+	return &KeyValue{}
 }
 
-
 func (p *KeyValue) GetKey() string {
-  return p.Key
+	return p.Key
 }
 
 func (p *KeyValue) GetValue() string {
-  return p.Value
+	return p.Value
 }
 func (p *KeyValue) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetKey bool = false;
-  var issetValue bool = false;
+	var issetKey bool = false
+	var issetValue bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetKey = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-        issetValue = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetKey{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Key is not set"));
-  }
-  if !issetValue{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Value is not set"));
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetKey = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+				issetValue = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetKey {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Key is not set"))
+	}
+	if !issetValue {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Value is not set"))
+	}
+	return nil
 }
 
-func (p *KeyValue)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Key = v
-}
-  return nil
+func (p *KeyValue) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Key = v
+	}
+	return nil
 }
 
-func (p *KeyValue)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Value = v
-}
-  return nil
+func (p *KeyValue) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Value = v
+	}
+	return nil
 }
 
 func (p *KeyValue) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "KeyValue"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "KeyValue"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *KeyValue) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "key", thrift.STRING, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:key: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Key)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.key (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:key: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "key", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:key: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Key)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.key (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:key: ", p), err)
+	}
+	return err
 }
 
 func (p *KeyValue) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "value", thrift.STRING, 2); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:value: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Value)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.value (2) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 2:value: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "value", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:value: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Value)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.value (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:value: ", p), err)
+	}
+	return err
 }
 
 func (p *KeyValue) Equals(other *KeyValue) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Key != other.Key { return false }
-  if p.Value != other.Value { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Key != other.Key {
+		return false
+	}
+	if p.Value != other.Value {
+		return false
+	}
+	return true
 }
 
 func (p *KeyValue) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("KeyValue(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("KeyValue(%+v)", *p)
 }
 
 // Attributes:
-//  - TraceID: 16 bytes, W3C trace-id.
-//  - SpanID: 8 bytes, W3C parent-id of this span.
-//  - ParentSpanID: 8 bytes; absent for a root span.
-//  - Operation: The RPC method, for example "ComposePost".
-//  - Kind
-//  - ClientSendNs: The caller started writing the request.
-//  - ServerReceiveNs: The server's transport had the whole request frame.
-//  - AppReceiveNs: The application got the decoded request (after network and decode).
-//  - ProcessingStartNs: A worker started on the request (after any application queue).
-//  - ProcessingEndNs: The worker finished and the reply was about to be written.
-//  - ClientReceiveNs: The caller had read the whole reply.
-//  - OutstandingRequests: Requests already outstanding at this service instance (arrived and not
+//   - TraceID: 16 bytes, W3C trace-id.
+//   - SpanID: 8 bytes, W3C parent-id of this span.
+//   - ParentSpanID: 8 bytes; absent for a root span.
+//   - Operation: The RPC method, for example "ComposePost".
+//   - Kind
+//   - ClientSendNs: The caller started writing the request.
+//   - ServerReceiveNs: The server's transport had the whole request frame.
+//   - AppReceiveNs: The application got the decoded request (after network and decode).
+//   - ProcessingStartNs: A worker started on the request (after any application queue).
+//   - ProcessingEndNs: The worker finished and the reply was about to be written.
+//   - ClientReceiveNs: The caller had read the whole reply.
+//   - OutstandingRequests: Requests already outstanding at this service instance (arrived and not
+//
 // yet completed, not counting this one) when this request arrived: the
 // software queue depth. SERVER spans only.
-//  - NicQueueDepth: Bytes (or packets, see nic_queue_unit) waiting in the NIC/socket queue
+//   - NicQueueDepth: Bytes (or packets, see nic_queue_unit) waiting in the NIC/socket queue
+//
 // when the request arrived, where the host can measure it.
-//  - Status
-//  - StatusMessage
-//  - PeerService: The service called, on CLIENT spans.
-//  - Attributes
+//   - Status
+//   - StatusMessage
+//   - PeerService: The service called, on CLIENT spans.
+//   - Attributes
 type Span struct {
-  TraceID []byte `thrift:"trace_id,1,required" db:"trace_id" json:"trace_id"`
-  SpanID []byte `thrift:"span_id,2,required" db:"span_id" json:"span_id"`
-  ParentSpanID []byte `thrift:"parent_span_id,3" db:"parent_span_id" json:"parent_span_id,omitempty"`
-  Operation string `thrift:"operation,4,required" db:"operation" json:"operation"`
-  Kind SpanKind `thrift:"kind,5,required" db:"kind" json:"kind"`
-  ClientSendNs *int64 `thrift:"client_send_ns,6" db:"client_send_ns" json:"client_send_ns,omitempty"`
-  ServerReceiveNs *int64 `thrift:"server_receive_ns,7" db:"server_receive_ns" json:"server_receive_ns,omitempty"`
-  AppReceiveNs *int64 `thrift:"app_receive_ns,8" db:"app_receive_ns" json:"app_receive_ns,omitempty"`
-  ProcessingStartNs *int64 `thrift:"processing_start_ns,9" db:"processing_start_ns" json:"processing_start_ns,omitempty"`
-  ProcessingEndNs *int64 `thrift:"processing_end_ns,10" db:"processing_end_ns" json:"processing_end_ns,omitempty"`
-  ClientReceiveNs *int64 `thrift:"client_receive_ns,11" db:"client_receive_ns" json:"client_receive_ns,omitempty"`
-  OutstandingRequests *int32 `thrift:"outstanding_requests,12" db:"outstanding_requests" json:"outstanding_requests,omitempty"`
-  NicQueueDepth *int32 `thrift:"nic_queue_depth,13" db:"nic_queue_depth" json:"nic_queue_depth,omitempty"`
-  Status StatusCode `thrift:"status,14,required" db:"status" json:"status"`
-  StatusMessage *string `thrift:"status_message,15" db:"status_message" json:"status_message,omitempty"`
-  PeerService *string `thrift:"peer_service,16" db:"peer_service" json:"peer_service,omitempty"`
-  Attributes []*KeyValue `thrift:"attributes,17" db:"attributes" json:"attributes,omitempty"`
+	TraceID             []byte      `thrift:"trace_id,1,required" db:"trace_id" json:"trace_id"`
+	SpanID              []byte      `thrift:"span_id,2,required" db:"span_id" json:"span_id"`
+	ParentSpanID        []byte      `thrift:"parent_span_id,3" db:"parent_span_id" json:"parent_span_id,omitempty"`
+	Operation           string      `thrift:"operation,4,required" db:"operation" json:"operation"`
+	Kind                SpanKind    `thrift:"kind,5,required" db:"kind" json:"kind"`
+	ClientSendNs        *int64      `thrift:"client_send_ns,6" db:"client_send_ns" json:"client_send_ns,omitempty"`
+	ServerReceiveNs     *int64      `thrift:"server_receive_ns,7" db:"server_receive_ns" json:"server_receive_ns,omitempty"`
+	AppReceiveNs        *int64      `thrift:"app_receive_ns,8" db:"app_receive_ns" json:"app_receive_ns,omitempty"`
+	ProcessingStartNs   *int64      `thrift:"processing_start_ns,9" db:"processing_start_ns" json:"processing_start_ns,omitempty"`
+	ProcessingEndNs     *int64      `thrift:"processing_end_ns,10" db:"processing_end_ns" json:"processing_end_ns,omitempty"`
+	ClientReceiveNs     *int64      `thrift:"client_receive_ns,11" db:"client_receive_ns" json:"client_receive_ns,omitempty"`
+	OutstandingRequests *int32      `thrift:"outstanding_requests,12" db:"outstanding_requests" json:"outstanding_requests,omitempty"`
+	NicQueueDepth       *int32      `thrift:"nic_queue_depth,13" db:"nic_queue_depth" json:"nic_queue_depth,omitempty"`
+	Status              StatusCode  `thrift:"status,14,required" db:"status" json:"status"`
+	StatusMessage       *string     `thrift:"status_message,15" db:"status_message" json:"status_message,omitempty"`
+	PeerService         *string     `thrift:"peer_service,16" db:"peer_service" json:"peer_service,omitempty"`
+	Attributes          []*KeyValue `thrift:"attributes,17" db:"attributes" json:"attributes,omitempty"`
 }
 
 func NewSpan() *Span {
-  return &Span{}
+	return &Span{}
 }
 
-
 func (p *Span) GetTraceID() []byte {
-  return p.TraceID
+	return p.TraceID
 }
 
 func (p *Span) GetSpanID() []byte {
-  return p.SpanID
+	return p.SpanID
 }
+
 var Span_ParentSpanID_DEFAULT []byte
 
 func (p *Span) GetParentSpanID() []byte {
-  return p.ParentSpanID
+	return p.ParentSpanID
 }
 
 func (p *Span) GetOperation() string {
-  return p.Operation
+	return p.Operation
 }
 
 func (p *Span) GetKind() SpanKind {
-  return p.Kind
+	return p.Kind
 }
+
 var Span_ClientSendNs_DEFAULT int64
+
 func (p *Span) GetClientSendNs() int64 {
-  if !p.IsSetClientSendNs() {
-    return Span_ClientSendNs_DEFAULT
-  }
-return *p.ClientSendNs
+	if !p.IsSetClientSendNs() {
+		return Span_ClientSendNs_DEFAULT
+	}
+	return *p.ClientSendNs
 }
+
 var Span_ServerReceiveNs_DEFAULT int64
+
 func (p *Span) GetServerReceiveNs() int64 {
-  if !p.IsSetServerReceiveNs() {
-    return Span_ServerReceiveNs_DEFAULT
-  }
-return *p.ServerReceiveNs
+	if !p.IsSetServerReceiveNs() {
+		return Span_ServerReceiveNs_DEFAULT
+	}
+	return *p.ServerReceiveNs
 }
+
 var Span_AppReceiveNs_DEFAULT int64
+
 func (p *Span) GetAppReceiveNs() int64 {
-  if !p.IsSetAppReceiveNs() {
-    return Span_AppReceiveNs_DEFAULT
-  }
-return *p.AppReceiveNs
+	if !p.IsSetAppReceiveNs() {
+		return Span_AppReceiveNs_DEFAULT
+	}
+	return *p.AppReceiveNs
 }
+
 var Span_ProcessingStartNs_DEFAULT int64
+
 func (p *Span) GetProcessingStartNs() int64 {
-  if !p.IsSetProcessingStartNs() {
-    return Span_ProcessingStartNs_DEFAULT
-  }
-return *p.ProcessingStartNs
+	if !p.IsSetProcessingStartNs() {
+		return Span_ProcessingStartNs_DEFAULT
+	}
+	return *p.ProcessingStartNs
 }
+
 var Span_ProcessingEndNs_DEFAULT int64
+
 func (p *Span) GetProcessingEndNs() int64 {
-  if !p.IsSetProcessingEndNs() {
-    return Span_ProcessingEndNs_DEFAULT
-  }
-return *p.ProcessingEndNs
+	if !p.IsSetProcessingEndNs() {
+		return Span_ProcessingEndNs_DEFAULT
+	}
+	return *p.ProcessingEndNs
 }
+
 var Span_ClientReceiveNs_DEFAULT int64
+
 func (p *Span) GetClientReceiveNs() int64 {
-  if !p.IsSetClientReceiveNs() {
-    return Span_ClientReceiveNs_DEFAULT
-  }
-return *p.ClientReceiveNs
+	if !p.IsSetClientReceiveNs() {
+		return Span_ClientReceiveNs_DEFAULT
+	}
+	return *p.ClientReceiveNs
 }
+
 var Span_OutstandingRequests_DEFAULT int32
+
 func (p *Span) GetOutstandingRequests() int32 {
-  if !p.IsSetOutstandingRequests() {
-    return Span_OutstandingRequests_DEFAULT
-  }
-return *p.OutstandingRequests
+	if !p.IsSetOutstandingRequests() {
+		return Span_OutstandingRequests_DEFAULT
+	}
+	return *p.OutstandingRequests
 }
+
 var Span_NicQueueDepth_DEFAULT int32
+
 func (p *Span) GetNicQueueDepth() int32 {
-  if !p.IsSetNicQueueDepth() {
-    return Span_NicQueueDepth_DEFAULT
-  }
-return *p.NicQueueDepth
+	if !p.IsSetNicQueueDepth() {
+		return Span_NicQueueDepth_DEFAULT
+	}
+	return *p.NicQueueDepth
 }
 
 func (p *Span) GetStatus() StatusCode {
-  return p.Status
+	return p.Status
 }
+
 var Span_StatusMessage_DEFAULT string
+
 func (p *Span) GetStatusMessage() string {
-  if !p.IsSetStatusMessage() {
-    return Span_StatusMessage_DEFAULT
-  }
-return *p.StatusMessage
+	if !p.IsSetStatusMessage() {
+		return Span_StatusMessage_DEFAULT
+	}
+	return *p.StatusMessage
 }
+
 var Span_PeerService_DEFAULT string
+
 func (p *Span) GetPeerService() string {
-  if !p.IsSetPeerService() {
-    return Span_PeerService_DEFAULT
-  }
-return *p.PeerService
+	if !p.IsSetPeerService() {
+		return Span_PeerService_DEFAULT
+	}
+	return *p.PeerService
 }
+
 var Span_Attributes_DEFAULT []*KeyValue
 
 func (p *Span) GetAttributes() []*KeyValue {
-  return p.Attributes
+	return p.Attributes
 }
 func (p *Span) IsSetParentSpanID() bool {
-  return p.ParentSpanID != nil
+	return p.ParentSpanID != nil
 }
 
 func (p *Span) IsSetClientSendNs() bool {
-  return p.ClientSendNs != nil
+	return p.ClientSendNs != nil
 }
 
 func (p *Span) IsSetServerReceiveNs() bool {
-  return p.ServerReceiveNs != nil
+	return p.ServerReceiveNs != nil
 }
 
 func (p *Span) IsSetAppReceiveNs() bool {
-  return p.AppReceiveNs != nil
+	return p.AppReceiveNs != nil
 }
 
 func (p *Span) IsSetProcessingStartNs() bool {
-  return p.ProcessingStartNs != nil
+	return p.ProcessingStartNs != nil
 }
 
 func (p *Span) IsSetProcessingEndNs() bool {
-  return p.ProcessingEndNs != nil
+	return p.ProcessingEndNs != nil
 }
 
 func (p *Span) IsSetClientReceiveNs() bool {
-  return p.ClientReceiveNs != nil
+	return p.ClientReceiveNs != nil
 }
 
 func (p *Span) IsSetOutstandingRequests() bool {
-  return p.OutstandingRequests != nil
+	return p.OutstandingRequests != nil
 }
 
 func (p *Span) IsSetNicQueueDepth() bool {
-  return p.NicQueueDepth != nil
+	return p.NicQueueDepth != nil
 }
 
 func (p *Span) IsSetStatusMessage() bool {
-  return p.StatusMessage != nil
+	return p.StatusMessage != nil
 }
 
 func (p *Span) IsSetPeerService() bool {
-  return p.PeerService != nil
+	return p.PeerService != nil
 }
 
 func (p *Span) IsSetAttributes() bool {
-  return p.Attributes != nil
+	return p.Attributes != nil
 }
 
 func (p *Span) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetTraceID bool = false;
-  var issetSpanID bool = false;
-  var issetOperation bool = false;
-  var issetKind bool = false;
-  var issetStatus bool = false;
+	var issetTraceID bool = false
+	var issetSpanID bool = false
+	var issetOperation bool = false
+	var issetKind bool = false
+	var issetStatus bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetTraceID = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-        issetSpanID = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-        issetOperation = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-        issetKind = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 7:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField7(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 8:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField8(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 9:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField9(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 10:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField10(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 11:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField11(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 12:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField12(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 13:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField13(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 14:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField14(ctx, iprot); err != nil {
-          return err
-        }
-        issetStatus = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 15:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField15(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 16:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField16(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 17:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField17(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetTraceID{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field TraceID is not set"));
-  }
-  if !issetSpanID{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field SpanID is not set"));
-  }
-  if !issetOperation{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Operation is not set"));
-  }
-  if !issetKind{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Kind is not set"));
-  }
-  if !issetStatus{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Status is not set"));
-  }
-  return nil
-}
-
-func (p *Span)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBinary(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.TraceID = v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetTraceID = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+				issetSpanID = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+				issetOperation = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+				issetKind = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 9:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField9(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 10:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField10(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 11:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField11(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 12:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField12(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 13:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField13(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 14:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField14(ctx, iprot); err != nil {
+					return err
+				}
+				issetStatus = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 15:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField15(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 16:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField16(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 17:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField17(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetTraceID {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field TraceID is not set"))
+	}
+	if !issetSpanID {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field SpanID is not set"))
+	}
+	if !issetOperation {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Operation is not set"))
+	}
+	if !issetKind {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Kind is not set"))
+	}
+	if !issetStatus {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Status is not set"))
+	}
+	return nil
 }
 
-func (p *Span)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBinary(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.SpanID = v
-}
-  return nil
-}
-
-func (p *Span)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBinary(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.ParentSpanID = v
-}
-  return nil
+func (p *Span) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBinary(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.TraceID = v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.Operation = v
-}
-  return nil
-}
-
-func (p *Span)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  temp := SpanKind(v)
-  p.Kind = temp
-}
-  return nil
+func (p *Span) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBinary(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.SpanID = v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 6: ", err)
-} else {
-  p.ClientSendNs = &v
-}
-  return nil
-}
-
-func (p *Span)  ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 7: ", err)
-} else {
-  p.ServerReceiveNs = &v
-}
-  return nil
+func (p *Span) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBinary(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.ParentSpanID = v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 8: ", err)
-} else {
-  p.AppReceiveNs = &v
-}
-  return nil
-}
-
-func (p *Span)  ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 9: ", err)
-} else {
-  p.ProcessingStartNs = &v
-}
-  return nil
+func (p *Span) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Operation = v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 10: ", err)
-} else {
-  p.ProcessingEndNs = &v
-}
-  return nil
-}
-
-func (p *Span)  ReadField11(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 11: ", err)
-} else {
-  p.ClientReceiveNs = &v
-}
-  return nil
+func (p *Span) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		temp := SpanKind(v)
+		p.Kind = temp
+	}
+	return nil
 }
 
-func (p *Span)  ReadField12(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 12: ", err)
-} else {
-  p.OutstandingRequests = &v
-}
-  return nil
-}
-
-func (p *Span)  ReadField13(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 13: ", err)
-} else {
-  p.NicQueueDepth = &v
-}
-  return nil
+func (p *Span) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.ClientSendNs = &v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField14(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 14: ", err)
-} else {
-  temp := StatusCode(v)
-  p.Status = temp
-}
-  return nil
-}
-
-func (p *Span)  ReadField15(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 15: ", err)
-} else {
-  p.StatusMessage = &v
-}
-  return nil
+func (p *Span) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		p.ServerReceiveNs = &v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField16(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 16: ", err)
-} else {
-  p.PeerService = &v
-}
-  return nil
+func (p *Span) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 8: ", err)
+	} else {
+		p.AppReceiveNs = &v
+	}
+	return nil
 }
 
-func (p *Span)  ReadField17(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*KeyValue, 0, size)
-  p.Attributes =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem0 := &KeyValue{}
-    if err := _elem0.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem0), err)
-    }
-    p.Attributes = append(p.Attributes, _elem0)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Span) ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 9: ", err)
+	} else {
+		p.ProcessingStartNs = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 10: ", err)
+	} else {
+		p.ProcessingEndNs = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField11(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 11: ", err)
+	} else {
+		p.ClientReceiveNs = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField12(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 12: ", err)
+	} else {
+		p.OutstandingRequests = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField13(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 13: ", err)
+	} else {
+		p.NicQueueDepth = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField14(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 14: ", err)
+	} else {
+		temp := StatusCode(v)
+		p.Status = temp
+	}
+	return nil
+}
+
+func (p *Span) ReadField15(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 15: ", err)
+	} else {
+		p.StatusMessage = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField16(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 16: ", err)
+	} else {
+		p.PeerService = &v
+	}
+	return nil
+}
+
+func (p *Span) ReadField17(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*KeyValue, 0, size)
+	p.Attributes = tSlice
+	for i := 0; i < size; i++ {
+		_elem0 := &KeyValue{}
+		if err := _elem0.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem0), err)
+		}
+		p.Attributes = append(p.Attributes, _elem0)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
 func (p *Span) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Span"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-    if err := p.writeField7(ctx, oprot); err != nil { return err }
-    if err := p.writeField8(ctx, oprot); err != nil { return err }
-    if err := p.writeField9(ctx, oprot); err != nil { return err }
-    if err := p.writeField10(ctx, oprot); err != nil { return err }
-    if err := p.writeField11(ctx, oprot); err != nil { return err }
-    if err := p.writeField12(ctx, oprot); err != nil { return err }
-    if err := p.writeField13(ctx, oprot); err != nil { return err }
-    if err := p.writeField14(ctx, oprot); err != nil { return err }
-    if err := p.writeField15(ctx, oprot); err != nil { return err }
-    if err := p.writeField16(ctx, oprot); err != nil { return err }
-    if err := p.writeField17(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Span"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField9(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField10(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField11(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField12(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField13(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField14(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField15(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField16(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField17(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Span) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "trace_id", thrift.STRING, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:trace_id: ", p), err) }
-  if err := oprot.WriteBinary(ctx, p.TraceID); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.trace_id (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:trace_id: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "trace_id", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:trace_id: ", p), err)
+	}
+	if err := oprot.WriteBinary(ctx, p.TraceID); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.trace_id (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:trace_id: ", p), err)
+	}
+	return err
 }
 
 func (p *Span) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "span_id", thrift.STRING, 2); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:span_id: ", p), err) }
-  if err := oprot.WriteBinary(ctx, p.SpanID); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.span_id (2) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 2:span_id: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "span_id", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:span_id: ", p), err)
+	}
+	if err := oprot.WriteBinary(ctx, p.SpanID); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.span_id (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:span_id: ", p), err)
+	}
+	return err
 }
 
 func (p *Span) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetParentSpanID() {
-    if err := oprot.WriteFieldBegin(ctx, "parent_span_id", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:parent_span_id: ", p), err) }
-    if err := oprot.WriteBinary(ctx, p.ParentSpanID); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.parent_span_id (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:parent_span_id: ", p), err) }
-  }
-  return err
+	if p.IsSetParentSpanID() {
+		if err := oprot.WriteFieldBegin(ctx, "parent_span_id", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:parent_span_id: ", p), err)
+		}
+		if err := oprot.WriteBinary(ctx, p.ParentSpanID); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.parent_span_id (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:parent_span_id: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "operation", thrift.STRING, 4); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:operation: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Operation)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.operation (4) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 4:operation: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "operation", thrift.STRING, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:operation: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Operation)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.operation (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:operation: ", p), err)
+	}
+	return err
 }
 
 func (p *Span) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "kind", thrift.I32, 5); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:kind: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.Kind)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.kind (5) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 5:kind: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "kind", thrift.I32, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:kind: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Kind)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.kind (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:kind: ", p), err)
+	}
+	return err
 }
 
 func (p *Span) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetClientSendNs() {
-    if err := oprot.WriteFieldBegin(ctx, "client_send_ns", thrift.I64, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:client_send_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.ClientSendNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.client_send_ns (6) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:client_send_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetClientSendNs() {
+		if err := oprot.WriteFieldBegin(ctx, "client_send_ns", thrift.I64, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:client_send_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ClientSendNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.client_send_ns (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:client_send_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetServerReceiveNs() {
-    if err := oprot.WriteFieldBegin(ctx, "server_receive_ns", thrift.I64, 7); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:server_receive_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.ServerReceiveNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.server_receive_ns (7) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 7:server_receive_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetServerReceiveNs() {
+		if err := oprot.WriteFieldBegin(ctx, "server_receive_ns", thrift.I64, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:server_receive_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ServerReceiveNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.server_receive_ns (7) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:server_receive_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetAppReceiveNs() {
-    if err := oprot.WriteFieldBegin(ctx, "app_receive_ns", thrift.I64, 8); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:app_receive_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.AppReceiveNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.app_receive_ns (8) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 8:app_receive_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetAppReceiveNs() {
+		if err := oprot.WriteFieldBegin(ctx, "app_receive_ns", thrift.I64, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:app_receive_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.AppReceiveNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.app_receive_ns (8) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:app_receive_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField9(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetProcessingStartNs() {
-    if err := oprot.WriteFieldBegin(ctx, "processing_start_ns", thrift.I64, 9); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:processing_start_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.ProcessingStartNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.processing_start_ns (9) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 9:processing_start_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetProcessingStartNs() {
+		if err := oprot.WriteFieldBegin(ctx, "processing_start_ns", thrift.I64, 9); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:processing_start_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ProcessingStartNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.processing_start_ns (9) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 9:processing_start_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField10(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetProcessingEndNs() {
-    if err := oprot.WriteFieldBegin(ctx, "processing_end_ns", thrift.I64, 10); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:processing_end_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.ProcessingEndNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.processing_end_ns (10) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 10:processing_end_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetProcessingEndNs() {
+		if err := oprot.WriteFieldBegin(ctx, "processing_end_ns", thrift.I64, 10); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:processing_end_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ProcessingEndNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.processing_end_ns (10) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 10:processing_end_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField11(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetClientReceiveNs() {
-    if err := oprot.WriteFieldBegin(ctx, "client_receive_ns", thrift.I64, 11); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 11:client_receive_ns: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.ClientReceiveNs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.client_receive_ns (11) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 11:client_receive_ns: ", p), err) }
-  }
-  return err
+	if p.IsSetClientReceiveNs() {
+		if err := oprot.WriteFieldBegin(ctx, "client_receive_ns", thrift.I64, 11); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 11:client_receive_ns: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ClientReceiveNs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.client_receive_ns (11) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 11:client_receive_ns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField12(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOutstandingRequests() {
-    if err := oprot.WriteFieldBegin(ctx, "outstanding_requests", thrift.I32, 12); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 12:outstanding_requests: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.OutstandingRequests)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.outstanding_requests (12) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 12:outstanding_requests: ", p), err) }
-  }
-  return err
+	if p.IsSetOutstandingRequests() {
+		if err := oprot.WriteFieldBegin(ctx, "outstanding_requests", thrift.I32, 12); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 12:outstanding_requests: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.OutstandingRequests)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.outstanding_requests (12) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 12:outstanding_requests: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField13(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetNicQueueDepth() {
-    if err := oprot.WriteFieldBegin(ctx, "nic_queue_depth", thrift.I32, 13); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 13:nic_queue_depth: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.NicQueueDepth)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.nic_queue_depth (13) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 13:nic_queue_depth: ", p), err) }
-  }
-  return err
+	if p.IsSetNicQueueDepth() {
+		if err := oprot.WriteFieldBegin(ctx, "nic_queue_depth", thrift.I32, 13); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 13:nic_queue_depth: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.NicQueueDepth)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.nic_queue_depth (13) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 13:nic_queue_depth: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField14(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "status", thrift.I32, 14); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 14:status: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.Status)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.status (14) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 14:status: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "status", thrift.I32, 14); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 14:status: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Status)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.status (14) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 14:status: ", p), err)
+	}
+	return err
 }
 
 func (p *Span) writeField15(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetStatusMessage() {
-    if err := oprot.WriteFieldBegin(ctx, "status_message", thrift.STRING, 15); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 15:status_message: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.StatusMessage)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.status_message (15) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 15:status_message: ", p), err) }
-  }
-  return err
+	if p.IsSetStatusMessage() {
+		if err := oprot.WriteFieldBegin(ctx, "status_message", thrift.STRING, 15); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 15:status_message: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.StatusMessage)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.status_message (15) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 15:status_message: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField16(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPeerService() {
-    if err := oprot.WriteFieldBegin(ctx, "peer_service", thrift.STRING, 16); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 16:peer_service: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.PeerService)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.peer_service (16) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 16:peer_service: ", p), err) }
-  }
-  return err
+	if p.IsSetPeerService() {
+		if err := oprot.WriteFieldBegin(ctx, "peer_service", thrift.STRING, 16); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 16:peer_service: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.PeerService)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.peer_service (16) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 16:peer_service: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) writeField17(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetAttributes() {
-    if err := oprot.WriteFieldBegin(ctx, "attributes", thrift.LIST, 17); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 17:attributes: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Attributes)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Attributes {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 17:attributes: ", p), err) }
-  }
-  return err
+	if p.IsSetAttributes() {
+		if err := oprot.WriteFieldBegin(ctx, "attributes", thrift.LIST, 17); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 17:attributes: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Attributes)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Attributes {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 17:attributes: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Span) Equals(other *Span) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if bytes.Compare(p.TraceID, other.TraceID) != 0 { return false }
-  if bytes.Compare(p.SpanID, other.SpanID) != 0 { return false }
-  if bytes.Compare(p.ParentSpanID, other.ParentSpanID) != 0 { return false }
-  if p.Operation != other.Operation { return false }
-  if p.Kind != other.Kind { return false }
-  if p.ClientSendNs != other.ClientSendNs {
-    if p.ClientSendNs == nil || other.ClientSendNs == nil {
-      return false
-    }
-    if (*p.ClientSendNs) != (*other.ClientSendNs) { return false }
-  }
-  if p.ServerReceiveNs != other.ServerReceiveNs {
-    if p.ServerReceiveNs == nil || other.ServerReceiveNs == nil {
-      return false
-    }
-    if (*p.ServerReceiveNs) != (*other.ServerReceiveNs) { return false }
-  }
-  if p.AppReceiveNs != other.AppReceiveNs {
-    if p.AppReceiveNs == nil || other.AppReceiveNs == nil {
-      return false
-    }
-    if (*p.AppReceiveNs) != (*other.AppReceiveNs) { return false }
-  }
-  if p.ProcessingStartNs != other.ProcessingStartNs {
-    if p.ProcessingStartNs == nil || other.ProcessingStartNs == nil {
-      return false
-    }
-    if (*p.ProcessingStartNs) != (*other.ProcessingStartNs) { return false }
-  }
-  if p.ProcessingEndNs != other.ProcessingEndNs {
-    if p.ProcessingEndNs == nil || other.ProcessingEndNs == nil {
-      return false
-    }
-    if (*p.ProcessingEndNs) != (*other.ProcessingEndNs) { return false }
-  }
-  if p.ClientReceiveNs != other.ClientReceiveNs {
-    if p.ClientReceiveNs == nil || other.ClientReceiveNs == nil {
-      return false
-    }
-    if (*p.ClientReceiveNs) != (*other.ClientReceiveNs) { return false }
-  }
-  if p.OutstandingRequests != other.OutstandingRequests {
-    if p.OutstandingRequests == nil || other.OutstandingRequests == nil {
-      return false
-    }
-    if (*p.OutstandingRequests) != (*other.OutstandingRequests) { return false }
-  }
-  if p.NicQueueDepth != other.NicQueueDepth {
-    if p.NicQueueDepth == nil || other.NicQueueDepth == nil {
-      return false
-    }
-    if (*p.NicQueueDepth) != (*other.NicQueueDepth) { return false }
-  }
-  if p.Status != other.Status { return false }
-  if p.StatusMessage != other.StatusMessage {
-    if p.StatusMessage == nil || other.StatusMessage == nil {
-      return false
-    }
-    if (*p.StatusMessage) != (*other.StatusMessage) { return false }
-  }
-  if p.PeerService != other.PeerService {
-    if p.PeerService == nil || other.PeerService == nil {
-      return false
-    }
-    if (*p.PeerService) != (*other.PeerService) { return false }
-  }
-  if len(p.Attributes) != len(other.Attributes) { return false }
-  for i, _tgt := range p.Attributes {
-    _src1 := other.Attributes[i]
-    if !_tgt.Equals(_src1) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if bytes.Compare(p.TraceID, other.TraceID) != 0 {
+		return false
+	}
+	if bytes.Compare(p.SpanID, other.SpanID) != 0 {
+		return false
+	}
+	if bytes.Compare(p.ParentSpanID, other.ParentSpanID) != 0 {
+		return false
+	}
+	if p.Operation != other.Operation {
+		return false
+	}
+	if p.Kind != other.Kind {
+		return false
+	}
+	if p.ClientSendNs != other.ClientSendNs {
+		if p.ClientSendNs == nil || other.ClientSendNs == nil {
+			return false
+		}
+		if (*p.ClientSendNs) != (*other.ClientSendNs) {
+			return false
+		}
+	}
+	if p.ServerReceiveNs != other.ServerReceiveNs {
+		if p.ServerReceiveNs == nil || other.ServerReceiveNs == nil {
+			return false
+		}
+		if (*p.ServerReceiveNs) != (*other.ServerReceiveNs) {
+			return false
+		}
+	}
+	if p.AppReceiveNs != other.AppReceiveNs {
+		if p.AppReceiveNs == nil || other.AppReceiveNs == nil {
+			return false
+		}
+		if (*p.AppReceiveNs) != (*other.AppReceiveNs) {
+			return false
+		}
+	}
+	if p.ProcessingStartNs != other.ProcessingStartNs {
+		if p.ProcessingStartNs == nil || other.ProcessingStartNs == nil {
+			return false
+		}
+		if (*p.ProcessingStartNs) != (*other.ProcessingStartNs) {
+			return false
+		}
+	}
+	if p.ProcessingEndNs != other.ProcessingEndNs {
+		if p.ProcessingEndNs == nil || other.ProcessingEndNs == nil {
+			return false
+		}
+		if (*p.ProcessingEndNs) != (*other.ProcessingEndNs) {
+			return false
+		}
+	}
+	if p.ClientReceiveNs != other.ClientReceiveNs {
+		if p.ClientReceiveNs == nil || other.ClientReceiveNs == nil {
+			return false
+		}
+		if (*p.ClientReceiveNs) != (*other.ClientReceiveNs) {
+			return false
+		}
+	}
+	if p.OutstandingRequests != other.OutstandingRequests {
+		if p.OutstandingRequests == nil || other.OutstandingRequests == nil {
+			return false
+		}
+		if (*p.OutstandingRequests) != (*other.OutstandingRequests) {
+			return false
+		}
+	}
+	if p.NicQueueDepth != other.NicQueueDepth {
+		if p.NicQueueDepth == nil || other.NicQueueDepth == nil {
+			return false
+		}
+		if (*p.NicQueueDepth) != (*other.NicQueueDepth) {
+			return false
+		}
+	}
+	if p.Status != other.Status {
+		return false
+	}
+	if p.StatusMessage != other.StatusMessage {
+		if p.StatusMessage == nil || other.StatusMessage == nil {
+			return false
+		}
+		if (*p.StatusMessage) != (*other.StatusMessage) {
+			return false
+		}
+	}
+	if p.PeerService != other.PeerService {
+		if p.PeerService == nil || other.PeerService == nil {
+			return false
+		}
+		if (*p.PeerService) != (*other.PeerService) {
+			return false
+		}
+	}
+	if len(p.Attributes) != len(other.Attributes) {
+		return false
+	}
+	for i, _tgt := range p.Attributes {
+		_src1 := other.Attributes[i]
+		if !_tgt.Equals(_src1) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Span) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Span(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Span(%+v)", *p)
 }
 
 // Process names the service instance that recorded a batch.
-// 
+//
 // Attributes:
-//  - ServiceName: The microservice, OpenTelemetry service.name.
-//  - Instance: The instance (pod, container, process), service.instance.id.
-//  - Host
-//  - Tags
+//   - ServiceName: The microservice, OpenTelemetry service.name.
+//   - Instance: The instance (pod, container, process), service.instance.id.
+//   - Host
+//   - Tags
 type Process struct {
-  ServiceName string `thrift:"service_name,1,required" db:"service_name" json:"service_name"`
-  Instance string `thrift:"instance,2,required" db:"instance" json:"instance"`
-  Host *string `thrift:"host,3" db:"host" json:"host,omitempty"`
-  Tags []*KeyValue `thrift:"tags,4" db:"tags" json:"tags,omitempty"`
+	ServiceName string      `thrift:"service_name,1,required" db:"service_name" json:"service_name"`
+	Instance    string      `thrift:"instance,2,required" db:"instance" json:"instance"`
+	Host        *string     `thrift:"host,3" db:"host" json:"host,omitempty"`
+	Tags        []*KeyValue `thrift:"tags,4" db:"tags" json:"tags,omitempty"`
 }
 
 func NewProcess() *Process {
-  return &Process{}
+	return &Process{}
 }
 
-
 func (p *Process) GetServiceName() string {
-  return p.ServiceName
+	return p.ServiceName
 }
 
 func (p *Process) GetInstance() string {
-  return p.Instance
+	return p.Instance
 }
+
 var Process_Host_DEFAULT string
+
 func (p *Process) GetHost() string {
-  if !p.IsSetHost() {
-    return Process_Host_DEFAULT
-  }
-return *p.Host
+	if !p.IsSetHost() {
+		return Process_Host_DEFAULT
+	}
+	return *p.Host
 }
+
 var Process_Tags_DEFAULT []*KeyValue
 
 func (p *Process) GetTags() []*KeyValue {
-  return p.Tags
+	return p.Tags
 }
 func (p *Process) IsSetHost() bool {
-  return p.Host != nil
+	return p.Host != nil
 }
 
 func (p *Process) IsSetTags() bool {
-  return p.Tags != nil
+	return p.Tags != nil
 }
 
 func (p *Process) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetServiceName bool = false;
-  var issetInstance bool = false;
+	var issetServiceName bool = false
+	var issetInstance bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetServiceName = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-        issetInstance = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetServiceName{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field ServiceName is not set"));
-  }
-  if !issetInstance{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Instance is not set"));
-  }
-  return nil
-}
-
-func (p *Process)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.ServiceName = v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetServiceName = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+				issetInstance = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetServiceName {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field ServiceName is not set"))
+	}
+	if !issetInstance {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Instance is not set"))
+	}
+	return nil
 }
 
-func (p *Process)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Instance = v
-}
-  return nil
-}
-
-func (p *Process)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.Host = &v
-}
-  return nil
+func (p *Process) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.ServiceName = v
+	}
+	return nil
 }
 
-func (p *Process)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*KeyValue, 0, size)
-  p.Tags =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem2 := &KeyValue{}
-    if err := _elem2.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem2), err)
-    }
-    p.Tags = append(p.Tags, _elem2)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Process) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Instance = v
+	}
+	return nil
+}
+
+func (p *Process) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Host = &v
+	}
+	return nil
+}
+
+func (p *Process) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*KeyValue, 0, size)
+	p.Tags = tSlice
+	for i := 0; i < size; i++ {
+		_elem2 := &KeyValue{}
+		if err := _elem2.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem2), err)
+		}
+		p.Tags = append(p.Tags, _elem2)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
 func (p *Process) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Process"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Process"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Process) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "service_name", thrift.STRING, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:service_name: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.ServiceName)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.service_name (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:service_name: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "service_name", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:service_name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.ServiceName)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.service_name (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:service_name: ", p), err)
+	}
+	return err
 }
 
 func (p *Process) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "instance", thrift.STRING, 2); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:instance: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Instance)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.instance (2) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 2:instance: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "instance", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:instance: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Instance)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.instance (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:instance: ", p), err)
+	}
+	return err
 }
 
 func (p *Process) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetHost() {
-    if err := oprot.WriteFieldBegin(ctx, "host", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:host: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Host)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.host (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:host: ", p), err) }
-  }
-  return err
+	if p.IsSetHost() {
+		if err := oprot.WriteFieldBegin(ctx, "host", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:host: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Host)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.host (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:host: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Process) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTags() {
-    if err := oprot.WriteFieldBegin(ctx, "tags", thrift.LIST, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:tags: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Tags)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Tags {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:tags: ", p), err) }
-  }
-  return err
+	if p.IsSetTags() {
+		if err := oprot.WriteFieldBegin(ctx, "tags", thrift.LIST, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:tags: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Tags)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Tags {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:tags: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Process) Equals(other *Process) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.ServiceName != other.ServiceName { return false }
-  if p.Instance != other.Instance { return false }
-  if p.Host != other.Host {
-    if p.Host == nil || other.Host == nil {
-      return false
-    }
-    if (*p.Host) != (*other.Host) { return false }
-  }
-  if len(p.Tags) != len(other.Tags) { return false }
-  for i, _tgt := range p.Tags {
-    _src3 := other.Tags[i]
-    if !_tgt.Equals(_src3) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.ServiceName != other.ServiceName {
+		return false
+	}
+	if p.Instance != other.Instance {
+		return false
+	}
+	if p.Host != other.Host {
+		if p.Host == nil || other.Host == nil {
+			return false
+		}
+		if (*p.Host) != (*other.Host) {
+			return false
+		}
+	}
+	if len(p.Tags) != len(other.Tags) {
+		return false
+	}
+	for i, _tgt := range p.Tags {
+		_src3 := other.Tags[i]
+		if !_tgt.Equals(_src3) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Process) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Process(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Process(%+v)", *p)
 }
 
 // Attributes:
-//  - Process
-//  - Spans
-//  - SeqNo: Per-sender sequence number, to spot lost or repeated batches.
-//  - DroppedSpans: Spans the sender dropped since its previous batch (buffer full or
+//   - Process
+//   - Spans
+//   - SeqNo: Per-sender sequence number, to spot lost or repeated batches.
+//   - DroppedSpans: Spans the sender dropped since its previous batch (buffer full or
+//
 // retries exhausted), so that loss is visible at the collector.
 type SpanBatch struct {
-  Process *Process `thrift:"process,1,required" db:"process" json:"process"`
-  Spans []*Span `thrift:"spans,2,required" db:"spans" json:"spans"`
-  SeqNo *int64 `thrift:"seq_no,3" db:"seq_no" json:"seq_no,omitempty"`
-  DroppedSpans *int64 `thrift:"dropped_spans,4" db:"dropped_spans" json:"dropped_spans,omitempty"`
+	Process      *Process `thrift:"process,1,required" db:"process" json:"process"`
+	Spans        []*Span  `thrift:"spans,2,required" db:"spans" json:"spans"`
+	SeqNo        *int64   `thrift:"seq_no,3" db:"seq_no" json:"seq_no,omitempty"`
+	DroppedSpans *int64   `thrift:"dropped_spans,4" db:"dropped_spans" json:"dropped_spans,omitempty"`
 }
 
 func NewSpanBatch() *SpanBatch {
-  return &SpanBatch{}
+	return &SpanBatch{}
 }
 
 var SpanBatch_Process_DEFAULT *Process
+
 func (p *SpanBatch) GetProcess() *Process {
-  if !p.IsSetProcess() {
-    return SpanBatch_Process_DEFAULT
-  }
-return p.Process
+	if !p.IsSetProcess() {
+		return SpanBatch_Process_DEFAULT
+	}
+	return p.Process
 }
 
 func (p *SpanBatch) GetSpans() []*Span {
-  return p.Spans
+	return p.Spans
 }
+
 var SpanBatch_SeqNo_DEFAULT int64
+
 func (p *SpanBatch) GetSeqNo() int64 {
-  if !p.IsSetSeqNo() {
-    return SpanBatch_SeqNo_DEFAULT
-  }
-return *p.SeqNo
+	if !p.IsSetSeqNo() {
+		return SpanBatch_SeqNo_DEFAULT
+	}
+	return *p.SeqNo
 }
+
 var SpanBatch_DroppedSpans_DEFAULT int64
+
 func (p *SpanBatch) GetDroppedSpans() int64 {
-  if !p.IsSetDroppedSpans() {
-    return SpanBatch_DroppedSpans_DEFAULT
-  }
-return *p.DroppedSpans
+	if !p.IsSetDroppedSpans() {
+		return SpanBatch_DroppedSpans_DEFAULT
+	}
+	return *p.DroppedSpans
 }
 func (p *SpanBatch) IsSetProcess() bool {
-  return p.Process != nil
+	return p.Process != nil
 }
 
 func (p *SpanBatch) IsSetSeqNo() bool {
-  return p.SeqNo != nil
+	return p.SeqNo != nil
 }
 
 func (p *SpanBatch) IsSetDroppedSpans() bool {
-  return p.DroppedSpans != nil
+	return p.DroppedSpans != nil
 }
 
 func (p *SpanBatch) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetProcess bool = false;
-  var issetSpans bool = false;
+	var issetProcess bool = false
+	var issetSpans bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetProcess = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-        issetSpans = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.I64 {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetProcess{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Process is not set"));
-  }
-  if !issetSpans{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Spans is not set"));
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetProcess = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+				issetSpans = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetProcess {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Process is not set"))
+	}
+	if !issetSpans {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Spans is not set"))
+	}
+	return nil
 }
 
-func (p *SpanBatch)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Process = &Process{}
-  if err := p.Process.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Process), err)
-  }
-  return nil
+func (p *SpanBatch) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Process = &Process{}
+	if err := p.Process.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Process), err)
+	}
+	return nil
 }
 
-func (p *SpanBatch)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Span, 0, size)
-  p.Spans =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem4 := &Span{}
-    if err := _elem4.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem4), err)
-    }
-    p.Spans = append(p.Spans, _elem4)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *SpanBatch) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Span, 0, size)
+	p.Spans = tSlice
+	for i := 0; i < size; i++ {
+		_elem4 := &Span{}
+		if err := _elem4.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem4), err)
+		}
+		p.Spans = append(p.Spans, _elem4)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *SpanBatch)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.SeqNo = &v
-}
-  return nil
+func (p *SpanBatch) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.SeqNo = &v
+	}
+	return nil
 }
 
-func (p *SpanBatch)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI64(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.DroppedSpans = &v
-}
-  return nil
+func (p *SpanBatch) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.DroppedSpans = &v
+	}
+	return nil
 }
 
 func (p *SpanBatch) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "SpanBatch"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "SpanBatch"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *SpanBatch) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "process", thrift.STRUCT, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:process: ", p), err) }
-  if err := p.Process.Write(ctx, oprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Process), err)
-  }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:process: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "process", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:process: ", p), err)
+	}
+	if err := p.Process.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Process), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:process: ", p), err)
+	}
+	return err
 }
 
 func (p *SpanBatch) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "spans", thrift.LIST, 2); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:spans: ", p), err) }
-  if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Spans)); err != nil {
-    return thrift.PrependError("error writing list begin: ", err)
-  }
-  for _, v := range p.Spans {
-    if err := v.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-    }
-  }
-  if err := oprot.WriteListEnd(ctx); err != nil {
-    return thrift.PrependError("error writing list end: ", err)
-  }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 2:spans: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "spans", thrift.LIST, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:spans: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Spans)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Spans {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:spans: ", p), err)
+	}
+	return err
 }
 
 func (p *SpanBatch) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSeqNo() {
-    if err := oprot.WriteFieldBegin(ctx, "seq_no", thrift.I64, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:seq_no: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.SeqNo)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.seq_no (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:seq_no: ", p), err) }
-  }
-  return err
+	if p.IsSetSeqNo() {
+		if err := oprot.WriteFieldBegin(ctx, "seq_no", thrift.I64, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:seq_no: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.SeqNo)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.seq_no (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:seq_no: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *SpanBatch) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDroppedSpans() {
-    if err := oprot.WriteFieldBegin(ctx, "dropped_spans", thrift.I64, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:dropped_spans: ", p), err) }
-    if err := oprot.WriteI64(ctx, int64(*p.DroppedSpans)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.dropped_spans (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:dropped_spans: ", p), err) }
-  }
-  return err
+	if p.IsSetDroppedSpans() {
+		if err := oprot.WriteFieldBegin(ctx, "dropped_spans", thrift.I64, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:dropped_spans: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.DroppedSpans)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.dropped_spans (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:dropped_spans: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *SpanBatch) Equals(other *SpanBatch) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Process.Equals(other.Process) { return false }
-  if len(p.Spans) != len(other.Spans) { return false }
-  for i, _tgt := range p.Spans {
-    _src5 := other.Spans[i]
-    if !_tgt.Equals(_src5) { return false }
-  }
-  if p.SeqNo != other.SeqNo {
-    if p.SeqNo == nil || other.SeqNo == nil {
-      return false
-    }
-    if (*p.SeqNo) != (*other.SeqNo) { return false }
-  }
-  if p.DroppedSpans != other.DroppedSpans {
-    if p.DroppedSpans == nil || other.DroppedSpans == nil {
-      return false
-    }
-    if (*p.DroppedSpans) != (*other.DroppedSpans) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Process.Equals(other.Process) {
+		return false
+	}
+	if len(p.Spans) != len(other.Spans) {
+		return false
+	}
+	for i, _tgt := range p.Spans {
+		_src5 := other.Spans[i]
+		if !_tgt.Equals(_src5) {
+			return false
+		}
+	}
+	if p.SeqNo != other.SeqNo {
+		if p.SeqNo == nil || other.SeqNo == nil {
+			return false
+		}
+		if (*p.SeqNo) != (*other.SeqNo) {
+			return false
+		}
+	}
+	if p.DroppedSpans != other.DroppedSpans {
+		if p.DroppedSpans == nil || other.DroppedSpans == nil {
+			return false
+		}
+		if (*p.DroppedSpans) != (*other.DroppedSpans) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *SpanBatch) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("SpanBatch(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SpanBatch(%+v)", *p)
 }
 
 // SubmitResult acknowledges a batch.
-// 
+//
 // Attributes:
-//  - AcceptedSpans
+//   - AcceptedSpans
 type SubmitResult_ struct {
-  AcceptedSpans int32 `thrift:"accepted_spans,1,required" db:"accepted_spans" json:"accepted_spans"`
+	AcceptedSpans int32 `thrift:"accepted_spans,1,required" db:"accepted_spans" json:"accepted_spans"`
 }
 
 func NewSubmitResult_() *SubmitResult_ {
-  return &SubmitResult_{}
+	return &SubmitResult_{}
 }
-
 
 func (p *SubmitResult_) GetAcceptedSpans() int32 {
-  return p.AcceptedSpans
+	return p.AcceptedSpans
 }
 func (p *SubmitResult_) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetAcceptedSpans bool = false;
+	var issetAcceptedSpans bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetAcceptedSpans = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetAcceptedSpans{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field AcceptedSpans is not set"));
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetAcceptedSpans = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetAcceptedSpans {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field AcceptedSpans is not set"))
+	}
+	return nil
 }
 
-func (p *SubmitResult_)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.AcceptedSpans = v
-}
-  return nil
+func (p *SubmitResult_) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.AcceptedSpans = v
+	}
+	return nil
 }
 
 func (p *SubmitResult_) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "SubmitResult"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "SubmitResult"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *SubmitResult_) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "accepted_spans", thrift.I32, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:accepted_spans: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.AcceptedSpans)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.accepted_spans (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:accepted_spans: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "accepted_spans", thrift.I32, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:accepted_spans: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.AcceptedSpans)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.accepted_spans (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:accepted_spans: ", p), err)
+	}
+	return err
 }
 
 func (p *SubmitResult_) Equals(other *SubmitResult_) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.AcceptedSpans != other.AcceptedSpans { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.AcceptedSpans != other.AcceptedSpans {
+		return false
+	}
+	return true
 }
 
 func (p *SubmitResult_) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("SubmitResult_(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SubmitResult_(%+v)", *p)
 }
 
 // Overloaded: the collector could not take the batch now; retry later.
-// 
+//
 // Attributes:
-//  - Message
-//  - RetryAfterMs: A hint, in milliseconds, of how long to wait before retrying.
+//   - Message
+//   - RetryAfterMs: A hint, in milliseconds, of how long to wait before retrying.
 type Overloaded struct {
-  Message string `thrift:"message,1,required" db:"message" json:"message"`
-  RetryAfterMs *int32 `thrift:"retry_after_ms,2" db:"retry_after_ms" json:"retry_after_ms,omitempty"`
+	Message      string `thrift:"message,1,required" db:"message" json:"message"`
+	RetryAfterMs *int32 `thrift:"retry_after_ms,2" db:"retry_after_ms" json:"retry_after_ms,omitempty"`
 }
 
 func NewOverloaded() *Overloaded {
-  return &Overloaded{}
+	return &Overloaded{}
 }
-
 
 func (p *Overloaded) GetMessage() string {
-  return p.Message
+	return p.Message
 }
+
 var Overloaded_RetryAfterMs_DEFAULT int32
+
 func (p *Overloaded) GetRetryAfterMs() int32 {
-  if !p.IsSetRetryAfterMs() {
-    return Overloaded_RetryAfterMs_DEFAULT
-  }
-return *p.RetryAfterMs
+	if !p.IsSetRetryAfterMs() {
+		return Overloaded_RetryAfterMs_DEFAULT
+	}
+	return *p.RetryAfterMs
 }
 func (p *Overloaded) IsSetRetryAfterMs() bool {
-  return p.RetryAfterMs != nil
+	return p.RetryAfterMs != nil
 }
 
 func (p *Overloaded) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetMessage bool = false;
+	var issetMessage bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetMessage = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetMessage{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Message is not set"));
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetMessage = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetMessage {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Message is not set"))
+	}
+	return nil
 }
 
-func (p *Overloaded)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Message = v
-}
-  return nil
+func (p *Overloaded) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Message = v
+	}
+	return nil
 }
 
-func (p *Overloaded)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.RetryAfterMs = &v
-}
-  return nil
+func (p *Overloaded) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.RetryAfterMs = &v
+	}
+	return nil
 }
 
 func (p *Overloaded) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Overloaded"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Overloaded"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Overloaded) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "message", thrift.STRING, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:message: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Message)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.message (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:message: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "message", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:message: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Message)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.message (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:message: ", p), err)
+	}
+	return err
 }
 
 func (p *Overloaded) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetRetryAfterMs() {
-    if err := oprot.WriteFieldBegin(ctx, "retry_after_ms", thrift.I32, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:retry_after_ms: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.RetryAfterMs)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.retry_after_ms (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:retry_after_ms: ", p), err) }
-  }
-  return err
+	if p.IsSetRetryAfterMs() {
+		if err := oprot.WriteFieldBegin(ctx, "retry_after_ms", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:retry_after_ms: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.RetryAfterMs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.retry_after_ms (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:retry_after_ms: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Overloaded) Equals(other *Overloaded) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Message != other.Message { return false }
-  if p.RetryAfterMs != other.RetryAfterMs {
-    if p.RetryAfterMs == nil || other.RetryAfterMs == nil {
-      return false
-    }
-    if (*p.RetryAfterMs) != (*other.RetryAfterMs) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Message != other.Message {
+		return false
+	}
+	if p.RetryAfterMs != other.RetryAfterMs {
+		if p.RetryAfterMs == nil || other.RetryAfterMs == nil {
+			return false
+		}
+		if (*p.RetryAfterMs) != (*other.RetryAfterMs) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Overloaded) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Overloaded(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Overloaded(%+v)", *p)
 }
 
 func (p *Overloaded) Error() string {
-  return p.String()
+	return p.String()
 }
 
 func (Overloaded) TExceptionType() thrift.TExceptionType {
-  return thrift.TExceptionTypeCompiled
+	return thrift.TExceptionTypeCompiled
 }
 
 var _ thrift.TException = (*Overloaded)(nil)
 
 // InvalidBatch: the batch is malformed; retrying the same bytes will fail.
-// 
+//
 // Attributes:
-//  - Message
+//   - Message
 type InvalidBatch struct {
-  Message string `thrift:"message,1,required" db:"message" json:"message"`
+	Message string `thrift:"message,1,required" db:"message" json:"message"`
 }
 
 func NewInvalidBatch() *InvalidBatch {
-  return &InvalidBatch{}
+	return &InvalidBatch{}
 }
-
 
 func (p *InvalidBatch) GetMessage() string {
-  return p.Message
+	return p.Message
 }
 func (p *InvalidBatch) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-  var issetMessage bool = false;
+	var issetMessage bool = false
 
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-        issetMessage = true
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  if !issetMessage{
-    return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Message is not set"));
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+				issetMessage = true
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	if !issetMessage {
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA, fmt.Errorf("Required field Message is not set"))
+	}
+	return nil
 }
 
-func (p *InvalidBatch)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Message = v
-}
-  return nil
+func (p *InvalidBatch) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Message = v
+	}
+	return nil
 }
 
 func (p *InvalidBatch) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "InvalidBatch"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "InvalidBatch"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *InvalidBatch) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "message", thrift.STRING, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:message: ", p), err) }
-  if err := oprot.WriteString(ctx, string(p.Message)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.message (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:message: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "message", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:message: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Message)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.message (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:message: ", p), err)
+	}
+	return err
 }
 
 func (p *InvalidBatch) Equals(other *InvalidBatch) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Message != other.Message { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Message != other.Message {
+		return false
+	}
+	return true
 }
 
 func (p *InvalidBatch) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("InvalidBatch(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("InvalidBatch(%+v)", *p)
 }
 
 func (p *InvalidBatch) Error() string {
-  return p.String()
+	return p.String()
 }
 
 func (InvalidBatch) TExceptionType() thrift.TExceptionType {
-  return thrift.TExceptionTypeCompiled
+	return thrift.TExceptionTypeCompiled
 }
 
 var _ thrift.TException = (*InvalidBatch)(nil)
 
 type Collector interface {
-  // Parameters:
-  //  - Batch
-  SubmitBatch(ctx context.Context, batch *SpanBatch) (_r *SubmitResult_, _err error)
+	// Parameters:
+	//  - Batch
+	SubmitBatch(ctx context.Context, batch *SpanBatch) (_r *SubmitResult_, _err error)
 }
 
 type CollectorClient struct {
-  c thrift.TClient
-  meta thrift.ResponseMeta
+	c    thrift.TClient
+	meta thrift.ResponseMeta
 }
 
 func NewCollectorClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *CollectorClient {
-  return &CollectorClient{
-    c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
-  }
+	return &CollectorClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
 }
 
 func NewCollectorClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *CollectorClient {
-  return &CollectorClient{
-    c: thrift.NewTStandardClient(iprot, oprot),
-  }
+	return &CollectorClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
 }
 
 func NewCollectorClient(c thrift.TClient) *CollectorClient {
-  return &CollectorClient{
-    c: c,
-  }
+	return &CollectorClient{
+		c: c,
+	}
 }
 
 func (p *CollectorClient) Client_() thrift.TClient {
-  return p.c
+	return p.c
 }
 
 func (p *CollectorClient) LastResponseMeta_() thrift.ResponseMeta {
-  return p.meta
+	return p.meta
 }
 
 func (p *CollectorClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
-  p.meta = meta
+	p.meta = meta
 }
 
 // Parameters:
-//  - Batch
+//   - Batch
 func (p *CollectorClient) SubmitBatch(ctx context.Context, batch *SpanBatch) (_r *SubmitResult_, _err error) {
-  var _args6 CollectorSubmitBatchArgs
-  _args6.Batch = batch
-  var _result8 CollectorSubmitBatchResult
-  var _meta7 thrift.ResponseMeta
-  _meta7, _err = p.Client_().Call(ctx, "submitBatch", &_args6, &_result8)
-  p.SetLastResponseMeta_(_meta7)
-  if _err != nil {
-    return
-  }
-  switch {
-  case _result8.Overloaded!= nil:
-    return _r, _result8.Overloaded
-  case _result8.Invalid!= nil:
-    return _r, _result8.Invalid
-  }
+	var _args6 CollectorSubmitBatchArgs
+	_args6.Batch = batch
+	var _result8 CollectorSubmitBatchResult
+	var _meta7 thrift.ResponseMeta
+	_meta7, _err = p.Client_().Call(ctx, "submitBatch", &_args6, &_result8)
+	p.SetLastResponseMeta_(_meta7)
+	if _err != nil {
+		return
+	}
+	switch {
+	case _result8.Overloaded != nil:
+		return _r, _result8.Overloaded
+	case _result8.Invalid != nil:
+		return _r, _result8.Invalid
+	}
 
-  if _ret9 := _result8.GetSuccess(); _ret9 != nil {
-    return _ret9, nil
-  }
-  return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "submitBatch failed: unknown result")
+	if _ret9 := _result8.GetSuccess(); _ret9 != nil {
+		return _ret9, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "submitBatch failed: unknown result")
 }
 
 type CollectorProcessor struct {
-  processorMap map[string]thrift.TProcessorFunction
-  handler Collector
+	processorMap map[string]thrift.TProcessorFunction
+	handler      Collector
 }
 
 func (p *CollectorProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
-  p.processorMap[key] = processor
+	p.processorMap[key] = processor
 }
 
 func (p *CollectorProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
-  processor, ok = p.processorMap[key]
-  return processor, ok
+	processor, ok = p.processorMap[key]
+	return processor, ok
 }
 
 func (p *CollectorProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
-  return p.processorMap
+	return p.processorMap
 }
 
 func NewCollectorProcessor(handler Collector) *CollectorProcessor {
 
-  self10 := &CollectorProcessor{handler:handler, processorMap:make(map[string]thrift.TProcessorFunction)}
-  self10.processorMap["submitBatch"] = &collectorProcessorSubmitBatch{handler:handler}
-return self10
+	self10 := &CollectorProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self10.processorMap["submitBatch"] = &collectorProcessorSubmitBatch{handler: handler}
+	return self10
 }
 
 func (p *CollectorProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-  name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
-  if err2 != nil { return false, thrift.WrapTException(err2) }
-  if processor, ok := p.GetProcessorFunction(name); ok {
-    return processor.Process(ctx, seqId, iprot, oprot)
-  }
-  iprot.Skip(ctx, thrift.STRUCT)
-  iprot.ReadMessageEnd(ctx)
-  x11 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function " + name)
-  oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-  x11.Write(ctx, oprot)
-  oprot.WriteMessageEnd(ctx)
-  oprot.Flush(ctx)
-  return false, x11
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x11 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x11.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x11
 
 }
 
 type collectorProcessorSubmitBatch struct {
-  handler Collector
+	handler Collector
 }
 
 func (p *collectorProcessorSubmitBatch) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-  var _write_err12 error
-  args := CollectorSubmitBatchArgs{}
-  if err2 := args.Read(ctx, iprot); err2 != nil {
-    iprot.ReadMessageEnd(ctx)
-    x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
-    oprot.WriteMessageBegin(ctx, "submitBatch", thrift.EXCEPTION, seqId)
-    x.Write(ctx, oprot)
-    oprot.WriteMessageEnd(ctx)
-    oprot.Flush(ctx)
-    return false, thrift.WrapTException(err2)
-  }
-  iprot.ReadMessageEnd(ctx)
+	var _write_err12 error
+	args := CollectorSubmitBatchArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "submitBatch", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
 
-  tickerCancel := func() {}
-  // Start a goroutine to do server side connectivity check.
-  if thrift.ServerConnectivityCheckInterval > 0 {
-    var cancel context.CancelFunc
-    ctx, cancel = context.WithCancel(ctx)
-    defer cancel()
-    var tickerCtx context.Context
-    tickerCtx, tickerCancel = context.WithCancel(context.Background())
-    defer tickerCancel()
-    go func(ctx context.Context, cancel context.CancelFunc) {
-      ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
-      defer ticker.Stop()
-      for {
-        select {
-        case <-ctx.Done():
-          return
-        case <-ticker.C:
-          if !iprot.Transport().IsOpen() {
-            cancel()
-            return
-          }
-        }
-      }
-    }(tickerCtx, cancel)
-  }
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
 
-  result := CollectorSubmitBatchResult{}
-  if retval, err2 := p.handler.SubmitBatch(ctx, args.Batch); err2 != nil {
-    tickerCancel()
-    err = thrift.WrapTException(err2)
-    switch v := err2.(type) {
-    case *Overloaded:
-      result.Overloaded = v
-    case *InvalidBatch:
-      result.Invalid = v
-    default:
-      if errors.Is(err2, thrift.ErrAbandonRequest) {
-        return false, thrift.WrapTException(err2)
-      }
-      _exc13 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitBatch: " + err2.Error())
-      if err2 := oprot.WriteMessageBegin(ctx, "submitBatch", thrift.EXCEPTION, seqId); err2 != nil {
-        _write_err12 = thrift.WrapTException(err2)
-      }
-      if err2 := _exc13.Write(ctx, oprot); _write_err12 == nil && err2 != nil {
-        _write_err12 = thrift.WrapTException(err2)
-      }
-      if err2 := oprot.WriteMessageEnd(ctx); _write_err12 == nil && err2 != nil {
-        _write_err12 = thrift.WrapTException(err2)
-      }
-      if err2 := oprot.Flush(ctx); _write_err12 == nil && err2 != nil {
-        _write_err12 = thrift.WrapTException(err2)
-      }
-      if _write_err12 != nil {
-        return false, thrift.WrapTException(_write_err12)
-      }
-      return true, err
-    }
-  } else {
-    result.Success = retval
-  }
-  tickerCancel()
-  if err2 := oprot.WriteMessageBegin(ctx, "submitBatch", thrift.REPLY, seqId); err2 != nil {
-    _write_err12 = thrift.WrapTException(err2)
-  }
-  if err2 := result.Write(ctx, oprot); _write_err12 == nil && err2 != nil {
-    _write_err12 = thrift.WrapTException(err2)
-  }
-  if err2 := oprot.WriteMessageEnd(ctx); _write_err12 == nil && err2 != nil {
-    _write_err12 = thrift.WrapTException(err2)
-  }
-  if err2 := oprot.Flush(ctx); _write_err12 == nil && err2 != nil {
-    _write_err12 = thrift.WrapTException(err2)
-  }
-  if _write_err12 != nil {
-    return false, thrift.WrapTException(_write_err12)
-  }
-  return true, err
+	result := CollectorSubmitBatchResult{}
+	if retval, err2 := p.handler.SubmitBatch(ctx, args.Batch); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		switch v := err2.(type) {
+		case *Overloaded:
+			result.Overloaded = v
+		case *InvalidBatch:
+			result.Invalid = v
+		default:
+			if errors.Is(err2, thrift.ErrAbandonRequest) {
+				return false, thrift.WrapTException(err2)
+			}
+			_exc13 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing submitBatch: "+err2.Error())
+			if err2 := oprot.WriteMessageBegin(ctx, "submitBatch", thrift.EXCEPTION, seqId); err2 != nil {
+				_write_err12 = thrift.WrapTException(err2)
+			}
+			if err2 := _exc13.Write(ctx, oprot); _write_err12 == nil && err2 != nil {
+				_write_err12 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.WriteMessageEnd(ctx); _write_err12 == nil && err2 != nil {
+				_write_err12 = thrift.WrapTException(err2)
+			}
+			if err2 := oprot.Flush(ctx); _write_err12 == nil && err2 != nil {
+				_write_err12 = thrift.WrapTException(err2)
+			}
+			if _write_err12 != nil {
+				return false, thrift.WrapTException(_write_err12)
+			}
+			return true, err
+		}
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "submitBatch", thrift.REPLY, seqId); err2 != nil {
+		_write_err12 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err12 == nil && err2 != nil {
+		_write_err12 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err12 == nil && err2 != nil {
+		_write_err12 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err12 == nil && err2 != nil {
+		_write_err12 = thrift.WrapTException(err2)
+	}
+	if _write_err12 != nil {
+		return false, thrift.WrapTException(_write_err12)
+	}
+	return true, err
 }
-
 
 // HELPER FUNCTIONS AND STRUCTURES
 
 // Attributes:
-//  - Batch
+//   - Batch
 type CollectorSubmitBatchArgs struct {
-  Batch *SpanBatch `thrift:"batch,1" db:"batch" json:"batch"`
+	Batch *SpanBatch `thrift:"batch,1" db:"batch" json:"batch"`
 }
 
 func NewCollectorSubmitBatchArgs() *CollectorSubmitBatchArgs {
-  return &CollectorSubmitBatchArgs{}
+	return &CollectorSubmitBatchArgs{}
 }
 
 var CollectorSubmitBatchArgs_Batch_DEFAULT *SpanBatch
+
 func (p *CollectorSubmitBatchArgs) GetBatch() *SpanBatch {
-  if !p.IsSetBatch() {
-    return CollectorSubmitBatchArgs_Batch_DEFAULT
-  }
-return p.Batch
+	if !p.IsSetBatch() {
+		return CollectorSubmitBatchArgs_Batch_DEFAULT
+	}
+	return p.Batch
 }
 func (p *CollectorSubmitBatchArgs) IsSetBatch() bool {
-  return p.Batch != nil
+	return p.Batch != nil
 }
 
 func (p *CollectorSubmitBatchArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *CollectorSubmitBatchArgs)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Batch = &SpanBatch{}
-  if err := p.Batch.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Batch), err)
-  }
-  return nil
+func (p *CollectorSubmitBatchArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Batch = &SpanBatch{}
+	if err := p.Batch.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Batch), err)
+	}
+	return nil
 }
 
 func (p *CollectorSubmitBatchArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "submitBatch_args"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "submitBatch_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *CollectorSubmitBatchArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "batch", thrift.STRUCT, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:batch: ", p), err) }
-  if err := p.Batch.Write(ctx, oprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Batch), err)
-  }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:batch: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "batch", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:batch: ", p), err)
+	}
+	if err := p.Batch.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Batch), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:batch: ", p), err)
+	}
+	return err
 }
 
 func (p *CollectorSubmitBatchArgs) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("CollectorSubmitBatchArgs(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CollectorSubmitBatchArgs(%+v)", *p)
 }
 
 // Attributes:
-//  - Success
-//  - Overloaded
-//  - Invalid
+//   - Success
+//   - Overloaded
+//   - Invalid
 type CollectorSubmitBatchResult struct {
-  Success *SubmitResult_ `thrift:"success,0" db:"success" json:"success,omitempty"`
-  Overloaded *Overloaded `thrift:"overloaded,1" db:"overloaded" json:"overloaded,omitempty"`
-  Invalid *InvalidBatch `thrift:"invalid,2" db:"invalid" json:"invalid,omitempty"`
+	Success    *SubmitResult_ `thrift:"success,0" db:"success" json:"success,omitempty"`
+	Overloaded *Overloaded    `thrift:"overloaded,1" db:"overloaded" json:"overloaded,omitempty"`
+	Invalid    *InvalidBatch  `thrift:"invalid,2" db:"invalid" json:"invalid,omitempty"`
 }
 
 func NewCollectorSubmitBatchResult() *CollectorSubmitBatchResult {
-  return &CollectorSubmitBatchResult{}
+	return &CollectorSubmitBatchResult{}
 }
 
 var CollectorSubmitBatchResult_Success_DEFAULT *SubmitResult_
+
 func (p *CollectorSubmitBatchResult) GetSuccess() *SubmitResult_ {
-  if !p.IsSetSuccess() {
-    return CollectorSubmitBatchResult_Success_DEFAULT
-  }
-return p.Success
+	if !p.IsSetSuccess() {
+		return CollectorSubmitBatchResult_Success_DEFAULT
+	}
+	return p.Success
 }
+
 var CollectorSubmitBatchResult_Overloaded_DEFAULT *Overloaded
+
 func (p *CollectorSubmitBatchResult) GetOverloaded() *Overloaded {
-  if !p.IsSetOverloaded() {
-    return CollectorSubmitBatchResult_Overloaded_DEFAULT
-  }
-return p.Overloaded
+	if !p.IsSetOverloaded() {
+		return CollectorSubmitBatchResult_Overloaded_DEFAULT
+	}
+	return p.Overloaded
 }
+
 var CollectorSubmitBatchResult_Invalid_DEFAULT *InvalidBatch
+
 func (p *CollectorSubmitBatchResult) GetInvalid() *InvalidBatch {
-  if !p.IsSetInvalid() {
-    return CollectorSubmitBatchResult_Invalid_DEFAULT
-  }
-return p.Invalid
+	if !p.IsSetInvalid() {
+		return CollectorSubmitBatchResult_Invalid_DEFAULT
+	}
+	return p.Invalid
 }
 func (p *CollectorSubmitBatchResult) IsSetSuccess() bool {
-  return p.Success != nil
+	return p.Success != nil
 }
 
 func (p *CollectorSubmitBatchResult) IsSetOverloaded() bool {
-  return p.Overloaded != nil
+	return p.Overloaded != nil
 }
 
 func (p *CollectorSubmitBatchResult) IsSetInvalid() bool {
-  return p.Invalid != nil
+	return p.Invalid != nil
 }
 
 func (p *CollectorSubmitBatchResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 0:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField0(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *CollectorSubmitBatchResult)  ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Success = &SubmitResult_{}
-  if err := p.Success.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
-  }
-  return nil
+func (p *CollectorSubmitBatchResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &SubmitResult_{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
 }
 
-func (p *CollectorSubmitBatchResult)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Overloaded = &Overloaded{}
-  if err := p.Overloaded.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Overloaded), err)
-  }
-  return nil
+func (p *CollectorSubmitBatchResult) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Overloaded = &Overloaded{}
+	if err := p.Overloaded.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Overloaded), err)
+	}
+	return nil
 }
 
-func (p *CollectorSubmitBatchResult)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Invalid = &InvalidBatch{}
-  if err := p.Invalid.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Invalid), err)
-  }
-  return nil
+func (p *CollectorSubmitBatchResult) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Invalid = &InvalidBatch{}
+	if err := p.Invalid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Invalid), err)
+	}
+	return nil
 }
 
 func (p *CollectorSubmitBatchResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "submitBatch_result"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField0(ctx, oprot); err != nil { return err }
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "submitBatch_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *CollectorSubmitBatchResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSuccess() {
-    if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err) }
-    if err := p.Success.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err) }
-  }
-  return err
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *CollectorSubmitBatchResult) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOverloaded() {
-    if err := oprot.WriteFieldBegin(ctx, "overloaded", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:overloaded: ", p), err) }
-    if err := p.Overloaded.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Overloaded), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:overloaded: ", p), err) }
-  }
-  return err
+	if p.IsSetOverloaded() {
+		if err := oprot.WriteFieldBegin(ctx, "overloaded", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:overloaded: ", p), err)
+		}
+		if err := p.Overloaded.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Overloaded), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:overloaded: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *CollectorSubmitBatchResult) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInvalid() {
-    if err := oprot.WriteFieldBegin(ctx, "invalid", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:invalid: ", p), err) }
-    if err := p.Invalid.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Invalid), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:invalid: ", p), err) }
-  }
-  return err
+	if p.IsSetInvalid() {
+		if err := oprot.WriteFieldBegin(ctx, "invalid", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:invalid: ", p), err)
+		}
+		if err := p.Invalid.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Invalid), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:invalid: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *CollectorSubmitBatchResult) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("CollectorSubmitBatchResult(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CollectorSubmitBatchResult(%+v)", *p)
 }
-
-
