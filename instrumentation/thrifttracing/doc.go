@@ -1,0 +1,34 @@
+// Package thrifttracing records RPC-level spans of Apache Thrift services for
+// Seer and sends them to the seerthrift receiver.
+//
+// A service instance creates one Tracer (its service name and a SpanSink,
+// normally an Exporter), wraps its processor with Tracer.WrapProcessor (or
+// Tracer.ProcessorMiddleware with thrift.WrapProcessor) and wraps the clients
+// of its downstream services with Tracer.ClientMiddleware.
+//
+// Server spans carry the timestamps that Seer's queueing model needs:
+// server receive (the request's first message bytes were read), app receive
+// (the arguments were decoded), processing start (app receive, or the time a
+// handler with its own worker queue calls MarkProcessingStart) and processing
+// end (the reply is about to be written); plus the number of requests already
+// outstanding at the instance when the request arrived. Client spans carry
+// client send and client receive and the called service.
+//
+// # Propagation needs THeader
+//
+// Trace context travels as a W3C traceparent header inside Thrift's THeader
+// protocol, which is the only Thrift wire format with per-request headers.
+// Both sides must therefore use THeader: servers a
+// thrift.NewTHeaderTransportFactory / thrift.NewTHeaderProtocolFactory pair
+// (which also accepts plain framed and unframed clients), clients a
+// thrift.NewTHeaderProtocol over the socket. Over other protocols the spans
+// are still recorded, but each server request starts a new trace.
+//
+// # Cost on the RPC path
+//
+// Recording a span takes a few hundred nanoseconds and never blocks: spans go
+// to the Exporter's bounded buffer with a non-blocking send, and a span that
+// does not fit is dropped and counted (seer_instrumentation_spans_dropped_total
+// with reason="buffer_full"). Encoding, batching, retries and reconnects run
+// on the Exporter's own goroutine.
+package thrifttracing

@@ -1,0 +1,471 @@
+package thrifttracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/seer-qos/seer/idl/seerthrift"
+)
+
+// DefaultEndpoint is where the seerthrift receiver listens by default.
+const DefaultEndpoint = "localhost:6833"
+
+// Drop reasons, the values of the reason label of
+// seer_instrumentation_spans_dropped_total.
+const (
+	DropBufferFull       = "buffer_full"       // the buffer was full when the span ended
+	DropInvalidBatch     = "invalid_batch"     // the collector answered InvalidBatch
+	DropRetriesExhausted = "retries_exhausted" // Overloaded or transport errors outlasted the retries
+	DropShutdown         = "shutdown"          // Shutdown's deadline passed, or the span ended after Shutdown
+)
+
+// ExporterConfig configures an Exporter. Zero fields take the defaults.
+type ExporterConfig struct {
+	// Endpoint is the host:port of the seerthrift receiver's Thrift TCP
+	// listener. Default DefaultEndpoint.
+	Endpoint string
+	// ServiceName is the service the spans belong to (required).
+	ServiceName string
+	// Instance identifies the service instance. Default "<host>-<pid>".
+	Instance string
+	// Host is the host name sent with the spans. Default os.Hostname().
+	Host string
+	// BufferSize is how many spans wait for export before new ones are
+	// dropped. Default 8192.
+	BufferSize int
+	// MaxBatchSize is the most spans sent in one batch. Default 512.
+	MaxBatchSize int
+	// FlushInterval is the longest a span waits for its batch to fill.
+	// Default 1s.
+	FlushInterval time.Duration
+	// MaxRetries is how many times a batch is retried after Overloaded or a
+	// transport error before it is dropped. Default 5; negative means none.
+	MaxRetries int
+	// InitialBackoff is the first wait before a retry; it doubles up to
+	// MaxBackoff. A collector's RetryAfterMs hint lengthens the wait, but
+	// never beyond MaxBackoff. Defaults 100ms and 5s.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// DialTimeout bounds connecting to the collector; IOTimeout bounds each
+	// read and write on the connection. Defaults 2s and 10s.
+	DialTimeout time.Duration
+	IOTimeout   time.Duration
+
+	// sleep waits between retries; tests replace it to observe the waits.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (c *ExporterConfig) setDefaults() error {
+	if c.ServiceName == "" {
+		return errors.New("span exporter: ServiceName is required")
+	}
+	if c.Endpoint == "" {
+		c.Endpoint = DefaultEndpoint
+	}
+	if c.Host == "" {
+		c.Host, _ = os.Hostname()
+	}
+	if c.Instance == "" {
+		c.Instance = fmt.Sprintf("%s-%d", c.Host, os.Getpid())
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = 8192
+	}
+	if c.MaxBatchSize <= 0 {
+		c.MaxBatchSize = 512
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = 5
+	} else if c.MaxRetries < 0 {
+		c.MaxRetries = 0
+	}
+	if c.InitialBackoff <= 0 {
+		c.InitialBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.MaxBackoff < c.InitialBackoff {
+		c.MaxBackoff = c.InitialBackoff
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 2 * time.Second
+	}
+	if c.IOTimeout <= 0 {
+		c.IOTimeout = 10 * time.Second
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ErrExporterShutdown is returned by ForceFlush after Shutdown.
+var ErrExporterShutdown = errors.New("span exporter is shut down")
+
+// Exporter is a SpanSink that sends spans to the seerthrift receiver in
+// SpanBatches over framed compact Thrift. Record never blocks: spans go to a
+// bounded buffer, and one goroutine batches, sends, retries and reconnects.
+// Every dropped span is counted, by reason, in the Prometheus metrics (the
+// Exporter is a prometheus.Collector) and in the next batch's dropped_spans.
+type Exporter struct {
+	cfg     ExporterConfig
+	process *seerthrift.Process
+	buf     chan SpanData
+	flushCh chan chan error
+	stop    chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+	once    sync.Once
+	// runCtx is cancelled when Shutdown gives up; it aborts backoff waits,
+	// dials and, by closing the socket, reads and writes.
+	runCtx    context.Context
+	runCancel context.CancelFunc
+
+	dropped      [4]atomic.Int64 // by dropReasons index
+	exported     atomic.Int64
+	batches      atomic.Int64
+	retriesOver  atomic.Int64
+	retriesTrans atomic.Int64
+	connects     atomic.Int64
+
+	// Owned by the export goroutine.
+	seq             int64
+	droppedReported int64
+	conn            *collectorConn
+	metrics         exporterMetrics
+}
+
+var dropReasons = [4]string{DropBufferFull, DropInvalidBatch, DropRetriesExhausted, DropShutdown}
+
+const (
+	dropIdxBufferFull = iota
+	dropIdxInvalid
+	dropIdxRetries
+	dropIdxShutdown
+)
+
+// NewExporter starts an Exporter. It connects lazily, on the first batch, so
+// the collector need not be up yet.
+func NewExporter(cfg ExporterConfig) (*Exporter, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	e := &Exporter{
+		cfg: cfg,
+		process: &seerthrift.Process{
+			ServiceName: cfg.ServiceName,
+			Instance:    cfg.Instance,
+			Host:        &cfg.Host,
+		},
+		buf:     make(chan SpanData, cfg.BufferSize),
+		flushCh: make(chan chan error),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	e.runCtx, e.runCancel = context.WithCancel(context.Background())
+	e.metrics = newExporterMetrics(cfg.ServiceName, cfg.Instance)
+	go e.run()
+	return e, nil
+}
+
+// Record enqueues a copy of s for export, or drops and counts it if the
+// buffer is full or the Exporter is shut down. It never blocks.
+func (e *Exporter) Record(s *SpanData) {
+	if e.closed.Load() {
+		e.dropped[dropIdxShutdown].Add(1)
+		return
+	}
+	select {
+	case e.buf <- *s:
+	default:
+		e.dropped[dropIdxBufferFull].Add(1)
+	}
+}
+
+// Dropped returns how many spans were dropped for reason (one of the Drop
+// constants).
+func (e *Exporter) Dropped(reason string) int64 {
+	for i, r := range dropReasons {
+		if r == reason {
+			return e.dropped[i].Load()
+		}
+	}
+	return 0
+}
+
+// Exported returns how many spans the collector accepted.
+func (e *Exporter) Exported() int64 { return e.exported.Load() }
+
+func (e *Exporter) totalDropped() int64 {
+	var n int64
+	for i := range e.dropped {
+		n += e.dropped[i].Load()
+	}
+	return n
+}
+
+// ForceFlush sends every span recorded before the call and waits until they
+// are sent or dropped; the error says why the last batch failed, if it did.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case e.flushCh <- reply:
+	case <-e.done:
+		return ErrExporterShutdown
+	case <-ctx.Done():
+		return fmt.Errorf("flush spans: %w", ctx.Err())
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("flush spans: %w", ctx.Err())
+	}
+}
+
+// Shutdown stops accepting spans, sends those buffered and closes the
+// connection. If ctx ends first, the rest are dropped (reason "shutdown") and
+// ctx's error is returned.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.once.Do(func() {
+		e.closed.Store(true)
+		close(e.stop)
+	})
+	select {
+	case <-e.done:
+		return nil
+	case <-ctx.Done():
+		e.runCancel()
+		<-e.done
+		return fmt.Errorf("shut down span exporter: %w", ctx.Err())
+	}
+}
+
+func (e *Exporter) run() {
+	defer close(e.done)
+	defer e.runCancel()
+	defer e.closeConn()
+	ticker := time.NewTicker(e.cfg.FlushInterval)
+	defer ticker.Stop()
+	batch := make([]SpanData, 0, e.cfg.MaxBatchSize)
+	for {
+		select {
+		case s := <-e.buf:
+			batch = append(batch, s)
+			if len(batch) >= e.cfg.MaxBatchSize {
+				_ = e.send(batch)
+				batch = batch[:0]
+			}
+		case <-ticker.C:
+			if len(batch) > 0 {
+				_ = e.send(batch)
+				batch = batch[:0]
+			}
+		case reply := <-e.flushCh:
+			reply <- e.drainAndSend(batch)
+			batch = batch[:0]
+		case <-e.stop:
+			_ = e.drainAndSend(batch)
+			return
+		}
+	}
+}
+
+// drainAndSend sends batch plus whatever the buffer holds now.
+func (e *Exporter) drainAndSend(batch []SpanData) error {
+	var last error
+	for n := len(e.buf); n > 0; n-- {
+		batch = append(batch, <-e.buf)
+		if len(batch) >= e.cfg.MaxBatchSize {
+			if err := e.send(batch); err != nil {
+				last = err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		if err := e.send(batch); err != nil {
+			last = err
+		}
+	}
+	return last
+}
+
+// send delivers one batch, retrying Overloaded and transport errors with
+// capped exponential backoff, and accounts for the spans either way.
+func (e *Exporter) send(spans []SpanData) error {
+	n := int64(len(spans))
+	e.seq++
+	reported := e.totalDropped() - e.droppedReported
+	b := toThriftBatch(e.process, spans, e.seq, reported)
+	backoff := e.cfg.InitialBackoff
+	for attempt := 0; ; attempt++ {
+		err := e.submit(b)
+		if err == nil {
+			e.exported.Add(n)
+			e.batches.Add(1)
+			e.droppedReported += reported
+			return nil
+		}
+		if e.runCtx.Err() != nil {
+			e.dropped[dropIdxShutdown].Add(n)
+			return fmt.Errorf("send span batch %d: %w", e.seq, err)
+		}
+		var over *seerthrift.Overloaded
+		var invalid *seerthrift.InvalidBatch
+		wait := backoff
+		switch {
+		case errors.As(err, &invalid):
+			e.dropped[dropIdxInvalid].Add(n)
+			return fmt.Errorf("collector rejected span batch %d: %w", e.seq, err)
+		case errors.As(err, &over):
+			if hint := time.Duration(over.GetRetryAfterMs()) * time.Millisecond; hint > wait {
+				wait = hint
+			}
+			if attempt < e.cfg.MaxRetries {
+				e.retriesOver.Add(1)
+			}
+		default:
+			// The connection may be half-written or desynchronised: start
+			// the retry on a fresh one.
+			e.closeConn()
+			if attempt < e.cfg.MaxRetries {
+				e.retriesTrans.Add(1)
+			}
+		}
+		if attempt >= e.cfg.MaxRetries {
+			e.dropped[dropIdxRetries].Add(n)
+			return fmt.Errorf("send span batch %d after %d attempts: %w", e.seq, attempt+1, err)
+		}
+		if err := e.cfg.sleep(e.runCtx, min(wait, e.cfg.MaxBackoff)); err != nil {
+			e.dropped[dropIdxShutdown].Add(n)
+			return fmt.Errorf("send span batch %d: %w", e.seq, err)
+		}
+		backoff = min(2*backoff, e.cfg.MaxBackoff)
+	}
+}
+
+func (e *Exporter) submit(b *seerthrift.SpanBatch) error {
+	if e.conn == nil {
+		c, err := e.dial()
+		if err != nil {
+			return err
+		}
+		e.conn = c
+	}
+	_, err := e.conn.client.SubmitBatch(e.runCtx, b)
+	return err
+}
+
+// collectorConn is one connection to the collector.
+type collectorConn struct {
+	nc     net.Conn
+	trans  thrift.TTransport
+	client *seerthrift.CollectorClient
+	// stopAfter unregisters the close-on-shutdown hook.
+	stopAfter func() bool
+}
+
+func (e *Exporter) dial() (*collectorConn, error) {
+	d := net.Dialer{Timeout: e.cfg.DialTimeout}
+	nc, err := d.DialContext(e.runCtx, "tcp", e.cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("dial collector %s: %w", e.cfg.Endpoint, err)
+	}
+	e.connects.Add(1)
+	conf := &thrift.TConfiguration{SocketTimeout: e.cfg.IOTimeout}
+	trans := thrift.NewTFramedTransportConf(thrift.NewTSocketFromConnConf(nc, conf), conf)
+	proto := thrift.NewTCompactProtocolConf(trans, conf)
+	return &collectorConn{
+		nc:     nc,
+		trans:  trans,
+		client: seerthrift.NewCollectorClient(thrift.NewTStandardClient(proto, proto)),
+		// Thrift's socket ignores contexts; closing the conn is what
+		// interrupts a blocked read when Shutdown gives up.
+		stopAfter: context.AfterFunc(e.runCtx, func() { _ = nc.Close() }),
+	}, nil
+}
+
+func (e *Exporter) closeConn() {
+	if e.conn == nil {
+		return
+	}
+	e.conn.stopAfter()
+	_ = e.conn.trans.Close()
+	e.conn = nil
+}
+
+// toThriftBatch converts spans to the wire format. It allocates in slabs, off
+// the RPC path; the result refers to spans' ids, so it must be sent before
+// spans is reused.
+func toThriftBatch(p *seerthrift.Process, spans []SpanData, seq, dropped int64) *seerthrift.SpanBatch {
+	out := make([]*seerthrift.Span, len(spans))
+	slab := make([]seerthrift.Span, len(spans))
+	ints := make([]int64, 0, 4*len(spans))
+	i32s := make([]int32, 0, len(spans))
+	opt := func(v int64) *int64 {
+		if v == 0 {
+			return nil
+		}
+		ints = append(ints, v)
+		return &ints[len(ints)-1]
+	}
+	for i := range spans {
+		s := &spans[i]
+		t := &slab[i]
+		t.TraceID = s.TraceID[:]
+		t.SpanID = s.SpanID[:]
+		if s.ParentSpanID.IsValid() {
+			t.ParentSpanID = s.ParentSpanID[:]
+		}
+		t.Operation = s.Operation
+		t.Kind = s.Kind
+		t.Status = s.Status
+		if s.StatusMessage != "" {
+			t.StatusMessage = &s.StatusMessage
+		}
+		if s.Kind == seerthrift.SpanKind_SERVER {
+			t.ServerReceiveNs = opt(s.ServerReceiveNs)
+			t.AppReceiveNs = opt(s.AppReceiveNs)
+			t.ProcessingStartNs = opt(s.ProcessingStartNs)
+			t.ProcessingEndNs = opt(s.ProcessingEndNs)
+			i32s = append(i32s, s.OutstandingRequests)
+			t.OutstandingRequests = &i32s[len(i32s)-1]
+		} else {
+			t.ClientSendNs = opt(s.ClientSendNs)
+			t.ClientReceiveNs = opt(s.ClientReceiveNs)
+			if s.PeerService != "" {
+				t.PeerService = &s.PeerService
+			}
+		}
+		out[i] = t
+	}
+	b := &seerthrift.SpanBatch{Process: p, Spans: out, SeqNo: &seq}
+	if dropped > 0 {
+		b.DroppedSpans = &dropped
+	}
+	return b
+}

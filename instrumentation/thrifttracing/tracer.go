@@ -1,0 +1,275 @@
+package thrifttracing
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+
+	"github.com/apache/thrift/lib/go/thrift"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/seer-qos/seer/idl/seerthrift"
+)
+
+// TraceparentHeader is the THeader key that carries the W3C trace context.
+const TraceparentHeader = "traceparent"
+
+// Tracer records the spans of one service instance: the server spans of the
+// requests it serves and the client spans of the calls it makes. It is safe
+// for concurrent use.
+type Tracer struct {
+	service     string
+	sink        SpanSink
+	outstanding atomic.Int64
+	// statusFromResult also marks CLIENT spans as errors when the reply
+	// carries an exception declared in the IDL (found by reflection).
+	statusFromResult bool
+}
+
+// TracerOption configures a Tracer.
+type TracerOption func(*Tracer)
+
+// WithDeclaredExceptionsAsErrors marks a CLIENT span as an error when the
+// reply carries an exception declared in the IDL, as the server span of the
+// same call already is. It costs a reflective look at each result.
+func WithDeclaredExceptionsAsErrors() TracerOption {
+	return func(t *Tracer) { t.statusFromResult = true }
+}
+
+// NewTracer returns a Tracer for the service instance named service that
+// sends its spans to sink.
+func NewTracer(service string, sink SpanSink, opts ...TracerOption) *Tracer {
+	t := &Tracer{service: service, sink: sink}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// Service returns the service name the Tracer was created with.
+func (t *Tracer) Service() string { return t.service }
+
+// Outstanding returns the number of requests the instance is serving now.
+func (t *Tracer) Outstanding() int64 { return t.outstanding.Load() }
+
+// WrapProcessor wraps every function of p with ProcessorMiddleware and
+// returns p.
+func (t *Tracer) WrapProcessor(p thrift.TProcessor) thrift.TProcessor {
+	return thrift.WrapProcessor(p, t.ProcessorMiddleware())
+}
+
+// ProcessorMiddleware returns a middleware that records a SERVER span per
+// request. Put it first (outermost) so that its timestamps include the other
+// middlewares.
+func (t *Tracer) ProcessorMiddleware() thrift.ProcessorMiddleware {
+	return func(name string, next thrift.TProcessorFunction) thrift.TProcessorFunction {
+		return &serverFunc{t: t, name: name, next: next}
+	}
+}
+
+type serverFunc struct {
+	t    *Tracer
+	name string
+	next thrift.TProcessorFunction
+}
+
+// serverCall is everything one request needs, in one allocation: it is the
+// handler's context (so that MarkProcessingStart and client calls find the
+// span), the protocol wrappers that timestamp decode and reply, the span and
+// the carrier for trace-context extraction. It is never reused, so a handler
+// that keeps its context after returning cannot corrupt another request.
+type serverCall struct {
+	context.Context
+	span    SpanData
+	in      timedInput
+	out     timedOutput
+	carrier headerCarrier
+}
+
+// Value makes the call findable from the handler's context.
+func (c *serverCall) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// Process records the span around next.Process. The generated processor has
+// already read the message header, so the request is in: that is the
+// server-receive time (with THeader the whole frame was read before).
+func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TProtocol) (bool, thrift.TException) {
+	c := &serverCall{Context: ctx}
+	s := &c.span
+	s.ServerReceiveNs = Now()
+	// Add returns the count including this request; the IDL wants the
+	// requests already outstanding, so subtract it back.
+	s.OutstandingRequests = int32(f.t.outstanding.Add(1) - 1)
+	s.Kind = seerthrift.SpanKind_SERVER
+	s.Operation = f.name
+	if tp, ok := thrift.GetHeader(ctx, TraceparentHeader); ok {
+		c.carrier.traceparent = tp
+		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), &c.carrier))
+		if sc.IsValid() {
+			s.TraceID = sc.TraceID()
+			s.ParentSpanID = sc.SpanID()
+		}
+	}
+	if !s.TraceID.IsValid() {
+		s.TraceID = newTraceID()
+	}
+	s.SpanID = newSpanID()
+	c.in = timedInput{TProtocol: in, c: c}
+	c.out = timedOutput{TProtocol: out, c: c}
+
+	ok, err := f.next.Process(c, seqID, &c.in, &c.out)
+
+	end := Now()
+	f.t.outstanding.Add(-1)
+	if s.AppReceiveNs == 0 {
+		s.AppReceiveNs = s.ServerReceiveNs
+	}
+	if s.ProcessingStartNs == 0 {
+		s.ProcessingStartNs = s.AppReceiveNs
+	}
+	if s.ProcessingEndNs == 0 { // oneway, or no reply written
+		s.ProcessingEndNs = end
+	}
+	if err != nil {
+		s.Status = seerthrift.StatusCode_ERROR
+		s.StatusMessage = err.Error()
+	} else if s.Status == seerthrift.StatusCode_UNSET {
+		s.Status = seerthrift.StatusCode_OK
+	}
+	f.t.sink.Record(s)
+	return ok, err
+}
+
+// timedInput timestamps the end of argument decoding.
+type timedInput struct {
+	thrift.TProtocol
+	c *serverCall
+}
+
+func (p *timedInput) ReadMessageEnd(ctx context.Context) error {
+	err := p.TProtocol.ReadMessageEnd(ctx)
+	if p.c.span.AppReceiveNs == 0 {
+		p.c.span.AppReceiveNs = Now()
+	}
+	return err
+}
+
+// timedOutput timestamps the start of the reply and notes exceptions.
+type timedOutput struct {
+	thrift.TProtocol
+	c *serverCall
+}
+
+func (p *timedOutput) WriteMessageBegin(ctx context.Context, name string, typeID thrift.TMessageType, seqID int32) error {
+	if s := &p.c.span; s.ProcessingEndNs == 0 {
+		s.ProcessingEndNs = Now()
+		if typeID == thrift.EXCEPTION {
+			s.Status = seerthrift.StatusCode_ERROR
+			s.StatusMessage = "application exception"
+		}
+	}
+	return p.TProtocol.WriteMessageBegin(ctx, name, typeID, seqID)
+}
+
+// headerCarrier adapts one traceparent value to OpenTelemetry's propagator.
+type headerCarrier struct {
+	traceparent string
+}
+
+func (h *headerCarrier) Get(key string) string {
+	if key == TraceparentHeader {
+		return h.traceparent
+	}
+	return ""
+}
+
+func (h *headerCarrier) Set(key, value string) {
+	if key == TraceparentHeader {
+		h.traceparent = value
+	}
+}
+
+func (h *headerCarrier) Keys() []string { return []string{TraceparentHeader} }
+
+// ClientMiddleware returns a middleware that records a CLIENT span per call
+// to peerService and sends the span's trace context to the server in the
+// traceparent THeader (the client must use THeaderProtocol for the server to
+// see it). The span is a child of the span in the call's context, if any.
+func (t *Tracer) ClientMiddleware(peerService string) thrift.ClientMiddleware {
+	return func(next thrift.TClient) thrift.TClient {
+		return &tracingClient{t: t, peer: peerService, next: next}
+	}
+}
+
+type tracingClient struct {
+	t    *Tracer
+	peer string
+	next thrift.TClient
+}
+
+// clientCall holds a call's span and carrier in one allocation.
+type clientCall struct {
+	span    SpanData
+	carrier headerCarrier
+}
+
+func (c *tracingClient) Call(ctx context.Context, method string, args, result thrift.TStruct) (thrift.ResponseMeta, error) {
+	cc := &clientCall{}
+	s := &cc.span
+	s.Kind = seerthrift.SpanKind_CLIENT
+	s.Operation = method
+	s.PeerService = c.peer
+	if tid, sid, ok := parentFromContext(ctx); ok {
+		s.TraceID, s.ParentSpanID = tid, sid
+	} else {
+		s.TraceID = newTraceID()
+	}
+	s.SpanID = newSpanID()
+	ctx = injectTraceparent(ctx, &cc.carrier, s.TraceID, s.SpanID)
+
+	s.ClientSendNs = Now()
+	meta, err := c.next.Call(ctx, method, args, result)
+	s.ClientReceiveNs = Now()
+
+	if err == nil && c.t.statusFromResult && result != nil {
+		if exc := thrift.ExtractExceptionFromResult(result); exc != nil {
+			s.Status = seerthrift.StatusCode_ERROR
+			s.StatusMessage = exc.Error()
+		}
+	}
+	if err != nil {
+		s.Status = seerthrift.StatusCode_ERROR
+		s.StatusMessage = err.Error()
+	} else if s.Status == seerthrift.StatusCode_UNSET {
+		s.Status = seerthrift.StatusCode_OK
+	}
+	c.t.sink.Record(s)
+	return meta, err
+}
+
+// traceparentOnly is the write-header list of a call made outside any
+// forwarded headers; shared so that the common case does not allocate.
+var traceparentOnly = []string{TraceparentHeader}
+
+// injectTraceparent returns ctx with the traceparent of (tid, sid) set as a
+// THeader to write, keeping any headers the context already forwards.
+func injectTraceparent(ctx context.Context, carrier *headerCarrier, tid trace.TraceID, sid trace.SpanID) context.Context {
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
+	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(), sc), carrier)
+	ctx = thrift.SetHeader(ctx, TraceparentHeader, carrier.traceparent)
+	keys := thrift.GetWriteHeaderList(ctx)
+	switch {
+	case len(keys) == 0:
+		keys = traceparentOnly
+	case slices.Contains(keys, TraceparentHeader):
+		return ctx
+	default:
+		keys = append(slices.Clip(keys), TraceparentHeader)
+	}
+	return thrift.SetWriteHeaderList(ctx, keys)
+}
