@@ -2,7 +2,9 @@ package thrifttracing
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/thrift/lib/go/thrift"
@@ -22,6 +24,11 @@ type Tracer struct {
 	service     string
 	sink        SpanSink
 	outstanding atomic.Int64
+	// waiters, idleMu and idle let WaitIdle block until outstanding drops
+	// to zero; the RPC path only pays an atomic load when nobody waits.
+	waiters atomic.Int32
+	idleMu  sync.Mutex
+	idle    chan struct{}
 	// statusFromResult also marks CLIENT spans as errors when the reply
 	// carries an exception declared in the IDL (found by reflection).
 	statusFromResult bool
@@ -52,6 +59,44 @@ func (t *Tracer) Service() string { return t.service }
 
 // Outstanding returns the number of requests the instance is serving now.
 func (t *Tracer) Outstanding() int64 { return t.outstanding.Load() }
+
+// WaitIdle waits until no request is in progress at the instance, or ctx
+// ends. A request's span has been handed to the sink before it stops
+// counting as in progress, so after WaitIdle (and with no new requests) a
+// flush of the sink exports every server span.
+func (t *Tracer) WaitIdle(ctx context.Context) error {
+	t.waiters.Add(1)
+	defer t.waiters.Add(-1)
+	for {
+		t.idleMu.Lock()
+		if t.idle == nil {
+			t.idle = make(chan struct{})
+		}
+		ch := t.idle
+		t.idleMu.Unlock()
+		// Checked after publishing ch and counting as a waiter, so a
+		// request finishing in between either is seen here or sees us.
+		if t.outstanding.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s to be idle: %w", t.service, ctx.Err())
+		}
+	}
+}
+
+func (t *Tracer) done() {
+	if t.outstanding.Add(-1) == 0 && t.waiters.Load() > 0 {
+		t.idleMu.Lock()
+		if t.idle != nil {
+			close(t.idle)
+			t.idle = nil
+		}
+		t.idleMu.Unlock()
+	}
+}
 
 // WrapProcessor wraps every function of p with ProcessorMiddleware and
 // returns p.
@@ -125,7 +170,6 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	ok, err := f.next.Process(c, seqID, &c.in, &c.out)
 
 	end := Now()
-	f.t.outstanding.Add(-1)
 	if s.AppReceiveNs == 0 {
 		s.AppReceiveNs = s.ServerReceiveNs
 	}
@@ -142,6 +186,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 		s.Status = seerthrift.StatusCode_OK
 	}
 	f.t.sink.Record(s)
+	f.t.done() // after Record: see WaitIdle
 	return ok, err
 }
 

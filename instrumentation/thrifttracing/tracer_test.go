@@ -372,3 +372,50 @@ func TestIDsAreValidAndDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitIdle(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	client, tr, sink := tracedPair(t, func(ctx context.Context, b *seerthrift.SpanBatch) (*seerthrift.SubmitResult_, error) {
+		close(arrived)
+		<-release
+		return accept(ctx, b)
+	})
+	if err := tr.WaitIdle(context.Background()); err != nil {
+		t.Fatalf("idle tracer: %v", err)
+	}
+	called := make(chan error, 1)
+	go func() {
+		_, err := client.SubmitBatch(context.Background(), oneSpanBatch())
+		called <- err
+	}()
+	<-arrived
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := tr.WaitIdle(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitIdle with a request held = %v", err)
+	}
+	idle := make(chan error)
+	go func() { idle <- tr.WaitIdle(context.Background()) }()
+	close(release)
+	if err := <-idle; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-called; err != nil {
+		t.Fatal(err)
+	}
+	// The server span was recorded before the instance went idle.
+	var server int
+	for range 2 {
+		select {
+		case s := <-sink.ch:
+			if s.Kind == seerthrift.SpanKind_SERVER {
+				server++
+			}
+		default:
+		}
+	}
+	if server != 1 {
+		t.Errorf("server span not recorded when WaitIdle returned")
+	}
+}
