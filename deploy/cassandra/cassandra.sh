@@ -9,7 +9,8 @@
 #   start     fetch if needed, start the node in the background if it is not running, wait for CQL
 #   ensure    same as start (the name make test uses)
 #   stop      graceful stop (SIGTERM: Cassandra drains), SIGKILL after $SEER_CASSANDRA_STOP_TIMEOUT s
-#   kill      SIGKILL at once (a crash), for fault tests
+#   kill      SIGKILL at once (a crash), for fault tests; leases stay
+#   stop-keep-lease  graceful stop that keeps the leases (fault tests); resume starts it again
 #   status    exit 0 and print the pid when the node is running and answers on the CQL port
 #   acquire P take a lease for process P and start the node; a watchdog releases the lease when P dies
 #   release P drop P's lease; stop the node when no live lease is left and no one started it by hand
@@ -122,7 +123,7 @@ start_locked() {
     -Dlogback.configurationFile="$node/conf/logback.xml" \
     -Dcassandra.logdir="$logdir" -Dcassandra.storagedir="$node/data" \
     -cp "$lib/*" org.apache.cassandra.service.CassandraDaemon \
-    </dev/null >"$logdir/stdout.log" 2>&1 &
+    </dev/null >"$logdir/stdout.log" 2>&1 9>&- &
   echo $! >"$pidfile"
   wait_cql
 }
@@ -205,7 +206,8 @@ case "$cmd" in
   start | ensure) with_lock start_locked; touch "$node/manual" ;;
   stop) with_lock stop_locked TERM; rm -f "$node/manual" "$node/leased" ;;
   kill) with_lock stop_locked KILL ;;
-  restart-after-kill | resume) with_lock start_locked ;;
+  stop-keep-lease) with_lock stop_locked TERM ;;
+  resume) with_lock start_locked ;;
   status) status ;;
   wait) wait_cql ;;
   acquire) [[ -n "${2:-}" ]] || die "usage: $0 acquire OWNER_PID"; with_lock acquire_locked "$2" ;;

@@ -1,0 +1,175 @@
+// Package cassandratest gives integration tests a real Cassandra node: the local node of
+// deploy/cassandra/cassandra.sh (started on demand and stopped when the last test process using it
+// ends), or a cluster named by SEER_CASSANDRA_HOSTS.
+//
+// Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(cassandratest.Main(m)) }
+//
+// Environment: SEER_CASSANDRA_SKIP=1 skips the integration tests (Node returns nil and tests call
+// t.Skip); SEER_CASSANDRA_HOSTS, SEER_CASSANDRA_USERNAME, SEER_CASSANDRA_PASSWORD and
+// SEER_CASSANDRA_CA_FILE name an external cluster, which is never stopped or restarted.
+package cassandratest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Node describes the Cassandra the tests use.
+type Node struct {
+	Hosts    []string
+	Username string
+	Password string
+	CAFile   string // PEM of the node's certificate authority; "" when TLS is not offered
+	// Local is true for the node of cassandra.sh, which tests may stop and restart.
+	Local  bool
+	script string
+}
+
+var node *Node
+
+// Main starts (or joins) the node, runs the tests and releases the node. It returns the exit code.
+func Main(m *testing.M) int {
+	if os.Getenv("SEER_CASSANDRA_SKIP") == "1" {
+		return m.Run()
+	}
+	if hosts := os.Getenv("SEER_CASSANDRA_HOSTS"); hosts != "" {
+		node = &Node{Hosts: strings.Split(hosts, ","), Username: os.Getenv("SEER_CASSANDRA_USERNAME"),
+			Password: os.Getenv("SEER_CASSANDRA_PASSWORD"), CAFile: os.Getenv("SEER_CASSANDRA_CA_FILE")}
+		return m.Run()
+	}
+	script, err := scriptPath()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cassandratest:", err)
+		return 1
+	}
+	pid := strconv.Itoa(os.Getpid())
+	t0 := time.Now()
+	if out, err := run(script, "acquire", pid); err != nil {
+		fmt.Fprintf(os.Stderr, "cassandratest: starting Cassandra: %v\n%s\n", err, out)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "cassandratest: Cassandra ready after %s\n", time.Since(t0).Round(100*time.Millisecond))
+	code := func() int {
+		env, err := run(script, "env")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cassandratest: %v\n%s\n", err, env)
+			return 1
+		}
+		vars := parseEnv(env)
+		node = &Node{Hosts: strings.Split(vars["SEER_CASSANDRA_HOSTS"], ","), Username: vars["SEER_CASSANDRA_USERNAME"],
+			Password: vars["SEER_CASSANDRA_PASSWORD"], CAFile: vars["SEER_CASSANDRA_CA_FILE"], Local: true, script: script}
+		return m.Run()
+	}()
+	if out, err := run(script, "release", pid); err != nil {
+		fmt.Fprintf(os.Stderr, "cassandratest: releasing Cassandra: %v\n%s\n", err, out)
+	}
+	return code
+}
+
+// Get returns the node, or skips the test when there is none (SEER_CASSANDRA_SKIP=1).
+func Get(t testing.TB) *Node {
+	t.Helper()
+	if node == nil {
+		t.Skip("no Cassandra: SEER_CASSANDRA_SKIP=1 or TestMain does not call cassandratest.Main")
+	}
+	return node
+}
+
+// TLSConfig returns a client TLS configuration trusting the node's CA, or nil without one.
+func (n *Node) TLSConfig(t testing.TB) *tls.Config {
+	t.Helper()
+	if n.CAFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(n.CAFile)
+	if err != nil {
+		t.Fatalf("reading CA: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", n.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// Stop stops the local node gracefully (kill: SIGKILL at once); the test is skipped on an external
+// cluster.
+func (n *Node) Stop(t testing.TB, kill bool) {
+	t.Helper()
+	n.requireLocal(t)
+	cmd := "stop-keep-lease"
+	if kill {
+		cmd = "kill"
+	}
+	if out, err := run(n.script, cmd); err != nil {
+		t.Fatalf("stopping Cassandra: %v\n%s", err, out)
+	}
+}
+
+// Start starts the stopped local node again and waits until it answers.
+func (n *Node) Start(t testing.TB) {
+	t.Helper()
+	n.requireLocal(t)
+	if out, err := run(n.script, "resume"); err != nil {
+		t.Fatalf("restarting Cassandra: %v\n%s", err, out)
+	}
+}
+
+func (n *Node) requireLocal(t testing.TB) {
+	t.Helper()
+	if !n.Local {
+		t.Skip("the test stops and restarts Cassandra: only done on the local node of cassandra.sh")
+	}
+}
+
+func run(script string, args ...string) ([]byte, error) {
+	var out bytes.Buffer
+	cmd := exec.Command(script, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+func parseEnv(b []byte) map[string]string {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
+// scriptPath finds deploy/cassandra/cassandra.sh from this source file's module root.
+func scriptPath() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("cannot locate the source of cassandratest")
+	}
+	dir := filepath.Dir(file)
+	for {
+		p := filepath.Join(dir, "deploy", "cassandra", "cassandra.sh")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("deploy/cassandra/cassandra.sh not found above %s", filepath.Dir(file))
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,206 @@
+package cassandrastore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/seer-qos/seer/internal/seerstore"
+)
+
+// readPageSize is the page size of range reads; the driver fetches the next page while the caller
+// consumes a quarter of the current one.
+const readPageSize = 5000
+
+// Trace returns every stored span of a trace.
+func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.Span, error) {
+	iter := st.session.Query(`SELECT span_id, parent_span_id, service, instance, name, kind, start_ns, end_ns,
+ status_code, status_message, server_receive_ns, app_receive_ns, processing_start_ns, processing_end_ns,
+ client_send_ns, client_receive_ns, outstanding_requests, nic_queue_depth, peer_service, rpc_method, raw
+ FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).WithContext(ctx).PageSize(readPageSize).Iter()
+	var out []seerstore.Span
+	for {
+		s := seerstore.Span{TraceID: id}
+		var spanID, parent []byte
+		var statusMsg, peer, method *string
+		var outstanding, nic *int64
+		if !iter.Scan(&spanID, &parent, &s.Service, &s.Instance, &s.Name, &s.Kind, &s.StartNs, &s.EndNs,
+			&s.StatusCode, &statusMsg, &s.ServerReceiveNs, &s.AppReceiveNs, &s.ProcessingStartNs, &s.ProcessingEndNs,
+			&s.ClientSendNs, &s.ClientReceiveNs, &outstanding, &nic, &peer, &method, &s.Raw) {
+			break
+		}
+		copy(s.SpanID[:], spanID)
+		copy(s.ParentSpanID[:], parent)
+		s.StatusMessage, s.PeerService, s.RPCMethod = deref(statusMsg), deref(peer), deref(method)
+		s.OutstandingRequests, s.NICQueueDepth = depthOf(outstanding), depthOf(nic)
+		out = append(out, s)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("reading trace %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func depthOf(v *int64) int64 {
+	if v == nil {
+		return seerstore.NoDepth
+	}
+	return *v
+}
+
+// buckets returns the partition buckets of size that [from, to) touches, in order.
+func buckets(from, to time.Time, size int64) (first, last int64, ok bool) {
+	f, t := from.UnixNano(), to.UnixNano()
+	if t <= f {
+		return 0, 0, false
+	}
+	return f / size, (t - 1) / size, true
+}
+
+// ServiceSpans streams one service's spans that started in [from, to), in start order.
+func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.Span) error) error {
+	first, last, ok := buckets(from, to, spanBucket)
+	if !ok {
+		return nil
+	}
+	q := `SELECT start_ns, trace_id, span_id, parent_span_id, instance, name, kind, end_ns, status_code,
+ server_receive_ns, app_receive_ns, processing_start_ns, processing_end_ns, client_send_ns, client_receive_ns,
+ outstanding_requests, nic_queue_depth, peer_service, rpc_method
+ FROM ` + st.ks + `.spans_by_service WHERE service = ? AND bucket = ? AND start_ns >= ? AND start_ns < ?`
+	return st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
+		return st.session.Query(q, service, b, from.UnixNano(), to.UnixNano())
+	}, func(iter *gocql.Iter) (bool, error) {
+		s := seerstore.Span{Service: service}
+		var traceID, spanID, parent []byte
+		var peer, method *string
+		var outstanding, nic *int64
+		if !iter.Scan(&s.StartNs, &traceID, &spanID, &parent, &s.Instance, &s.Name, &s.Kind, &s.EndNs, &s.StatusCode,
+			&s.ServerReceiveNs, &s.AppReceiveNs, &s.ProcessingStartNs, &s.ProcessingEndNs, &s.ClientSendNs,
+			&s.ClientReceiveNs, &outstanding, &nic, &peer, &method) {
+			return false, nil
+		}
+		copy(s.TraceID[:], traceID)
+		copy(s.SpanID[:], spanID)
+		copy(s.ParentSpanID[:], parent)
+		s.PeerService, s.RPCMethod = deref(peer), deref(method)
+		s.OutstandingRequests, s.NICQueueDepth = depthOf(outstanding), depthOf(nic)
+		return true, fn(&s)
+	}, "spans of service "+service)
+}
+
+// Series streams one service's series points in [from, to), in time order.
+func (st *Store) Series(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.SeriesPoint) error) error {
+	first, last, ok := buckets(from, to, seriesBucket)
+	if !ok {
+		return nil
+	}
+	q := `SELECT ts_ns, instance, metric, value FROM ` + st.ks + `.series
+ WHERE service = ? AND bucket = ? AND ts_ns >= ? AND ts_ns < ?`
+	return st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
+		return st.session.Query(q, service, b, from.UnixNano(), to.UnixNano())
+	}, func(iter *gocql.Iter) (bool, error) {
+		p := seerstore.SeriesPoint{Service: service}
+		if !iter.Scan(&p.TsNs, &p.Instance, &p.Metric, &p.Value) {
+			return false, nil
+		}
+		return true, fn(&p)
+	}, "series of service "+service)
+}
+
+// Graphs streams the graph snapshots taken in [from, to), in time order.
+func (st *Store) Graphs(ctx context.Context, from, to time.Time, fn func(*seerstore.GraphSnapshot) error) error {
+	first, last, ok := buckets(from, to, dayBucket)
+	if !ok {
+		return nil
+	}
+	q := `SELECT ts_ns, version, edges FROM ` + st.ks + `.graph_snapshots WHERE bucket = ? AND ts_ns >= ? AND ts_ns < ?`
+	return st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
+		return st.session.Query(q, b, from.UnixNano(), to.UnixNano())
+	}, func(iter *gocql.Iter) (bool, error) {
+		var g seerstore.GraphSnapshot
+		var edges string
+		if !iter.Scan(&g.TsNs, &g.Version, &edges) {
+			return false, nil
+		}
+		var err error
+		if g.Edges, err = DecodeEdges([]byte(edges)); err != nil {
+			return true, fmt.Errorf("graph snapshot at %d: %w", g.TsNs, err)
+		}
+		return true, fn(&g)
+	}, "graph snapshots")
+}
+
+// Services lists the services that had spans on the days [from, to) touches.
+func (st *Store) Services(ctx context.Context, from, to time.Time) ([]string, error) {
+	first, last, ok := buckets(from, to, dayBucket)
+	if !ok {
+		return nil, nil
+	}
+	set := map[string]struct{}{}
+	err := st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
+		return st.session.Query(`SELECT service FROM `+st.ks+`.services_by_day WHERE day = ?`, b)
+	}, func(iter *gocql.Iter) (bool, error) {
+		var s string
+		if !iter.Scan(&s) {
+			return false, nil
+		}
+		set[s] = struct{}{}
+		return true, nil
+	}, "services")
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out, err
+}
+
+// eachBucket runs the query of every bucket in [first, last] in order and hands each row to scan.
+// The next bucket's first page is requested while the current one is consumed, so that reading a
+// range of many small partitions is not a sequence of round trips.
+func (st *Store) eachBucket(ctx context.Context, first, last int64, query func(int64) *gocql.Query,
+	scan func(*gocql.Iter) (bool, error), what string) error {
+	start := func(b int64) <-chan *gocql.Iter {
+		ch := make(chan *gocql.Iter, 1)
+		go func() { ch <- query(b).WithContext(ctx).PageSize(readPageSize).Prefetch(0.25).Iter() }()
+		return ch
+	}
+	next := start(first)
+	drain := func(b int64) {
+		if b < last {
+			_ = (<-next).Close()
+		}
+	}
+	for b := first; b <= last; b++ {
+		iter := <-next
+		if b < last {
+			next = start(b + 1)
+		}
+		for {
+			more, err := scan(iter)
+			if err != nil {
+				_ = iter.Close()
+				drain(b)
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+		if err := iter.Close(); err != nil {
+			drain(b)
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+	}
+	return nil
+}

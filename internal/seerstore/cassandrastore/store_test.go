@@ -1,0 +1,158 @@
+package cassandrastore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/seer-qos/seer/internal/seerstore"
+	"github.com/seer-qos/seer/internal/seerstore/cassandrastore/cassandratest"
+	"github.com/seer-qos/seer/internal/seerstore/seerstoretest"
+)
+
+func TestMain(m *testing.M) { os.Exit(cassandratest.Main(m)) }
+
+// testSettings returns settings for the test node in a keyspace of its own.
+func testSettings(t *testing.T, keyspace string) Settings {
+	n := cassandratest.Get(t)
+	return Settings{
+		Hosts: n.Hosts, Keyspace: keyspace,
+		Replication: map[string]string{"class": "SimpleStrategy", "replication_factor": "1"},
+		Username:    n.Username, Password: n.Password, TLS: n.TLSConfig(t),
+		Consistency: gocql.LocalQuorum, ConnectTimeout: 5 * time.Second, QueryTimeout: 10 * time.Second,
+		MaxConcurrentRequests: 16, MaxBatchRows: 50, MaxBatchBytes: 48 << 10,
+		SpanTTL: time.Hour, SeriesTTL: time.Hour, GraphTTL: time.Hour, CreateSchema: true,
+		Logger: zaptest.NewLogger(t),
+	}
+}
+
+func dropKeyspace(t *testing.T, st *Store) {
+	t.Cleanup(func() {
+		assert.NoError(t, st.session.Query("DROP KEYSPACE IF EXISTS "+st.ks).Exec())
+		st.Close()
+	})
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, testSettings(t, "seer_store_roundtrip"))
+	require.NoError(t, err)
+	dropKeyspace(t, st)
+
+	g := seerstoretest.Gen{Seed: 1, Start: time.Date(2026, 3, 1, 10, 59, 0, 0, time.UTC), Step: 10 * time.Millisecond}
+	td := g.Traces(12000) // two minutes and more: several spans_by_service partitions
+	v := seerstore.FromTraces(td, seerstore.DefaultLimits(), time.Now())
+	require.NoError(t, v.Err())
+	require.Len(t, v.Spans, 60000)
+	require.NoError(t, st.WriteSpans(ctx, v.Spans))
+
+	// A whole trace, lossless.
+	got, err := st.Trace(ctx, seerstore.TraceID(g.TraceID(7)))
+	require.NoError(t, err)
+	require.Len(t, got, 5)
+	back, err := seerstore.ToTraces(got)
+	require.NoError(t, err)
+	assert.Equal(t, 5, back.SpanCount())
+	want := map[string]ptrace.Span{}
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		ss := td.ResourceSpans().At(i).ScopeSpans().At(0).Spans()
+		for j := 0; j < ss.Len(); j++ {
+			if ss.At(j).TraceID() == g.TraceID(7) {
+				want[ss.At(j).SpanID().String()] = ss.At(j)
+			}
+		}
+	}
+	for i := 0; i < back.ResourceSpans().Len(); i++ {
+		sp := back.ResourceSpans().At(i).ScopeSpans().At(0).Spans().At(0)
+		w, ok := want[sp.SpanID().String()]
+		require.True(t, ok)
+		assert.Equal(t, w.Attributes().AsRaw(), sp.Attributes().AsRaw())
+		assert.Equal(t, w.StartTimestamp(), sp.StartTimestamp())
+	}
+
+	// One service over a time range, in order, with the training fields.
+	from := g.Start.Add(30 * time.Second)
+	to := g.Start.Add(90 * time.Second)
+	var n int
+	var last int64
+	require.NoError(t, st.ServiceSpans(ctx, "frontend", from, to, func(s *seerstore.Span) error {
+		require.GreaterOrEqual(t, s.StartNs, last)
+		require.GreaterOrEqual(t, s.StartNs, from.UnixNano())
+		require.Less(t, s.StartNs, to.UnixNano())
+		require.NotEqual(t, int64(seerstore.NoDepth), s.OutstandingRequests)
+		require.NotZero(t, s.AppReceiveNs)
+		last = s.StartNs
+		n++
+		return nil
+	}))
+	assert.Equal(t, 6000, n) // one frontend span per trace, one trace per 10 ms
+
+	services, err := st.Services(ctx, g.Start, g.Start.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"compose-post", "frontend", "post-storage", "text", "user-timeline"}, services)
+
+	// Series and graphs.
+	var pts []seerstore.SeriesPoint
+	for i := 0; i < 7200; i++ { // two hours at one point a second: two partitions
+		pts = append(pts, seerstore.SeriesPoint{Service: "text", Instance: "text-0", Metric: "seer.queue.outstanding_requests",
+			TsNs: g.Start.Add(time.Duration(i) * time.Second).UnixNano(), Value: float64(i % 13)})
+	}
+	require.NoError(t, st.WriteSeries(ctx, pts))
+	n = 0
+	require.NoError(t, st.Series(ctx, "text", g.Start, g.Start.Add(2*time.Hour), func(p *seerstore.SeriesPoint) error {
+		require.Equal(t, pts[n].TsNs, p.TsNs)
+		require.Equal(t, pts[n].Value, p.Value)
+		n++
+		return nil
+	}))
+	assert.Equal(t, 7200, n)
+
+	snap := seerstore.GraphSnapshot{TsNs: g.Start.UnixNano(), Version: 3, Edges: []seerstore.GraphEdge{{Caller: "frontend", Callee: "text", Calls: 10}}}
+	require.NoError(t, st.WriteGraph(ctx, snap))
+	var graphs []seerstore.GraphSnapshot
+	require.NoError(t, st.Graphs(ctx, g.Start.Add(-time.Hour), g.Start.Add(time.Hour), func(gs *seerstore.GraphSnapshot) error {
+		graphs = append(graphs, *gs)
+		return nil
+	}))
+	assert.Equal(t, []seerstore.GraphSnapshot{snap}, graphs)
+
+	// Writing again is an upsert: still one row per span.
+	require.NoError(t, st.WriteSpans(ctx, v.Spans[:1000]))
+	var count int64
+	require.NoError(t, st.session.Query("SELECT COUNT(*) FROM "+st.ks+".spans_by_trace").Scan(&count))
+	assert.Equal(t, int64(60000), count)
+}
+
+func TestOpenRejectsWrongPassword(t *testing.T) {
+	s := testSettings(t, "seer_store_badpw")
+	if s.Username == "" {
+		t.Skip("the node does not require authentication")
+	}
+	s.Password = "wrong"
+	_, err := Open(context.Background(), s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "connecting to Cassandra")
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	s := testSettings(t, "seer_store_newer")
+	st, err := Open(ctx, s)
+	require.NoError(t, err)
+	dropKeyspace(t, st)
+	require.NoError(t, st.session.Query("INSERT INTO "+st.ks+".schema_migrations (version, description) VALUES (?, ?)",
+		SchemaVersion+1, "from the future").Exec())
+	_, err = Open(ctx, s)
+	require.ErrorContains(t, err, fmt.Sprintf("schema version %d, newer than this build's %d", SchemaVersion+1, SchemaVersion))
+	s.CreateSchema = false
+	_, err = Open(ctx, s)
+	require.ErrorContains(t, err, "this build needs 1")
+}
