@@ -1,0 +1,673 @@
+package depgraph
+
+import (
+	"container/heap"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Overflow names the service and operation that take what exceeds the caps.
+const Overflow = "__overflow__"
+
+// Stats counts what the Graph did with spans. Every span given to Add is
+// exactly one of Buffered, Late or Dropped.
+type Stats struct {
+	Buffered uint64 // held until its trace was analysed
+	Late     uint64 // ended before the watermark: its trace was analysed already
+	Dropped  uint64 // MaxPendingSpans was reached
+
+	Traces          uint64 // traces analysed
+	DuplicateSpans  uint64 // same span ID twice within a trace
+	OrphanSpans     uint64 // server spans whose parent never arrived
+	UnpairedClients uint64 // client spans with neither a callee span nor peer.service
+
+	OverflowServices   uint64 // spans of services beyond MaxServices
+	OverflowOperations uint64 // invocations of operations beyond MaxOperations
+	OverflowEdges      uint64 // calls on edges beyond MaxEdges
+	OverflowPaths      uint64 // critical paths forgotten beyond the per-root cap
+}
+
+type edgeKey struct{ from, to string }
+
+type opKey struct{ service, op string }
+
+type pairKey struct{ a, b string } // a < b
+
+type serviceNode struct {
+	name      string
+	virtual   bool // only seen as peer.service of a client span
+	firstSeen int64
+	lastSeen  int64
+	spans     uint64
+	ops       map[string]*opStats
+}
+
+type opStats struct {
+	invocations uint64
+	calls       uint64
+	maxCalls    uint64
+	callees     map[string]uint64
+	multiCall   uint64 // invocations with at least two calls
+	sequential  uint64 // ... of which made them strictly one after another
+	savableNs   float64
+}
+
+type edge struct {
+	calls, errors   uint64
+	lat             latencyHist
+	curCalls, curEr uint64
+	rate, errRate   float64 // of the last complete window
+	firstSeen       int64
+	lastSeen        int64
+}
+
+type pairStats struct {
+	traces, calls, bothWays uint64
+}
+
+type rootPaths struct {
+	counts   map[string]float64
+	dominant string
+}
+
+// maxPathsPerRoot bounds the critical paths remembered per entry operation.
+const maxPathsPerRoot = 32
+
+type pendingTrace struct {
+	id      [16]byte
+	spans   []Span
+	maxEnd  int64
+	heapIdx int
+}
+
+type traceHeap []*pendingTrace
+
+func (h traceHeap) Len() int           { return len(h) }
+func (h traceHeap) Less(i, j int) bool { return h[i].maxEnd < h[j].maxEnd }
+func (h traceHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx = i
+	h[j].heapIdx = j
+}
+func (h *traceHeap) Push(x any) {
+	t := x.(*pendingTrace)
+	t.heapIdx = len(*h)
+	*h = append(*h, t)
+}
+func (h *traceHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
+}
+
+// Graph learns the service dependency graph from spans. It is safe for
+// concurrent use.
+type Graph struct {
+	cfg  Config
+	feed *Feed
+
+	mu          sync.Mutex
+	started     bool
+	maxEnd      int64
+	windowStart int64
+
+	pending      map[[16]byte]*pendingTrace
+	queue        traceHeap
+	pendingSpans int
+
+	services map[string]*serviceNode
+	edges    map[edgeKey]*edge
+	nOps     int
+	pairs    map[pairKey]*pairStats
+	roots    map[opKey]*rootPaths
+
+	stats Stats
+
+	// scratch of analyse
+	idx     map[[8]byte]int
+	parent  []int
+	entry   []int
+	paired  []bool
+	calls   []call
+	firstCh []int
+	nextSib []int
+}
+
+type call struct {
+	from, to   string
+	entry      int
+	start, end int64
+	err        bool
+}
+
+// New returns an empty Graph that publishes its changes to feed (which may
+// be nil).
+func New(cfg Config, feed *Feed) (*Graph, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dependency graph: %w", err)
+	}
+	if feed == nil {
+		feed = NewFeed("")
+	}
+	return &Graph{
+		cfg:      cfg,
+		feed:     feed,
+		pending:  make(map[[16]byte]*pendingTrace),
+		services: make(map[string]*serviceNode),
+		edges:    make(map[edgeKey]*edge),
+		pairs:    make(map[pairKey]*pairStats),
+		roots:    make(map[opKey]*rootPaths),
+		idx:      make(map[[8]byte]int),
+	}, nil
+}
+
+// Stats returns the counters so far.
+func (g *Graph) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// Sizes returns the current services, operations, edges and buffered spans.
+func (g *Graph) Sizes() (services, operations, edges, pendingSpans int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.services), g.nOps, len(g.edges), g.pendingSpans
+}
+
+// Config returns the configuration.
+func (g *Graph) Config() Config { return g.cfg }
+
+// Add takes spans in the order they arrived.
+func (g *Graph) Add(spans []Span) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range spans {
+		g.add(&spans[i])
+	}
+}
+
+func (g *Graph) watermark() int64 { return g.maxEnd - int64(g.cfg.TraceWait) }
+
+func (g *Graph) add(s *Span) {
+	if !g.started {
+		g.started = true
+		g.maxEnd = s.End
+		w := int64(g.cfg.Window)
+		g.windowStart = floorDiv(g.watermark(), w) * w
+	}
+	if s.End < g.watermark() {
+		g.stats.Late++
+		return
+	}
+	if g.pendingSpans >= g.cfg.MaxPendingSpans {
+		g.stats.Dropped++
+		return
+	}
+	g.stats.Buffered++
+	t, ok := g.pending[s.TraceID]
+	if !ok {
+		t = &pendingTrace{id: s.TraceID, maxEnd: s.End}
+		g.pending[s.TraceID] = t
+		heap.Push(&g.queue, t)
+	} else if s.End > t.maxEnd {
+		t.maxEnd = s.End
+		heap.Fix(&g.queue, t.heapIdx)
+	}
+	t.spans = append(t.spans, *s)
+	g.pendingSpans++
+	if s.End > g.maxEnd {
+		g.maxEnd = s.End
+		g.advance()
+	}
+}
+
+func (g *Graph) advance() {
+	wm := g.watermark()
+	for len(g.queue) > 0 && g.queue[0].maxEnd < wm {
+		g.complete(heap.Pop(&g.queue).(*pendingTrace))
+	}
+	w := int64(g.cfg.Window)
+	for wm >= g.windowStart+w {
+		g.rotate(g.windowStart + w)
+		g.windowStart += w
+		if wm-g.windowStart > 2*w {
+			// A silence: one empty window zeroes the rates, then jump.
+			g.rotate(g.windowStart + w)
+			g.windowStart = floorDiv(wm, w) * w
+		}
+	}
+}
+
+func (g *Graph) complete(t *pendingTrace) {
+	delete(g.pending, t.id)
+	g.pendingSpans -= len(t.spans)
+	g.analyse(t.spans, t.maxEnd)
+}
+
+// Flush analyses every buffered trace now (used at shutdown and in tests).
+func (g *Graph) Flush() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for len(g.queue) > 0 {
+		g.complete(heap.Pop(&g.queue).(*pendingTrace))
+	}
+}
+
+// Rotate closes the current rate window as if the watermark had passed it
+// and evaluates expiry and critical paths (used in tests and at shutdown).
+func (g *Graph) Rotate() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.rotate(g.windowStart + int64(g.cfg.Window))
+	g.windowStart += int64(g.cfg.Window)
+}
+
+func (g *Graph) publish(e Event) { g.feed.events.Publish(e) }
+
+func (g *Graph) service(name string, at int64, virtual bool) *serviceNode {
+	if n, ok := g.services[name]; ok {
+		if !virtual {
+			n.virtual = false
+		}
+		return n
+	}
+	if len(g.services) >= g.cfg.MaxServices {
+		g.stats.OverflowServices++
+		name = Overflow
+		if n, ok := g.services[name]; ok {
+			return n
+		}
+	}
+	n := &serviceNode{name: name, virtual: virtual, firstSeen: at, lastSeen: at, ops: make(map[string]*opStats)}
+	g.services[name] = n
+	g.publish(Event{Type: ServiceAdded, Time: time.Unix(0, at), Service: name})
+	return n
+}
+
+func (g *Graph) op(n *serviceNode, name string) *opStats {
+	if o, ok := n.ops[name]; ok {
+		return o
+	}
+	if g.nOps >= g.cfg.MaxOperations {
+		g.stats.OverflowOperations++
+		name = Overflow
+		if o, ok := n.ops[name]; ok {
+			return o
+		}
+	}
+	o := &opStats{callees: make(map[string]uint64)}
+	n.ops[name] = o
+	g.nOps++
+	return o
+}
+
+func (g *Graph) analyse(spans []Span, at int64) {
+	g.stats.Traces++
+	n := len(spans)
+	clear(g.idx)
+	g.parent = resize(g.parent, n)
+	g.entry = resize(g.entry, n)
+	g.firstCh = resize(g.firstCh, n)
+	g.nextSib = resize(g.nextSib, n)
+	if cap(g.paired) < n {
+		g.paired = make([]bool, n)
+	}
+	g.paired = g.paired[:n]
+	clear(g.paired)
+	g.calls = g.calls[:0]
+
+	keep := spans[:0]
+	for i := range spans {
+		if _, dup := g.idx[spans[i].SpanID]; dup {
+			g.stats.DuplicateSpans++
+			continue
+		}
+		g.idx[spans[i].SpanID] = len(keep)
+		keep = append(keep, spans[i])
+	}
+	spans = keep
+	n = len(spans)
+	// Resolve service names (caps) once, and the tree.
+	names := make([]*serviceNode, n)
+	for i := range spans {
+		s := &spans[i]
+		node := g.service(s.Service, s.Start, false)
+		names[i] = node
+		node.spans++
+		if s.End > node.lastSeen {
+			node.lastSeen = s.End
+		}
+		g.parent[i] = -1
+		g.entry[i] = -2
+		g.firstCh[i] = -1
+		g.nextSib[i] = -1
+		if s.hasParent() {
+			if p, ok := g.idx[s.ParentID]; ok && p != i {
+				g.parent[i] = p
+			} else if s.Kind.isServer() {
+				g.stats.OrphanSpans++
+			}
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if p := g.parent[i]; p >= 0 {
+			g.nextSib[i] = g.firstCh[p]
+			g.firstCh[p] = i
+		}
+	}
+	// Calls: a server span under a span of another service or under a
+	// client span; else a client span naming its peer.
+	for i := range spans {
+		s := &spans[i]
+		p := g.parent[i]
+		if !s.Kind.isServer() || p < 0 {
+			continue
+		}
+		ps := &spans[p]
+		if names[p] == names[i] && !ps.Kind.isClient() {
+			continue
+		}
+		c := call{from: names[p].name, to: names[i].name, entry: g.entryOf(spans, names, p), start: s.Start, end: s.End, err: s.Error || ps.Error}
+		if ps.Kind.isClient() {
+			g.paired[p] = true
+			c.start, c.end = ps.Start, ps.End
+		}
+		g.calls = append(g.calls, c)
+	}
+	for i := range spans {
+		s := &spans[i]
+		if !s.Kind.isClient() || g.paired[i] {
+			continue
+		}
+		if s.PeerService == "" {
+			g.stats.UnpairedClients++
+			continue
+		}
+		callee := g.service(s.PeerService, s.Start, true)
+		if s.End > callee.lastSeen {
+			callee.lastSeen = s.End
+		}
+		g.calls = append(g.calls, call{from: names[i].name, to: callee.name, entry: g.entryOf(spans, names, i), start: s.Start, end: s.End, err: s.Error})
+	}
+	g.recordCalls(spans, names, at)
+	g.recordCriticalPaths(spans, names)
+}
+
+// entryOf is the invocation a span belongs to: its nearest ancestor (or
+// itself) that is a server span of the same service, else the topmost span
+// of its service's chain.
+func (g *Graph) entryOf(spans []Span, names []*serviceNode, i int) int {
+	if g.entry[i] != -2 {
+		return g.entry[i]
+	}
+	cur, steps := i, 0
+	for {
+		if spans[cur].Kind.isServer() {
+			break
+		}
+		p := g.parent[cur]
+		if p < 0 || names[p] != names[cur] || steps > len(spans) {
+			break
+		}
+		cur = p
+		steps++
+	}
+	g.entry[i] = cur
+	return cur
+}
+
+func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
+	// Invocations: every entry span.
+	for i := range spans {
+		if g.entryOf(spans, names, i) == i {
+			g.op(names[i], spans[i].Operation).invocations++
+		}
+	}
+	sort.SliceStable(g.calls, func(a, b int) bool {
+		if g.calls[a].entry != g.calls[b].entry {
+			return g.calls[a].entry < g.calls[b].entry
+		}
+		return g.calls[a].start < g.calls[b].start
+	})
+	pairs := map[pairKey]uint8{}
+	pairCalls := map[pairKey]uint64{}
+	for lo := 0; lo < len(g.calls); {
+		hi := lo
+		for hi < len(g.calls) && g.calls[hi].entry == g.calls[lo].entry {
+			hi++
+		}
+		group := g.calls[lo:hi]
+		e := group[0].entry
+		o := g.op(names[e], spans[e].Operation)
+		o.calls += uint64(len(group))
+		if uint64(len(group)) > o.maxCalls {
+			o.maxCalls = uint64(len(group))
+		}
+		if len(group) >= 2 {
+			o.multiCall++
+			seq := true
+			var sum, maxDur int64
+			for k := range group {
+				d := group[k].end - group[k].start
+				sum += d
+				maxDur = max(maxDur, d)
+				if k > 0 && group[k].start < group[k-1].end {
+					seq = false
+				}
+			}
+			if seq {
+				o.sequential++
+				o.savableNs += float64(sum - maxDur)
+			}
+		}
+		for _, c := range group {
+			if _, ok := o.callees[c.to]; ok || len(o.callees) < g.cfg.MaxServices {
+				o.callees[c.to]++
+			}
+			g.recordEdge(c, at)
+			if c.from != c.to {
+				k, dir := pairKey{c.from, c.to}, uint8(1)
+				if k.b < k.a {
+					k, dir = pairKey{c.to, c.from}, 2
+				}
+				pairs[k] |= dir
+				pairCalls[k]++
+			}
+		}
+		lo = hi
+	}
+	for k, dirs := range pairs {
+		ps, ok := g.pairs[k]
+		if !ok {
+			if len(g.pairs) >= g.cfg.MaxEdges {
+				g.stats.OverflowEdges++
+				continue
+			}
+			ps = &pairStats{}
+			g.pairs[k] = ps
+		}
+		ps.traces++
+		ps.calls += pairCalls[k]
+		if dirs == 3 {
+			ps.bothWays++
+		}
+	}
+}
+
+func (g *Graph) recordEdge(c call, at int64) {
+	k := edgeKey{c.from, c.to}
+	e, ok := g.edges[k]
+	if !ok {
+		if len(g.edges) >= g.cfg.MaxEdges {
+			g.stats.OverflowEdges++
+			return
+		}
+		e = &edge{firstSeen: c.start}
+		g.edges[k] = e
+		g.publish(Event{Type: EdgeAdded, Time: time.Unix(0, at), From: c.from, To: c.to})
+	}
+	e.calls++
+	e.curCalls++
+	if c.err {
+		e.errors++
+		e.curEr++
+	}
+	e.lat.add(time.Duration(c.end - c.start))
+	if c.end > e.lastSeen {
+		e.lastSeen = c.end
+	}
+}
+
+// recordCriticalPaths follows, from each root, the child that ended last:
+// the chain of services that decided the request's completion.
+func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
+	for r := range spans {
+		if g.parent[r] >= 0 {
+			continue
+		}
+		path := []string{names[r].name}
+		cur, steps := r, 0
+		for steps <= len(spans) {
+			best := -1
+			for c := g.firstCh[cur]; c >= 0; c = g.nextSib[c] {
+				if best < 0 || spans[c].End > spans[best].End {
+					best = c
+				}
+			}
+			if best < 0 {
+				break
+			}
+			cur = best
+			if n := names[cur].name; n != path[len(path)-1] {
+				path = append(path, n)
+			}
+			steps++
+		}
+		key := opKey{names[r].name, spans[r].Operation}
+		rp, ok := g.roots[key]
+		if !ok {
+			if len(g.roots) >= g.cfg.MaxOperations {
+				g.stats.OverflowOperations++
+				continue
+			}
+			rp = &rootPaths{counts: make(map[string]float64)}
+			g.roots[key] = rp
+		}
+		p := strings.Join(path, pathSep)
+		if _, ok := rp.counts[p]; !ok && len(rp.counts) >= maxPathsPerRoot {
+			g.stats.OverflowPaths++
+			continue
+		}
+		rp.counts[p]++
+	}
+}
+
+const pathSep = "\x00"
+
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, pathSep)
+}
+
+// rotate closes the rate window ending at end, expires what is stale and
+// publishes critical path changes.
+func (g *Graph) rotate(end int64) {
+	secs := g.cfg.Window.Seconds()
+	at := time.Unix(0, end)
+	horizon := end - int64(g.cfg.Expiry)
+	for k, e := range g.edges {
+		e.rate = float64(e.curCalls) / secs
+		e.errRate = 0
+		if e.curCalls > 0 {
+			e.errRate = float64(e.curEr) / float64(e.curCalls)
+		}
+		e.curCalls, e.curEr = 0, 0
+		if e.lastSeen < horizon {
+			delete(g.edges, k)
+			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+		}
+	}
+	for name, n := range g.services {
+		if n.lastSeen >= horizon {
+			continue
+		}
+		for k := range g.edges {
+			if k.from == name || k.to == name {
+				delete(g.edges, k)
+				g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+			}
+		}
+		for op := range n.ops {
+			delete(g.roots, opKey{name, op})
+		}
+		for k := range g.pairs {
+			if k.a == name || k.b == name {
+				delete(g.pairs, k)
+			}
+		}
+		g.nOps -= len(n.ops)
+		delete(g.services, name)
+		g.publish(Event{Type: ServiceRemoved, Time: at, Service: name})
+	}
+	roots := make([]opKey, 0, len(g.roots))
+	for k := range g.roots {
+		roots = append(roots, k)
+	}
+	sort.Slice(roots, func(i, j int) bool {
+		if roots[i].service != roots[j].service {
+			return roots[i].service < roots[j].service
+		}
+		return roots[i].op < roots[j].op
+	})
+	for _, k := range roots {
+		rp := g.roots[k]
+		dom := rp.dominantPath()
+		// Hysteresis: a new path must clearly beat the old one.
+		if dom != rp.dominant && dom != "" && (rp.dominant == "" || rp.counts[dom] > 1.25*rp.counts[rp.dominant]) {
+			g.publish(Event{Type: CriticalPathChanged, Time: at, Root: k.service + " " + k.op,
+				OldPath: splitPath(rp.dominant), NewPath: splitPath(dom)})
+			rp.dominant = dom
+		}
+		for p, c := range rp.counts {
+			// Halve the evidence each window so the path follows change.
+			if c /= 2; c < 0.01 {
+				delete(rp.counts, p)
+			} else {
+				rp.counts[p] = c
+			}
+		}
+	}
+}
+
+func (rp *rootPaths) dominantPath() string {
+	best, bestN := "", 0.0
+	for p, c := range rp.counts {
+		if c > bestN || (c == bestN && p < best) {
+			best, bestN = p, c
+		}
+	}
+	return best
+}
+
+func resize(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

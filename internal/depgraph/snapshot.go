@@ -1,0 +1,234 @@
+package depgraph
+
+import (
+	"sort"
+	"time"
+)
+
+// Snapshot is the graph at one moment, as the GET /graph endpoint returns it.
+type Snapshot struct {
+	// Watermark is the event time up to which traces were analysed.
+	Watermark     time.Time      `json:"watermark"`
+	Services      []ServiceInfo  `json:"services"`
+	Edges         []EdgeInfo     `json:"edges"`
+	Cycles        [][]string     `json:"cycles"`
+	CriticalPaths []CriticalPath `json:"critical_paths"`
+	Limits        Limits         `json:"limits"`
+}
+
+// ServiceInfo is one node.
+type ServiceInfo struct {
+	Name string `json:"name"`
+	// Virtual: known only from peer.service of its callers.
+	Virtual    bool            `json:"virtual,omitempty"`
+	FirstSeen  time.Time       `json:"first_seen"`
+	LastSeen   time.Time       `json:"last_seen"`
+	Spans      uint64          `json:"spans"`
+	Operations []OperationInfo `json:"operations"`
+}
+
+// OperationInfo is one operation of a service and the calls its invocations
+// make.
+type OperationInfo struct {
+	Name        string `json:"name"`
+	Invocations uint64 `json:"invocations"`
+	Calls       uint64 `json:"calls"`
+	// FanOutMean is calls per invocation; FanOutMax the most in one.
+	FanOutMean float64  `json:"fan_out_mean"`
+	FanOutMax  uint64   `json:"fan_out_max"`
+	Callees    []string `json:"callees,omitempty"`
+	// SequentialFraction: of the invocations making two or more calls, the
+	// share that made them strictly one after another.
+	SequentialFraction float64 `json:"sequential_fraction"`
+	MultiCall          uint64  `json:"multi_call_invocations"`
+}
+
+// EdgeInfo is one caller -> callee edge.
+type EdgeInfo struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Calls  uint64 `json:"calls"`
+	Errors uint64 `json:"errors"`
+	// ErrorRate is Errors/Calls since the edge appeared.
+	ErrorRate float64 `json:"error_rate"`
+	// CallRate (calls/s) and WindowErrorRate are of the last complete window.
+	CallRate        float64     `json:"call_rate"`
+	WindowErrorRate float64     `json:"window_error_rate"`
+	Latency         LatencyInfo `json:"latency"`
+}
+
+// LatencyInfo summarises call latencies in milliseconds (quantiles within
+// about 19%).
+type LatencyInfo struct {
+	MeanMS float64 `json:"mean_ms"`
+	P50MS  float64 `json:"p50_ms"`
+	P99MS  float64 `json:"p99_ms"`
+	MaxMS  float64 `json:"max_ms"`
+}
+
+// CriticalPath is the dominant chain of services that decides completion of
+// requests entering at Root ("service operation").
+type CriticalPath struct {
+	Root string   `json:"root"`
+	Path []string `json:"path"`
+}
+
+// Limits reports the caps and what overflowed them.
+type Limits struct {
+	MaxServices        int    `json:"max_services"`
+	MaxOperations      int    `json:"max_operations"`
+	MaxEdges           int    `json:"max_edges"`
+	MaxPendingSpans    int    `json:"max_pending_spans"`
+	PendingSpans       int    `json:"pending_spans"`
+	OverflowServices   uint64 `json:"overflow_services"`
+	OverflowOperations uint64 `json:"overflow_operations"`
+	OverflowEdges      uint64 `json:"overflow_edges"`
+	DroppedSpans       uint64 `json:"dropped_spans"`
+	LateSpans          uint64 `json:"late_spans"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Snapshot returns the current graph, sorted for stable output.
+func (g *Graph) Snapshot() Snapshot {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.snapshot()
+}
+
+func (g *Graph) snapshot() Snapshot {
+	s := Snapshot{
+		Services:      []ServiceInfo{},
+		Edges:         []EdgeInfo{},
+		Cycles:        [][]string{},
+		CriticalPaths: []CriticalPath{},
+		Limits: Limits{
+			MaxServices: g.cfg.MaxServices, MaxOperations: g.cfg.MaxOperations, MaxEdges: g.cfg.MaxEdges,
+			MaxPendingSpans: g.cfg.MaxPendingSpans, PendingSpans: g.pendingSpans,
+			OverflowServices: g.stats.OverflowServices, OverflowOperations: g.stats.OverflowOperations,
+			OverflowEdges: g.stats.OverflowEdges, DroppedSpans: g.stats.Dropped, LateSpans: g.stats.Late,
+		},
+	}
+	if g.started {
+		s.Watermark = time.Unix(0, g.watermark())
+	}
+	for _, n := range g.services {
+		si := ServiceInfo{Name: n.name, Virtual: n.virtual, FirstSeen: time.Unix(0, n.firstSeen),
+			LastSeen: time.Unix(0, n.lastSeen), Spans: n.spans, Operations: []OperationInfo{}}
+		for name, o := range n.ops {
+			oi := OperationInfo{Name: name, Invocations: o.invocations, Calls: o.calls, FanOutMax: o.maxCalls, MultiCall: o.multiCall}
+			if o.invocations > 0 {
+				oi.FanOutMean = float64(o.calls) / float64(o.invocations)
+			}
+			if o.multiCall > 0 {
+				oi.SequentialFraction = float64(o.sequential) / float64(o.multiCall)
+			}
+			for c := range o.callees {
+				oi.Callees = append(oi.Callees, c)
+			}
+			sort.Strings(oi.Callees)
+			si.Operations = append(si.Operations, oi)
+		}
+		sort.Slice(si.Operations, func(i, j int) bool { return si.Operations[i].Name < si.Operations[j].Name })
+		s.Services = append(s.Services, si)
+	}
+	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
+	for k, e := range g.edges {
+		ei := EdgeInfo{From: k.from, To: k.to, Calls: e.calls, Errors: e.errors, CallRate: e.rate, WindowErrorRate: e.errRate,
+			Latency: LatencyInfo{MeanMS: ms(e.lat.mean()), P50MS: ms(e.lat.quantile(0.5)), P99MS: ms(e.lat.quantile(0.99)), MaxMS: ms(e.lat.max)}}
+		if e.calls > 0 {
+			ei.ErrorRate = float64(e.errors) / float64(e.calls)
+		}
+		s.Edges = append(s.Edges, ei)
+	}
+	sort.Slice(s.Edges, func(i, j int) bool {
+		if s.Edges[i].From != s.Edges[j].From {
+			return s.Edges[i].From < s.Edges[j].From
+		}
+		return s.Edges[i].To < s.Edges[j].To
+	})
+	s.Cycles = cycles(s.Edges, maxCycles)
+	for k, rp := range g.roots {
+		p := rp.dominant
+		if p == "" {
+			p = rp.dominantPath()
+		}
+		if p != "" {
+			s.CriticalPaths = append(s.CriticalPaths, CriticalPath{Root: k.service + " " + k.op, Path: splitPath(p)})
+		}
+	}
+	sort.Slice(s.CriticalPaths, func(i, j int) bool { return s.CriticalPaths[i].Root < s.CriticalPaths[j].Root })
+	return s
+}
+
+// maxCycles bounds the cycles listed; a graph has at most exponentially many.
+const maxCycles = 100
+
+// cycles lists the elementary cycles of the edge set, each rotated to start
+// at its smallest service, in order. A self-call is a cycle of one.
+func cycles(edges []EdgeInfo, limit int) [][]string {
+	names := map[string]int{}
+	var order []string
+	for _, e := range edges {
+		for _, n := range []string{e.From, e.To} {
+			if _, ok := names[n]; !ok {
+				names[n] = 0
+				order = append(order, n)
+			}
+		}
+	}
+	sort.Strings(order)
+	for i, n := range order {
+		names[n] = i
+	}
+	adj := make([][]int, len(order))
+	for _, e := range edges {
+		adj[names[e.From]] = append(adj[names[e.From]], names[e.To])
+	}
+	for i := range adj {
+		sort.Ints(adj[i])
+	}
+	out := [][]string{}
+	// For each start s, search simple paths through nodes > s back to s:
+	// every elementary cycle is found once, from its smallest node.
+	onPath := make([]bool, len(order))
+	var path []int
+	var dfs func(s, v int) bool
+	dfs = func(s, v int) bool {
+		for _, w := range adj[v] {
+			if w == s {
+				c := make([]string, len(path))
+				for i, p := range path {
+					c[i] = order[p]
+				}
+				out = append(out, c)
+				if len(out) >= limit {
+					return false
+				}
+				continue
+			}
+			if w < s || onPath[w] {
+				continue
+			}
+			onPath[w] = true
+			path = append(path, w)
+			ok := dfs(s, w)
+			path = path[:len(path)-1]
+			onPath[w] = false
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for s := range order {
+		path = append(path[:0], s)
+		onPath[s] = true
+		ok := dfs(s, s)
+		onPath[s] = false
+		if !ok {
+			break
+		}
+	}
+	return out
+}

@@ -1,0 +1,420 @@
+package series
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// EngineConfig bounds and paces an Engine.
+type EngineConfig struct {
+	// Tick is the sampling period in event time.
+	Tick time.Duration
+	// AllowedLateness is how far behind the newest span end a span may end
+	// and still be counted in full. The watermark is (newest end seen) -
+	// AllowedLateness; ticks ending at or before it are final.
+	AllowedLateness time.Duration
+	// Expiry removes a series after this much event time without spans.
+	Expiry time.Duration
+	// MaxServices and MaxInstances cap the live series; spans beyond them go
+	// to the overflow series and are counted.
+	MaxServices  int
+	MaxInstances int
+}
+
+// Validate checks the configuration.
+func (c EngineConfig) Validate() error {
+	var errs []error
+	if c.Tick <= 0 {
+		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	if c.AllowedLateness < 0 {
+		errs = append(errs, fmt.Errorf("allowed_lateness must not be negative, got %v", c.AllowedLateness))
+	}
+	if c.Tick > 0 && c.AllowedLateness/c.Tick > 100_000 {
+		errs = append(errs, fmt.Errorf("allowed_lateness/tick must be at most 100000 (ring size), got %v/%v", c.AllowedLateness, c.Tick))
+	}
+	if c.Expiry < c.Tick {
+		errs = append(errs, fmt.Errorf("series_expiry (%v) must be at least one tick (%v)", c.Expiry, c.Tick))
+	}
+	if c.MaxServices < 1 || c.MaxInstances < 1 {
+		errs = append(errs, fmt.Errorf("max_services and max_instances must be positive, got %d and %d", c.MaxServices, c.MaxInstances))
+	}
+	return errors.Join(errs...)
+}
+
+// Span is what the Engine needs from a SERVER span: one request's stay in a
+// service instance.
+type Span struct {
+	Key
+	TraceID [16]byte
+	SpanID  [8]byte
+	// Start is the arrival and End the completion, Unix nanoseconds.
+	Start, End int64
+	// Weight is 1/sampling probability (1 for unsampled data).
+	Weight float64
+	// Reported is the software queue depth at arrival, NaN if absent.
+	Reported float64
+	// NIC is the NIC queue depth at arrival, NaN if absent.
+	NIC float64
+}
+
+// Stats counts what the Engine did with spans and series. Every span given to
+// Add ends in exactly one of Accepted, LateDropped, Duplicates or Invalid;
+// LateClipped and the overflow counters are subsets of Accepted.
+type Stats struct {
+	Accepted    uint64
+	LateDropped uint64 // ended before the watermark: no effect on any tick
+	LateClipped uint64 // arrived before the watermark: counted from it on
+	Duplicates  uint64 // same trace and span ID seen within the lateness
+	Invalid     uint64 // end before start, or zero/negative weight
+
+	OverflowServiceSpans  uint64 // spans of services beyond MaxServices
+	OverflowInstanceSpans uint64 // spans of instances beyond MaxInstances
+	Expired               uint64 // series removed for inactivity
+	SkippedTicks          uint64 // empty ticks jumped over after a gap
+	Ticks                 uint64 // ticks emitted
+}
+
+// Emitter receives each finalized tick. It is called with the Engine's
+// lock held, so it must not block or call back into the Engine.
+type Emitter func(Batch)
+
+type cell struct {
+	arrivals, completions float64
+	bdiff, fdiff, area    float64
+	latCount, latSum      float64
+	latMin, latMax        int64
+	repSum, repN          float64
+	nicSum, nicN          float64
+}
+
+type instance struct {
+	key      Key
+	ring     []cell
+	bcarry   float64 // outstanding across tick ends
+	fcarry   float64 // outstanding through whole ticks
+	lastSeen int64   // newest span end, event time
+	idx      int     // position in Engine.list
+	overflow bool
+}
+
+type dedupKey struct {
+	trace [16]byte
+	span  [8]byte
+}
+
+// Engine turns SERVER spans into per-instance series on an event-time tick.
+// It is not safe for concurrent use; the caller serialises Add and Flush.
+type Engine struct {
+	cfg    EngineConfig
+	tick   int64
+	late   int64
+	expiry int64
+	ringN  int64
+	emit   Emitter
+
+	started  bool
+	maxEnd   int64
+	nextTick int64 // first tick not yet final
+
+	byKey    map[Key]*instance
+	list     []*instance
+	services map[string]int // live instances per service
+
+	dedup     map[dedupKey]struct{}
+	dedupRing [][]dedupKey
+
+	stats Stats
+}
+
+// NewEngine returns an Engine that calls emit for every final tick.
+func NewEngine(cfg EngineConfig, emit Emitter) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("series engine: %w", err)
+	}
+	tick := int64(cfg.Tick)
+	// The ring holds the ticks between the watermark and the newest span end.
+	ringN := (int64(cfg.AllowedLateness)+tick-1)/tick + 2
+	return &Engine{
+		cfg:       cfg,
+		tick:      tick,
+		late:      int64(cfg.AllowedLateness),
+		expiry:    int64(cfg.Expiry),
+		ringN:     ringN,
+		emit:      emit,
+		byKey:     make(map[Key]*instance),
+		services:  make(map[string]int),
+		dedup:     make(map[dedupKey]struct{}),
+		dedupRing: make([][]dedupKey, ringN),
+	}, nil
+}
+
+// Stats returns the counters so far.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Watermark is the event time up to which ticks are final.
+func (e *Engine) Watermark() time.Time {
+	if !e.started {
+		return time.Time{}
+	}
+	return time.Unix(0, e.nextTick*e.tick)
+}
+
+// Counts returns the live services and instances.
+func (e *Engine) Counts() (services, instances int) { return len(e.services), len(e.list) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// slot is the ring position of tick k (also for ticks before 1970).
+func (e *Engine) slot(k int64) int64 {
+	r := k % e.ringN
+	if r < 0 {
+		r += e.ringN
+	}
+	return r
+}
+
+// Add takes one span. The watermark moves as soon as the span's end is the
+// newest seen, so the result depends only on the order of spans, never on
+// how they were batched or how fast they came.
+func (e *Engine) Add(s *Span) {
+	if s.End < s.Start || !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
+		e.stats.Invalid++
+		return
+	}
+	if !e.started {
+		e.started = true
+		e.maxEnd = s.End
+		e.nextTick = floorDiv(s.End-e.late, e.tick)
+	}
+	if s.End > e.maxEnd {
+		e.advance(s.End)
+	}
+	F := e.nextTick * e.tick
+	if s.End < F {
+		e.stats.LateDropped++
+		return
+	}
+	dk := dedupKey{trace: s.TraceID, span: s.SpanID}
+	if _, dup := e.dedup[dk]; dup {
+		e.stats.Duplicates++
+		return
+	}
+	kd := floorDiv(s.End, e.tick)
+	e.dedup[dk] = struct{}{}
+	slot := e.slot(kd)
+	e.dedupRing[slot] = append(e.dedupRing[slot], dk)
+
+	inst := e.instance(s.Key)
+	if inst.overflow {
+		if inst.key.Service == OverflowService {
+			e.stats.OverflowServiceSpans++
+		} else {
+			e.stats.OverflowInstanceSpans++
+		}
+	}
+	if s.End > inst.lastSeen {
+		inst.lastSeen = s.End
+	}
+	e.stats.Accepted++
+	w := s.Weight
+	a := s.Start
+	if a < F {
+		e.stats.LateClipped++
+		a = F
+	} else {
+		c := &inst.ring[e.slot(floorDiv(a, e.tick))]
+		c.arrivals += w
+		if !math.IsNaN(s.Reported) {
+			c.repSum += s.Reported
+			c.repN++
+		}
+		if !math.IsNaN(s.NIC) {
+			c.nicSum += s.NIC
+			c.nicN++
+		}
+	}
+	d := s.End
+	cd := &inst.ring[e.slot(kd)]
+	cd.completions += w
+	lat := s.End - s.Start
+	if cd.latCount == 0 || lat < cd.latMin {
+		cd.latMin = lat
+	}
+	if lat > cd.latMax {
+		cd.latMax = lat
+	}
+	cd.latCount += w
+	cd.latSum += w * float64(lat)
+
+	// Instant depth at the end of tick k, t=(k+1)*tick: a <= t < d.
+	klo := ceilDiv(a, e.tick) - 1
+	if klo < e.nextTick {
+		klo = e.nextTick
+	}
+	khi := floorDiv(d-1, e.tick) - 1
+	if klo <= khi {
+		inst.ring[e.slot(klo)].bdiff += w
+		inst.ring[e.slot(khi+1)].bdiff -= w
+	}
+	// Time average: the overlap of [a, d) with each tick.
+	ka := floorDiv(a, e.tick)
+	if ka == kd {
+		cd.area += w * float64(d-a)
+	} else {
+		inst.ring[e.slot(ka)].area += w * float64((ka+1)*e.tick-a)
+		cd.area += w * float64(d-kd*e.tick)
+		if ka+1 < kd {
+			inst.ring[e.slot(ka+1)].fdiff += w
+			cd.fdiff -= w
+		}
+	}
+}
+
+func (e *Engine) instance(k Key) *instance {
+	if in, ok := e.byKey[k]; ok {
+		return in
+	}
+	overflow := false
+	if _, known := e.services[k.Service]; !known && len(e.services) >= e.cfg.MaxServices {
+		k = Key{Service: OverflowService, Instance: OverflowInstance}
+		overflow = true
+	} else if len(e.list) >= e.cfg.MaxInstances {
+		k = Key{Service: k.Service, Instance: OverflowInstance}
+		overflow = true
+		if _, known := e.services[k.Service]; !known {
+			// A service's first instance is over the cap: the whole
+			// service goes to the global overflow series.
+			k.Service = OverflowService
+		}
+	}
+	if in, ok := e.byKey[k]; ok {
+		return in
+	}
+	in := &instance{key: k, ring: make([]cell, e.ringN), idx: len(e.list), overflow: overflow}
+	e.byKey[k] = in
+	e.list = append(e.list, in)
+	e.services[k.Service]++
+	return in
+}
+
+// advance moves the watermark for a new newest span end.
+func (e *Engine) advance(end int64) {
+	e.maxEnd = end
+	target := floorDiv(end-e.late, e.tick)
+	if target-e.nextTick > 2*e.ringN {
+		// Only the ring holds data: finalize it, then jump the empty gap
+		// rather than emit a long run of empty ticks after a silence.
+		stop := e.nextTick + e.ringN
+		for e.nextTick < stop {
+			e.finalize(e.nextTick)
+			e.nextTick++
+		}
+		e.stats.SkippedTicks += uint64(target - e.nextTick)
+		e.nextTick = target
+		return
+	}
+	for e.nextTick < target {
+		e.finalize(e.nextTick)
+		e.nextTick++
+	}
+}
+
+// Flush finalizes every tick that holds data, as if the watermark had passed
+// them all (used at shutdown).
+func (e *Engine) Flush() {
+	if !e.started {
+		return
+	}
+	e.advance(e.maxEnd + e.late + e.tick)
+}
+
+func (e *Engine) finalize(k int64) {
+	slot := e.slot(k)
+	for _, dk := range e.dedupRing[slot] {
+		delete(e.dedup, dk)
+	}
+	e.dedupRing[slot] = e.dedupRing[slot][:0]
+
+	tickEnd := (k + 1) * e.tick
+	b := Batch{
+		Origin:  OriginSpans,
+		Start:   time.Unix(0, k*e.tick),
+		End:     time.Unix(0, tickEnd),
+		Samples: make([]Sample, 0, len(e.list)),
+	}
+	tick := float64(e.tick)
+	for i := 0; i < len(e.list); i++ {
+		in := e.list[i]
+		c := &in.ring[slot]
+		in.bcarry += c.bdiff
+		in.fcarry += c.fdiff
+		s := Sample{
+			Key:           in.key,
+			InstantDepth:  clean(in.bcarry),
+			MeanDepth:     clean(in.fcarry + c.area/tick),
+			ReportedDepth: math.NaN(),
+			NICDepth:      math.NaN(),
+			ListenBacklog: math.NaN(),
+			Arrivals:      c.arrivals,
+			Completions:   c.completions,
+			Sources:       SourceSpans,
+		}
+		s.Depth = s.MeanDepth
+		if c.repN > 0 {
+			s.ReportedDepth = c.repSum / c.repN
+			s.Depth = s.ReportedDepth
+			s.Sources |= SourceReported
+		}
+		if c.nicN > 0 {
+			s.NICDepth = c.nicSum / c.nicN
+			s.Sources |= SourceNIC
+		}
+		if c.latCount > 0 {
+			s.Latency = Latency{Count: c.latCount, Sum: time.Duration(c.latSum), Min: time.Duration(c.latMin), Max: time.Duration(c.latMax)}
+		}
+		*c = cell{}
+		b.Samples = append(b.Samples, s)
+		if tickEnd-in.lastSeen >= e.expiry && s.InstantDepth == 0 && clean(in.fcarry) == 0 {
+			b.Expired = append(b.Expired, in.key)
+			e.remove(in)
+			i-- // the last instance moved into slot i
+		}
+	}
+	e.stats.Ticks++
+	if e.emit != nil {
+		e.emit(b)
+	}
+}
+
+func (e *Engine) remove(in *instance) {
+	e.stats.Expired++
+	last := e.list[len(e.list)-1]
+	e.list[in.idx] = last
+	last.idx = in.idx
+	e.list = e.list[:len(e.list)-1]
+	delete(e.byKey, in.key)
+	if n := e.services[in.key.Service] - 1; n > 0 {
+		e.services[in.key.Service] = n
+	} else {
+		delete(e.services, in.key.Service)
+	}
+}
+
+// clean removes the rounding residue of fractional weights.
+func clean(v float64) float64 {
+	if math.Abs(v) < 1e-9 {
+		return 0
+	}
+	return v
+}

@@ -1,0 +1,119 @@
+// Package series owns Seer's per-microservice queue-depth time series: the
+// data model every other package uses (the queuedepth processor and the
+// seernetqueue receiver produce it; the predictor and storage consume it),
+// the event-time Engine that builds it from spans, and the Hub through which
+// it is handed over in process.
+//
+// A series is identified by a Key (service, instance) and advances on a
+// fixed tick of event time: the Sample of tick k covers [k*Tick, (k+1)*Tick)
+// of the spans' own clock, never the collector's.
+package series
+
+import (
+	"math"
+	"time"
+)
+
+// OverflowService and OverflowInstance name the series that take the spans
+// of services and instances beyond the configured caps.
+const (
+	OverflowService  = "__overflow__"
+	OverflowInstance = "__overflow__"
+)
+
+// Key identifies one series: a service instance.
+type Key struct {
+	Service  string
+	Instance string
+}
+
+// Source says which measurements contributed to a Sample (bit set).
+type Source uint8
+
+const (
+	// SourceSpans: depth derived from span start and end times.
+	SourceSpans Source = 1 << iota
+	// SourceReported: the software queue depth the service reported on its
+	// spans (seer.queue.outstanding_requests).
+	SourceReported
+	// SourceNIC: NIC/socket queue readings (seer.queue.nic_depth on spans or
+	// the seernetqueue receiver).
+	SourceNIC
+)
+
+// Latency summarises the latencies of the requests completed in a tick.
+type Latency struct {
+	// Count is the (sampling-weighted) number of completions.
+	Count float64
+	// Sum is the weighted sum of latencies.
+	Sum time.Duration
+	// Min and Max are the extremes; zero when Count is 0.
+	Min, Max time.Duration
+}
+
+// Mean is Sum/Count, or 0 without completions.
+func (l Latency) Mean() time.Duration {
+	if l.Count == 0 {
+		return 0
+	}
+	return time.Duration(float64(l.Sum) / l.Count)
+}
+
+// Sample is one tick of one series. Fields that were not measured in the
+// tick are NaN (see Has).
+type Sample struct {
+	Key
+	// Depth is the queue-depth signal for prediction: ReportedDepth where
+	// the service reported its software queue during the tick, MeanDepth
+	// otherwise. For Poisson arrivals both estimate the same quantity (an
+	// arrival sees the time-average queue, PASTA).
+	Depth float64
+	// MeanDepth is the time-average number of outstanding requests (arrived,
+	// not completed) over the tick, from span start and end times.
+	MeanDepth float64
+	// InstantDepth is the number of outstanding requests at the end of the
+	// tick, from span start and end times.
+	InstantDepth float64
+	// ReportedDepth is the mean software queue depth the service reported
+	// at the arrivals of the tick; NaN when none reported one.
+	ReportedDepth float64
+	// NICDepth is the mean NIC/socket queue reading of the tick; NaN when
+	// there was none. Unit: what the source measures (seernetqueue: bytes in
+	// receive queues plus connections waiting in listen backlogs).
+	NICDepth float64
+	// ListenBacklog is connections waiting to be accepted (seernetqueue
+	// only); NaN otherwise.
+	ListenBacklog float64
+	// Arrivals and Completions are the (sampling-weighted) requests that
+	// arrived and completed in the tick.
+	Arrivals, Completions float64
+	// Latency summarises the requests completed in the tick.
+	Latency Latency
+	// Sources says what was measured.
+	Sources Source
+}
+
+// Has reports whether v holds a measurement (is not NaN).
+func Has(v float64) bool { return !math.IsNaN(v) }
+
+// Origin names the producer of a Batch.
+type Origin string
+
+const (
+	// OriginSpans is the queuedepth processor.
+	OriginSpans Origin = "spans"
+	// OriginNetQueue is the seernetqueue receiver.
+	OriginNetQueue Origin = "netqueue"
+)
+
+// Batch is one tick of every live series of one producer.
+type Batch struct {
+	Origin Origin
+	// Start and End bound the tick in event time: [Start, End).
+	Start, End time.Time
+	// Samples has one entry per live series; order is unspecified.
+	Samples []Sample
+	// Expired lists the series that ended at this tick (no span for the
+	// configured expiry); they appear in no later Batch unless they return.
+	Expired []Key
+}

@@ -1,0 +1,61 @@
+package queuedepthprocessor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+
+	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/series"
+)
+
+// Config is the configuration of the queuedepth processor.
+type Config struct {
+	// Tick is the sampling period of the series, in event time.
+	Tick time.Duration `mapstructure:"tick"`
+	// AllowedLateness is how far (in event time) behind the newest span end a
+	// span may end and still count in full; later spans are counted as late.
+	// It also delays every tick by that much.
+	AllowedLateness time.Duration `mapstructure:"allowed_lateness"`
+	// SeriesExpiry removes a service instance after this much event time
+	// without a span.
+	SeriesExpiry time.Duration `mapstructure:"series_expiry"`
+	// MaxServices caps the services with a series; spans of further services
+	// go to the __overflow__ series.
+	MaxServices int `mapstructure:"max_services"`
+	// MaxInstances caps the instances with a series, over all services;
+	// further instances go to the __overflow__ instance of their service.
+	MaxInstances int `mapstructure:"max_instances"`
+	// Graph configures the dependency graph.
+	Graph depgraph.Config `mapstructure:"graph"`
+	// HTTP serves /metrics (Prometheus), /graph and /graph/hotspots.
+	HTTP configoptional.Optional[confighttp.ServerConfig] `mapstructure:"http"`
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.engineConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Graph.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("graph: %w", err))
+	}
+	if c.HTTP.HasValue() && c.HTTP.Get().NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("http: endpoint must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) engineConfig() series.EngineConfig {
+	return series.EngineConfig{
+		Tick:            c.Tick,
+		AllowedLateness: c.AllowedLateness,
+		Expiry:          c.SeriesExpiry,
+		MaxServices:     c.MaxServices,
+		MaxInstances:    c.MaxInstances,
+	}
+}

@@ -1,0 +1,62 @@
+//go:generate go tool mdatagen metadata.yaml
+
+// Package queuedepthprocessor implements the queuedepth processor: from the
+// spans that pass through it (unchanged) it keeps, per service and instance,
+// the number of requests outstanding, sampled on a fixed event-time tick, with
+// arrivals, completions and a latency summary per tick (package series), and
+// it learns the service dependency graph (package depgraph).
+//
+// # Depth
+//
+// SERVER (and CONSUMER) spans are requests: a request is outstanding at an
+// instance from its span's start to its end. Where a span carries the
+// seerthrift queue attributes (seer.queue.outstanding_requests,
+// seer.queue.nic_depth), the series reports those readings as well and uses
+// the software queue reading as its depth signal; elsewhere (plain OTLP) the
+// depth is derived from start and end times. Time is the spans' own: a tick
+// is final once the watermark (newest span end - allowed_lateness) has
+// passed it, so a replay at any speed gives the series that live traffic
+// gave. A span ending before the watermark is counted as late and dropped; a
+// span that started before it is counted as clipped and contributes from the
+// watermark on; a repeated (trace ID, span ID) is counted as a duplicate.
+// A request is only known when its span ends, so a request that lasts longer
+// than allowed_lateness is clipped: choose allowed_lateness above the p99
+// duration plus the export delay, or rely on the reported software queue.
+//
+// # Sampling
+//
+// A span whose trace was sampled with probability p (W3C tracestate
+// "ot=th:..." of OpenTelemetry probability sampling, or Jaeger's
+// sampler.type=probabilistic/sampler.param) counts 1/p times. Counts, depths
+// and rates stay unbiased but noisy: for depth N and probability p the
+// relative standard error of one tick's depth is about sqrt((1-p)/(p*N)),
+// e.g. 95% at p=0.1 and N=1, 30% at N=10; averaging k ticks divides it by
+// about sqrt(k). Tail-based sampling is biased towards slow requests and
+// cannot be corrected; the reported software queue depth is unaffected by
+// sampling (it is a reading, not a count).
+//
+// # How the series leave
+//
+// In process, every final tick is published as a series.Batch on the
+// series.Hub named after this processor's component ID in
+// series.DefaultRegistry (and graph changes on the depgraph.Feed of the same
+// name in depgraph.DefaultRegistry). A predictor subscribes with
+// series.DefaultRegistry.Acquire("queuedepth").Subscribe("predictor", 64):
+// delivery is non-blocking with a bounded buffer per subscriber and counted
+// drops. The Collector builds a processor once per pipeline; all instances
+// of one component ID share one engine (reference-counted, like the
+// Collector's internal sharedcomponent), and the registry creates a hub on
+// first use by either side, so start order across pipelines does not matter.
+// A connector was rejected because spans must pass through unchanged and the
+// predictor needs typed series within milliseconds, not pdata metrics after
+// a pipeline hop; an extension would add a second component every user must
+// configure for no gain.
+//
+// For Prometheus, the processor serves /metrics (seer_queue_depth{service,
+// instance} and friends, plus seer_queuedepth_* self-telemetry: late,
+// duplicate, overflow, expired, caps and hub drops) on its own HTTP
+// endpoint, next to GET /graph (depgraph.Snapshot as JSON) and GET
+// /graph/hotspots (depgraph.Report).
+// Owning the registry keeps the metric names exact (no OTLP-to-Prometheus
+// renaming) and the series' cardinality under the processor's own caps.
+package queuedepthprocessor // import "github.com/seer-qos/seer/processor/queuedepthprocessor"

@@ -1,0 +1,154 @@
+package queuedepthprocessor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/series"
+)
+
+// shared is the state of one queuedepth component ID, shared by the
+// processors the Collector builds for it in each pipeline.
+type shared struct {
+	id     component.ID
+	cfg    *Config
+	set    processor.Settings
+	logger *zap.Logger
+
+	refs    int // guarded by sharedMu
+	started int // guarded by sharedMu
+
+	mu     sync.Mutex // serialises the engine
+	engine *series.Engine
+	other  uint64 // spans that were not requests, guarded by mu
+
+	graph *depgraph.Graph
+	hub   *series.Hub
+	feed  *depgraph.Feed
+	view  *view
+
+	addr     net.Addr
+	server   *http.Server
+	serveErr chan error
+}
+
+var (
+	sharedMu sync.Mutex
+	shareds  = map[component.ID]*shared{}
+)
+
+func acquireShared(set processor.Settings, cfg *Config) (*shared, error) {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sh, ok := shareds[set.ID]; ok {
+		sh.refs++
+		return sh, nil
+	}
+	sh := &shared{id: set.ID, cfg: cfg, set: set, logger: set.Logger, view: newView()}
+	engine, err := series.NewEngine(cfg.engineConfig(), sh.onBatch)
+	if err != nil {
+		return nil, err
+	}
+	sh.engine = engine
+	sh.feed = depgraph.DefaultRegistry.Acquire(set.ID.String())
+	g, err := depgraph.New(cfg.Graph, sh.feed)
+	if err != nil {
+		depgraph.DefaultRegistry.Release(set.ID.String())
+		return nil, err
+	}
+	sh.graph = g
+	sh.feed.Attach(g)
+	sh.hub = series.DefaultRegistry.Acquire(set.ID.String())
+	sh.refs = 1
+	shareds[set.ID] = sh
+	return sh, nil
+}
+
+// onBatch runs under sh.mu for every final tick.
+func (sh *shared) onBatch(b series.Batch) {
+	sh.view.update(b)
+	sh.hub.Publish(b)
+}
+
+// observe feeds one extracted batch to the engine and the graph.
+func (sh *shared) observe(b *batch) {
+	sh.mu.Lock()
+	for i := range b.requests {
+		sh.engine.Add(&b.requests[i])
+	}
+	sh.other += b.other
+	sh.mu.Unlock()
+	sh.graph.Add(b.graph)
+}
+
+func (sh *shared) start(ctx context.Context, host component.Host) error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	sh.started++
+	if sh.started > 1 || !sh.cfg.HTTP.HasValue() {
+		return nil
+	}
+	httpCfg := sh.cfg.HTTP.Get()
+	ln, err := httpCfg.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("queuedepth %s: listen on %q: %w", sh.id, httpCfg.NetAddr.Endpoint, err)
+	}
+	srv, err := httpCfg.ToServer(ctx, host.GetExtensions(), sh.set.TelemetrySettings, sh.handler())
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("queuedepth %s: http server: %w", sh.id, err)
+	}
+	sh.server = srv
+	sh.serveErr = make(chan error, 1)
+	sh.logger.Info("Serving queue depth metrics and the dependency graph", zap.String("endpoint", ln.Addr().String()))
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		sh.serveErr <- err
+	}()
+	sh.addr = ln.Addr()
+	return nil
+}
+
+func (sh *shared) shutdown(ctx context.Context) error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	sh.refs--
+	if sh.refs > 0 {
+		return nil
+	}
+	delete(shareds, sh.id)
+	// Everything buffered is final now.
+	sh.mu.Lock()
+	sh.engine.Flush()
+	sh.mu.Unlock()
+	sh.graph.Flush()
+	var err error
+	if sh.server != nil {
+		err = sh.server.Shutdown(ctx)
+		if serr := <-sh.serveErr; serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	sh.feed.Attach(nil)
+	depgraph.DefaultRegistry.Release(sh.id.String())
+	series.DefaultRegistry.Release(sh.id.String())
+	if err != nil {
+		return fmt.Errorf("queuedepth %s: shutdown: %w", sh.id, err)
+	}
+	return nil
+}
+
+// addr is where the HTTP server listens (tests use port 0).
+func (sh *shared) Addr() net.Addr { return sh.addr }
