@@ -21,11 +21,16 @@ const TraceparentHeader = "traceparent"
 // requests it serves and the client spans of the calls it makes. It is safe
 // for concurrent use.
 type Tracer struct {
-	service     string
-	sink        SpanSink
+	service string
+	sink    SpanSink
+	// outstanding counts requests from arrival to the end of processing
+	// (the reply starts): a caller cannot see the reply before its request
+	// stops counting, so its next request never counts the previous one.
 	outstanding atomic.Int64
-	// waiters, idleMu and idle let WaitIdle block until outstanding drops
-	// to zero; the RPC path only pays an atomic load when nobody waits.
+	// active counts requests until their span is recorded, for WaitIdle.
+	active atomic.Int64
+	// waiters, idleMu and idle let WaitIdle block until active drops to
+	// zero; the RPC path only pays an atomic load when nobody waits.
 	waiters atomic.Int32
 	idleMu  sync.Mutex
 	idle    chan struct{}
@@ -57,7 +62,8 @@ func NewTracer(service string, sink SpanSink, opts ...TracerOption) *Tracer {
 // Service returns the service name the Tracer was created with.
 func (t *Tracer) Service() string { return t.service }
 
-// Outstanding returns the number of requests the instance is serving now.
+// Outstanding returns the number of requests that arrived at the instance
+// and have not finished processing.
 func (t *Tracer) Outstanding() int64 { return t.outstanding.Load() }
 
 // WaitIdle waits until no request is in progress at the instance, or ctx
@@ -76,7 +82,7 @@ func (t *Tracer) WaitIdle(ctx context.Context) error {
 		t.idleMu.Unlock()
 		// Checked after publishing ch and counting as a waiter, so a
 		// request finishing in between either is seen here or sees us.
-		if t.outstanding.Load() == 0 {
+		if t.active.Load() == 0 {
 			return nil
 		}
 		select {
@@ -88,7 +94,7 @@ func (t *Tracer) WaitIdle(ctx context.Context) error {
 }
 
 func (t *Tracer) done() {
-	if t.outstanding.Add(-1) == 0 && t.waiters.Load() > 0 {
+	if t.active.Add(-1) == 0 && t.waiters.Load() > 0 {
 		t.idleMu.Lock()
 		if t.idle != nil {
 			close(t.idle)
@@ -126,6 +132,7 @@ type serverFunc struct {
 // that keeps its context after returning cannot corrupt another request.
 type serverCall struct {
 	context.Context
+	t       *Tracer
 	span    SpanData
 	in      timedInput
 	out     timedOutput
@@ -144,12 +151,13 @@ func (c *serverCall) Value(key any) any {
 // already read the message header, so the request is in: that is the
 // server-receive time (with THeader the whole frame was read before).
 func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TProtocol) (bool, thrift.TException) {
-	c := &serverCall{Context: ctx}
+	c := &serverCall{Context: ctx, t: f.t}
 	s := &c.span
 	s.ServerReceiveNs = Now()
 	// Add returns the count including this request; the IDL wants the
 	// requests already outstanding, so subtract it back.
 	s.OutstandingRequests = int32(f.t.outstanding.Add(1) - 1)
+	f.t.active.Add(1)
 	s.Kind = seerthrift.SpanKind_SERVER
 	s.Operation = f.name
 	if tp, ok := thrift.GetHeader(ctx, TraceparentHeader); ok {
@@ -178,6 +186,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	}
 	if s.ProcessingEndNs == 0 { // oneway, or no reply written
 		s.ProcessingEndNs = end
+		f.t.outstanding.Add(-1)
 	}
 	if err != nil {
 		s.Status = seerthrift.StatusCode_ERROR
@@ -213,6 +222,7 @@ type timedOutput struct {
 func (p *timedOutput) WriteMessageBegin(ctx context.Context, name string, typeID thrift.TMessageType, seqID int32) error {
 	if s := &p.c.span; s.ProcessingEndNs == 0 {
 		s.ProcessingEndNs = Now()
+		p.c.t.outstanding.Add(-1)
 		if typeID == thrift.EXCEPTION {
 			s.Status = seerthrift.StatusCode_ERROR
 			s.StatusMessage = "application exception"

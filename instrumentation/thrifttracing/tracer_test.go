@@ -419,3 +419,28 @@ func TestWaitIdle(t *testing.T) {
 		t.Errorf("server span not recorded when WaitIdle returned")
 	}
 }
+
+// TestReplyEndsOutstanding: a request stops counting before its reply is
+// written, so a caller's next request, even on another connection (served by
+// another goroutine), never sees the previous one as outstanding.
+func TestReplyEndsOutstanding(t *testing.T) {
+	sink := newRecordingSink()
+	tr := NewTracer("server", sink)
+	addr := startTHeaderServer(t, tr.WrapProcessor(seerthrift.NewCollectorProcessor(collectorFunc(accept))))
+	var clients []*seerthrift.CollectorClient
+	for range 2 {
+		p := dialTHeader(t, addr)
+		clients = append(clients, seerthrift.NewCollectorClient(thrift.NewTStandardClient(p, p)))
+	}
+	const n = 200
+	for i := range n {
+		if _, err := clients[i%2].SubmitBatch(context.Background(), oneSpanBatch()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sink.take(t, n) {
+		if s.OutstandingRequests != 0 {
+			t.Fatalf("sequential request saw %d outstanding", s.OutstandingRequests)
+		}
+	}
+}
