@@ -20,9 +20,10 @@ type ServiceConfig struct {
 	// Workers is how many requests do their local work at once; the others
 	// wait for a worker, which is where queueing happens. Default 4.
 	Workers int
-	// Spin burns CPU for the work instead of sleeping, for experiments where
-	// the services should compete for cores.
-	Spin bool
+	// Sleep makes the work a sleep instead of busy computation: it frees the
+	// CPU, but the Go runtime rounds sub-millisecond sleeps up to about a
+	// millisecond, so short work gets longer than configured.
+	Sleep bool
 }
 
 func (c ServiceConfig) withDefaults(work time.Duration) ServiceConfig {
@@ -59,12 +60,14 @@ func (w *workers) do(ctx context.Context) error {
 	}
 	d := time.Duration(rand.ExpFloat64() * float64(w.cfg.Work))
 	d = min(d, 10*w.cfg.Work)
-	if w.cfg.Spin {
-		for start := time.Now(); time.Since(start) < d; {
-		}
+	if w.cfg.Sleep {
+		time.Sleep(d) // simulated work, not synchronisation
 		return nil
 	}
-	time.Sleep(d) // simulated work, not synchronisation
+	// Busy work is exact at the microsecond scale, and competes for cores
+	// as real request processing does.
+	for start := time.Now(); time.Since(start) < d; {
+	}
 	return nil
 }
 
