@@ -583,7 +583,24 @@ func (g *Graph) rotate(end int64) {
 	secs := g.cfg.Window.Seconds()
 	at := time.Unix(0, end)
 	horizon := end - int64(g.cfg.Expiry)
-	for k, e := range g.edges {
+	edgeKeys := make([]edgeKey, 0, len(g.edges))
+	for k := range g.edges {
+		edgeKeys = append(edgeKeys, k)
+	}
+	sort.Slice(edgeKeys, func(i, j int) bool {
+		if edgeKeys[i].from != edgeKeys[j].from {
+			return edgeKeys[i].from < edgeKeys[j].from
+		}
+		return edgeKeys[i].to < edgeKeys[j].to
+	})
+	removeEdge := func(k edgeKey) {
+		if _, ok := g.edges[k]; ok {
+			delete(g.edges, k)
+			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+		}
+	}
+	for _, k := range edgeKeys {
+		e := g.edges[k]
 		e.rate = float64(e.curCalls) / secs
 		e.errRate = 0
 		if e.curCalls > 0 {
@@ -591,18 +608,21 @@ func (g *Graph) rotate(end int64) {
 		}
 		e.curCalls, e.curEr = 0, 0
 		if e.lastSeen < horizon {
-			delete(g.edges, k)
-			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+			removeEdge(k)
 		}
 	}
+	var gone []string
 	for name, n := range g.services {
-		if n.lastSeen >= horizon {
-			continue
+		if n.lastSeen < horizon {
+			gone = append(gone, name)
 		}
-		for k := range g.edges {
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		n := g.services[name]
+		for _, k := range edgeKeys {
 			if k.from == name || k.to == name {
-				delete(g.edges, k)
-				g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+				removeEdge(k)
 			}
 		}
 		for op := range n.ops {

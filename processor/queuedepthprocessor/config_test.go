@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/seer-qos/seer/internal/depgraph"
 	"github.com/seer-qos/seer/processor/queuedepthprocessor/internal/metadata"
@@ -67,4 +67,3 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, cfg.Tick)
 	assert.Equal(t, "localhost:9470", cfg.HTTP.Get().NetAddr.Endpoint)
 }
-

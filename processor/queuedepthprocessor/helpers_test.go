@@ -98,7 +98,7 @@ func newHarness(t *testing.T, name string, mutate func(*Config)) *harness {
 	set.ID = component.NewIDWithName(metadata.Type, name)
 	// Subscribe before the processor exists: start order must not matter.
 	hub := series.DefaultRegistry.Acquire(set.ID.String())
-	sub := hub.Subscribe("test", 1<<20)
+	sub := hub.Subscribe("test", 1<<17)
 	next := new(consumertest.TracesSink)
 	proc, err := NewFactory().CreateTraces(context.Background(), set, cfg, next)
 	require.NoError(t, err)
