@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/apache/cassandra-gocql-driver/v2/gocqlzap"
@@ -46,7 +47,7 @@ func NewCluster(s *Settings) *gocql.ClusterConfig {
 	}
 	c.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy())
 	// A node that comes back is found within seconds, not the driver's default minute.
-	c.ReconnectInterval = 2 * s.ConnectTimeout
+	c.ReconnectInterval = time.Second
 	c.ReconnectionPolicy = &gocql.ExponentialReconnectionPolicy{MaxRetries: 1 << 20, InitialInterval: s.ConnectTimeout / 4, MaxInterval: 2 * s.ConnectTimeout}
 	c.DefaultIdempotence = true // every statement of the store is an upsert
 	c.MaxWaitSchemaAgreement = s.QueryTimeout * 6
