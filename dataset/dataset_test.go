@@ -1,0 +1,226 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/seer-qos/seer/internal/series"
+)
+
+func sample(svc, inst string, depth float64) series.Sample {
+	return series.Sample{
+		Key:   series.Key{Service: svc, Instance: inst},
+		Depth: depth, MeanDepth: depth / 2, InstantDepth: 3, ReportedDepth: depth,
+		NICDepth: math.NaN(), ListenBacklog: math.NaN(),
+		Arrivals: 10, Completions: 9,
+		Latency: series.Latency{Count: 9, Sum: 9 * time.Millisecond, Min: time.Microsecond, Max: 3 * time.Millisecond},
+		Sources: series.SourceSpans | series.SourceReported,
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Manifest{Source: SourceSim, Topology: "t", Seed: 7, TickNs: int64(100 * time.Millisecond), StartNs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := [][]series.Sample{
+		{sample("a", "a-0", 1), sample("b", "b-0", 2)},
+		{sample("b", "b-0", 4), sample("c", "c-0", 5), sample("a", "a-0", 6)},
+	}
+	for i, s := range ticks {
+		if err := w.WriteTick(1000+int64(i)*int64(100*time.Millisecond), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faults := []Fault{{ID: "f1", Kind: FaultCPU, Service: "b", StartNs: 5, RampNs: 1, DurationNs: 10, Magnitude: 2}}
+	w.SetFaults(faults)
+	w.SetViolations([]Violation{{RequestType: "r", StartNs: 10, EndNs: 20, TargetNs: 5, PeakP99Ns: 9, FaultIDs: []string{"f1"}, Culprits: []SeriesKey{{Service: "b"}}, Cause: "fault"}})
+	w.SetTopology([]byte("name: t\n"))
+	sw, err := w.Spans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetName("op")
+	if err := sw.Write(td); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(2000); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := d.Manifest
+	if m.Counts.SeriesRecords != 5 || m.Counts.Ticks != 2 || m.Counts.Spans != 1 || m.Counts.Faults != 1 || m.Counts.Violations != 1 {
+		t.Errorf("counts = %+v", m.Counts)
+	}
+	if len(m.Series) != 3 || m.Series[2] != (SeriesKey{"c", "c-0"}) {
+		t.Errorf("series table = %v", m.Series)
+	}
+	recs, err := d.ReadAllSeries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []series.Sample
+	for _, r := range recs {
+		got = append(got, r.Sample)
+	}
+	want := append(append([]series.Sample{}, ticks[0]...), ticks[1]...)
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, x := got[i], want[i]
+		if g.Key != x.Key || g.Depth != x.Depth || g.MeanDepth != x.MeanDepth || g.Latency != x.Latency || g.Sources != x.Sources || !math.IsNaN(g.NICDepth) {
+			t.Errorf("record %d = %+v, want %+v", i, g, x)
+		}
+	}
+	if recs[2].StartNs != 1000+int64(100*time.Millisecond) {
+		t.Errorf("record 2 start = %d", recs[2].StartNs)
+	}
+	fs, err := d.Faults()
+	if err != nil || len(fs) != 1 || fs[0] != faults[0] {
+		t.Errorf("faults = %v, %v", fs, err)
+	}
+	vs, err := d.Violations()
+	if err != nil || len(vs) != 1 || vs[0].Culprits[0].Service != "b" {
+		t.Errorf("violations = %v, %v", vs, err)
+	}
+	topo, err := d.Topology()
+	if err != nil || string(topo) != "name: t\n" {
+		t.Errorf("topology = %q, %v", topo, err)
+	}
+	n := 0
+	if err := d.Spans(func(td ptrace.Traces) error { n += td.SpanCount(); return nil }); err != nil || n != 1 {
+		t.Errorf("spans = %d, %v", n, err)
+	}
+	if _, err := Create(dir, Manifest{TickNs: 1}); err == nil {
+		t.Error("Create over an existing dataset succeeded")
+	}
+}
+
+func TestWriterRefusesOutOfOrderTicks(t *testing.T) {
+	w, err := Create(t.TempDir(), Manifest{TickNs: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTick(100, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTick(100, nil); err == nil {
+		t.Error("repeated tick accepted")
+	}
+}
+
+func TestManifestVersions(t *testing.T) {
+	tests := []struct {
+		name    string
+		version string
+		wantErr error
+		errText string
+	}{
+		{"current", "1.0", nil, ""},
+		{"later minor", "1.7", nil, ""},
+		{"next major", "2.0", ErrUnsupportedVersion, "version 2.0"},
+		{"older major", "0.3", ErrUnsupportedVersion, "reads 1.x"},
+		{"garbage", "x", nil, "major.minor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := []byte(`{"format":"seer-dataset","version":"` + tt.version + `","tick_ns":1,"files":{"series":"series.bin"},"series":[]}`)
+			_, err := DecodeManifest(b)
+			switch {
+			case tt.wantErr == nil && tt.errText == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			case tt.errText != "" && (err == nil || !strings.Contains(err.Error(), tt.errText)):
+				t.Fatalf("error %v, want one containing %q", err, tt.errText)
+			}
+		})
+	}
+}
+
+func TestManifestRefusesPathsOutsideTheDirectory(t *testing.T) {
+	b := []byte(`{"format":"seer-dataset","version":"1.0","tick_ns":1,"files":{"series":"../x"}}`)
+	if _, err := DecodeManifest(b); err == nil {
+		t.Fatal("accepted a series file outside the directory")
+	}
+}
+
+func TestSeriesDecoderRefusesOtherMajorVersion(t *testing.T) {
+	var buf bytes.Buffer
+	enc, err := NewSeriesEncoder(&buf, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	b[8] = 2
+	if _, err := NewSeriesDecoder(bytes.NewReader(b), 0); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Fatalf("error %v, want ErrUnsupportedVersion", err)
+	}
+}
+
+func TestSeriesDecoderErrors(t *testing.T) {
+	var buf bytes.Buffer
+	enc, _ := NewSeriesEncoder(&buf, time.Second)
+	for _, r := range []Record{{StartNs: 5, Series: 0}, {StartNs: 5, Series: 1}} {
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Encode(&Record{StartNs: 4}); err == nil {
+		t.Error("encoder accepted a record out of time order")
+	}
+	enc.Flush()
+	full := buf.Bytes()
+	tests := []struct {
+		name    string
+		data    []byte
+		nseries int
+	}{
+		{"truncated record", full[:len(full)-3], 0},
+		{"index outside table", full, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dec, err := NewSeriesDecoder(bytes.NewReader(tt.data), tt.nseries)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r Record
+			for {
+				err = dec.Decode(&r)
+				if err != nil {
+					break
+				}
+			}
+			if err.Error() == "EOF" {
+				t.Fatal("decoded to a clean end")
+			}
+		})
+	}
+}
+
+func TestOpenMissingManifest(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, SeriesFile), nil, 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "manifest") {
+		t.Fatalf("Open without manifest: %v", err)
+	}
+}
