@@ -1,8 +1,8 @@
 package depgraph
 
 import (
-	"container/heap"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -69,7 +69,7 @@ type pairStats struct {
 }
 
 type rootPaths struct {
-	counts   map[string]float64
+	counts   map[string]*float64
 	dominant string
 }
 
@@ -77,33 +77,38 @@ type rootPaths struct {
 const maxPathsPerRoot = 32
 
 type pendingTrace struct {
-	id      [16]byte
-	spans   []Span
-	maxEnd  int64
-	heapIdx int
+	id     [16]byte
+	spans  []Span
+	maxEnd int64
+	filed  int64 // maxEnd when it was queued
 }
 
-type traceHeap []*pendingTrace
+// traceQueue holds pending traces in order of filing (first span end, or
+// the trace's end when it was last looked at). Arrival order is close to
+// event order, so a FIFO that re-files traces still growing is enough.
+type traceQueue struct {
+	items []*pendingTrace
+	head  int
+}
 
-func (h traceHeap) Len() int           { return len(h) }
-func (h traceHeap) Less(i, j int) bool { return h[i].maxEnd < h[j].maxEnd }
-func (h traceHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx = i
-	h[j].heapIdx = j
-}
-func (h *traceHeap) Push(x any) {
-	t := x.(*pendingTrace)
-	t.heapIdx = len(*h)
-	*h = append(*h, t)
-}
-func (h *traceHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+func (q *traceQueue) len() int             { return len(q.items) - q.head }
+func (q *traceQueue) front() *pendingTrace { return q.items[q.head] }
+func (q *traceQueue) push(t *pendingTrace) { q.items = append(q.items, t) }
+func (q *traceQueue) pop() *pendingTrace {
+	t := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
 	return t
 }
+
+// maxFreeTraces bounds the recycled pending traces.
+const maxFreeTraces = 4096
 
 // Graph learns the service dependency graph from spans. It is safe for
 // concurrent use.
@@ -117,7 +122,8 @@ type Graph struct {
 	windowStart int64
 
 	pending      map[[16]byte]*pendingTrace
-	queue        traceHeap
+	queue        traceQueue
+	free         []*pendingTrace
 	pendingSpans int
 
 	services map[string]*serviceNode
@@ -130,6 +136,9 @@ type Graph struct {
 
 	// scratch of analyse
 	idx     map[[8]byte]int
+	names   []*serviceNode
+	pairAcc map[pairKey]pairScratch
+	pathBuf []byte
 	parent  []int
 	entry   []int
 	paired  []bool
@@ -163,6 +172,7 @@ func New(cfg Config, feed *Feed) (*Graph, error) {
 		pairs:    make(map[pairKey]*pairStats),
 		roots:    make(map[opKey]*rootPaths),
 		idx:      make(map[[8]byte]int),
+		pairAcc:  make(map[pairKey]pairScratch),
 	}, nil
 }
 
@@ -212,12 +222,17 @@ func (g *Graph) add(s *Span) {
 	g.stats.Buffered++
 	t, ok := g.pending[s.TraceID]
 	if !ok {
-		t = &pendingTrace{id: s.TraceID, maxEnd: s.End}
+		if n := len(g.free); n > 0 {
+			t = g.free[n-1]
+			g.free = g.free[:n-1]
+		} else {
+			t = &pendingTrace{}
+		}
+		t.id, t.maxEnd, t.filed = s.TraceID, s.End, s.End
 		g.pending[s.TraceID] = t
-		heap.Push(&g.queue, t)
+		g.queue.push(t)
 	} else if s.End > t.maxEnd {
 		t.maxEnd = s.End
-		heap.Fix(&g.queue, t.heapIdx)
 	}
 	t.spans = append(t.spans, *s)
 	g.pendingSpans++
@@ -229,8 +244,14 @@ func (g *Graph) add(s *Span) {
 
 func (g *Graph) advance() {
 	wm := g.watermark()
-	for len(g.queue) > 0 && g.queue[0].maxEnd < wm {
-		g.complete(heap.Pop(&g.queue).(*pendingTrace))
+	for g.queue.len() > 0 && g.queue.front().filed < wm {
+		t := g.queue.pop()
+		if t.maxEnd < wm {
+			g.complete(t)
+		} else {
+			t.filed = t.maxEnd
+			g.queue.push(t)
+		}
 	}
 	w := int64(g.cfg.Window)
 	for wm >= g.windowStart+w {
@@ -248,14 +269,19 @@ func (g *Graph) complete(t *pendingTrace) {
 	delete(g.pending, t.id)
 	g.pendingSpans -= len(t.spans)
 	g.analyse(t.spans, t.maxEnd)
+	if len(g.free) < maxFreeTraces && cap(t.spans) <= 256 {
+		clear(t.spans) // drop the strings
+		t.spans = t.spans[:0]
+		g.free = append(g.free, t)
+	}
 }
 
 // Flush analyses every buffered trace now (used at shutdown and in tests).
 func (g *Graph) Flush() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for len(g.queue) > 0 {
-		g.complete(heap.Pop(&g.queue).(*pendingTrace))
+	for g.queue.len() > 0 {
+		g.complete(g.queue.pop())
 	}
 }
 
@@ -310,7 +336,9 @@ func (g *Graph) op(n *serviceNode, name string) *opStats {
 func (g *Graph) analyse(spans []Span, at int64) {
 	g.stats.Traces++
 	n := len(spans)
-	clear(g.idx)
+	if n > smallTrace {
+		clear(g.idx)
+	}
 	g.parent = resize(g.parent, n)
 	g.entry = resize(g.entry, n)
 	g.firstCh = resize(g.firstCh, n)
@@ -322,19 +350,27 @@ func (g *Graph) analyse(spans []Span, at int64) {
 	clear(g.paired)
 	g.calls = g.calls[:0]
 
+	// Small traces (the common case) find spans by scanning; large ones
+	// through the map.
+	small := n <= smallTrace
 	keep := spans[:0]
 	for i := range spans {
-		if _, dup := g.idx[spans[i].SpanID]; dup {
+		if _, dup := g.find(keep, small, spans[i].SpanID); dup {
 			g.stats.DuplicateSpans++
 			continue
 		}
-		g.idx[spans[i].SpanID] = len(keep)
+		if !small {
+			g.idx[spans[i].SpanID] = len(keep)
+		}
 		keep = append(keep, spans[i])
 	}
 	spans = keep
 	n = len(spans)
 	// Resolve service names (caps) once, and the tree.
-	names := make([]*serviceNode, n)
+	if cap(g.names) < n {
+		g.names = make([]*serviceNode, n)
+	}
+	names := g.names[:n]
 	for i := range spans {
 		s := &spans[i]
 		node := g.service(s.Service, s.Start, false)
@@ -348,7 +384,7 @@ func (g *Graph) analyse(spans []Span, at int64) {
 		g.firstCh[i] = -1
 		g.nextSib[i] = -1
 		if s.hasParent() {
-			if p, ok := g.idx[s.ParentID]; ok && p != i {
+			if p, ok := g.find(spans, small, s.ParentID); ok && p != i {
 				g.parent[i] = p
 			} else if s.Kind.isServer() {
 				g.stats.OrphanSpans++
@@ -429,14 +465,19 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 			g.op(names[i], spans[i].Operation).invocations++
 		}
 	}
-	sort.SliceStable(g.calls, func(a, b int) bool {
-		if g.calls[a].entry != g.calls[b].entry {
-			return g.calls[a].entry < g.calls[b].entry
+	slices.SortStableFunc(g.calls, func(a, b call) int {
+		if a.entry != b.entry {
+			return a.entry - b.entry
 		}
-		return g.calls[a].start < g.calls[b].start
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return 0
 	})
-	pairs := map[pairKey]uint8{}
-	pairCalls := map[pairKey]uint64{}
+	pairs := g.pairAcc
 	for lo := 0; lo < len(g.calls); {
 		hi := lo
 		for hi < len(g.calls) && g.calls[hi].entry == g.calls[lo].entry {
@@ -476,13 +517,15 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 				if k.b < k.a {
 					k, dir = pairKey{c.to, c.from}, 2
 				}
-				pairs[k] |= dir
-				pairCalls[k]++
+				acc := pairs[k]
+				acc.dirs |= dir
+				acc.calls++
+				pairs[k] = acc
 			}
 		}
 		lo = hi
 	}
-	for k, dirs := range pairs {
+	for k, acc := range pairs {
 		ps, ok := g.pairs[k]
 		if !ok {
 			if len(g.pairs) >= g.cfg.MaxEdges {
@@ -493,11 +536,34 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 			g.pairs[k] = ps
 		}
 		ps.traces++
-		ps.calls += pairCalls[k]
-		if dirs == 3 {
+		ps.calls += acc.calls
+		if acc.dirs == 3 {
 			ps.bothWays++
 		}
 	}
+	clear(pairs)
+}
+
+// smallTrace is the largest trace analysed without the span index map.
+const smallTrace = 16
+
+type pairScratch struct {
+	dirs  uint8
+	calls uint64
+}
+
+// find returns the index of span id among spans.
+func (g *Graph) find(spans []Span, small bool, id [8]byte) (int, bool) {
+	if small {
+		for i := range spans {
+			if spans[i].SpanID == id {
+				return i, true
+			}
+		}
+		return -1, false
+	}
+	i, ok := g.idx[id]
+	return i, ok
 }
 
 func (g *Graph) recordEdge(c call, at int64) {
@@ -531,7 +597,8 @@ func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
 		if g.parent[r] >= 0 {
 			continue
 		}
-		path := []string{names[r].name}
+		buf := append(g.pathBuf[:0], names[r].name...)
+		last := names[r]
 		cur, steps := r, 0
 		for steps <= len(spans) {
 			best := -1
@@ -544,11 +611,14 @@ func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
 				break
 			}
 			cur = best
-			if n := names[cur].name; n != path[len(path)-1] {
-				path = append(path, n)
+			if n := names[cur]; n != last {
+				buf = append(buf, pathSep...)
+				buf = append(buf, n.name...)
+				last = n
 			}
 			steps++
 		}
+		g.pathBuf = buf
 		key := opKey{names[r].name, spans[r].Operation}
 		rp, ok := g.roots[key]
 		if !ok {
@@ -556,15 +626,19 @@ func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
 				g.stats.OverflowOperations++
 				continue
 			}
-			rp = &rootPaths{counts: make(map[string]float64)}
+			rp = &rootPaths{counts: make(map[string]*float64)}
 			g.roots[key] = rp
 		}
-		p := strings.Join(path, pathSep)
-		if _, ok := rp.counts[p]; !ok && len(rp.counts) >= maxPathsPerRoot {
+		if c, ok := rp.counts[string(buf)]; ok {
+			*c++
+			continue
+		}
+		if len(rp.counts) >= maxPathsPerRoot {
 			g.stats.OverflowPaths++
 			continue
 		}
-		rp.counts[p]++
+		one := 1.0
+		rp.counts[string(buf)] = &one
 	}
 }
 
@@ -651,17 +725,15 @@ func (g *Graph) rotate(end int64) {
 		rp := g.roots[k]
 		dom := rp.dominantPath()
 		// Hysteresis: a new path must clearly beat the old one.
-		if dom != rp.dominant && dom != "" && (rp.dominant == "" || rp.counts[dom] > 1.25*rp.counts[rp.dominant]) {
+		if dom != rp.dominant && dom != "" && (rp.dominant == "" || rp.count(dom) > 1.25*rp.count(rp.dominant)) {
 			g.publish(Event{Type: CriticalPathChanged, Time: at, Root: k.service + " " + k.op,
 				OldPath: splitPath(rp.dominant), NewPath: splitPath(dom)})
 			rp.dominant = dom
 		}
 		for p, c := range rp.counts {
 			// Halve the evidence each window so the path follows change.
-			if c /= 2; c < 0.01 {
+			if *c /= 2; *c < 0.01 {
 				delete(rp.counts, p)
-			} else {
-				rp.counts[p] = c
 			}
 		}
 	}
@@ -670,11 +742,18 @@ func (g *Graph) rotate(end int64) {
 func (rp *rootPaths) dominantPath() string {
 	best, bestN := "", 0.0
 	for p, c := range rp.counts {
-		if c > bestN || (c == bestN && p < best) {
-			best, bestN = p, c
+		if *c > bestN || (*c == bestN && p < best) {
+			best, bestN = p, *c
 		}
 	}
 	return best
+}
+
+func (rp *rootPaths) count(p string) float64 {
+	if c, ok := rp.counts[p]; ok {
+		return *c
+	}
+	return 0
 }
 
 func resize(s []int, n int) []int {

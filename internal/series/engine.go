@@ -126,6 +126,10 @@ type Engine struct {
 	dedup     map[dedupKey]struct{}
 	dedupRing [][]dedupKey
 
+	// The spans of one resource come together: remember the last instance.
+	lastKey  Key
+	lastInst *instance
+
 	stats Stats
 }
 
@@ -282,7 +286,11 @@ func (e *Engine) Add(s *Span) {
 }
 
 func (e *Engine) instance(k Key) *instance {
+	if e.lastInst != nil && k == e.lastKey {
+		return e.lastInst
+	}
 	if in, ok := e.byKey[k]; ok {
+		e.lastKey, e.lastInst = k, in
 		return in
 	}
 	overflow := false
@@ -399,6 +407,7 @@ func (e *Engine) finalize(k int64) {
 
 func (e *Engine) remove(in *instance) {
 	e.stats.Expired++
+	e.lastInst = nil
 	last := e.list[len(e.list)-1]
 	e.list[in.idx] = last
 	last.idx = in.idx

@@ -1,0 +1,212 @@
+package queuedepthprocessor
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/seer-qos/seer/internal/seerattr"
+	"github.com/seer-qos/seer/processor/queuedepthprocessor/internal/metadata"
+)
+
+// benchBatches builds n batches of about spansPerBatch spans of the
+// three-service example (4 SERVER and 3 CLIENT spans per trace), spread over
+// instancesPerService instances, as OTLP exporters send them: one resource
+// per service instance. Traces start every gap.
+type benchData struct {
+	batches []ptrace.Traces
+	spans   int
+	period  time.Duration // event time the batches cover
+}
+
+func newBenchData(n, tracesPerBatch, instancesPerService int, gap time.Duration) *benchData {
+	d := &benchData{}
+	services := []string{"frontend", "user", "storage"}
+	traceN := uint64(0)
+	at := base
+	for range n {
+		td := ptrace.NewTraces()
+		res := map[string]ptrace.SpanSlice{}
+		slice := func(svc string, inst int) ptrace.SpanSlice {
+			k := fmt.Sprintf("%s-%d", svc, inst)
+			if s, ok := res[k]; ok {
+				return s
+			}
+			rs := td.ResourceSpans().AppendEmpty()
+			rs.Resource().Attributes().PutStr("service.name", svc)
+			rs.Resource().Attributes().PutStr("service.instance.id", k)
+			s := rs.ScopeSpans().AppendEmpty().Spans()
+			res[k] = s
+			return s
+		}
+		for range tracesPerBatch {
+			traceN++
+			inst := int(traceN) % instancesPerService
+			for _, ts := range exampleTraceAt(traceN, at) {
+				svcIdx := 0
+				for i, s := range services {
+					if s == ts.service {
+						svcIdx = i
+					}
+				}
+				sp := slice(services[svcIdx], inst).AppendEmpty()
+				sp.SetName(ts.name)
+				sp.SetKind(ts.kind)
+				sp.SetTraceID(traceID(ts.trace))
+				sp.SetSpanID(spanID(ts.id))
+				if ts.parent != 0 {
+					sp.SetParentSpanID(spanID(ts.parent))
+				}
+				sp.SetStartTimestamp(pcommon.Timestamp(ts.startNS))
+				sp.SetEndTimestamp(pcommon.Timestamp(ts.endNS))
+				sp.Attributes().PutStr(seerattr.RPCSystem, "thrift")
+				if ts.attrs != nil {
+					sp.Attributes().PutStr(seerattr.PeerService, ts.attrs[seerattr.PeerService].(string))
+				}
+				d.spans++
+			}
+			at += int64(gap)
+		}
+		d.batches = append(d.batches, td)
+	}
+	d.period = time.Duration(at-base) + time.Second
+	return d
+}
+
+// exampleTraceAt is exampleTrace starting at an absolute time.
+func exampleTraceAt(n uint64, at int64) []testSpan {
+	spans := exampleTrace(n, 0)
+	for i := range spans {
+		spans[i].startNS += at - base
+		spans[i].endNS += at - base
+	}
+	return spans
+}
+
+// shift moves every span of the data by the period, so the next round is
+// new traffic (not late, not duplicate) to the processor.
+func (d *benchData) shift() {
+	delta := pcommon.Timestamp(d.period)
+	for _, td := range d.batches {
+		rss := td.ResourceSpans()
+		for i := 0; i < rss.Len(); i++ {
+			spans := rss.At(i).ScopeSpans().At(0).Spans()
+			for j := 0; j < spans.Len(); j++ {
+				sp := spans.At(j)
+				sp.SetStartTimestamp(sp.StartTimestamp() + delta)
+				sp.SetEndTimestamp(sp.EndTimestamp() + delta)
+			}
+		}
+	}
+}
+
+func newBenchProcessor(b *testing.B, next consumer.Traces) consumer.Traces {
+	cfg := createDefaultConfig().(*Config)
+	cfg.HTTP.Get().NetAddr.Endpoint = "localhost:0"
+	set := processortest.NewNopSettings(metadata.Type)
+	p, err := NewFactory().CreateTraces(context.Background(), set, cfg, next)
+	require.NoError(b, err)
+	require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+	b.Cleanup(func() { require.NoError(b, p.Shutdown(context.Background())) })
+	return p
+}
+
+func reportPerSpan(b *testing.B, spans int) {
+	nsPerSpan := float64(b.Elapsed().Nanoseconds()) / float64(spans)
+	b.ReportMetric(nsPerSpan, "ns/span")
+	b.ReportMetric(1e9/nsPerSpan, "spans/s")
+}
+
+// BenchmarkProcessor measures the queuedepth processor alone: 1000-span
+// batches (20k spans/s of event time, 30 instances) into a no-op consumer.
+func BenchmarkProcessor(b *testing.B) {
+	d := newBenchData(200, 143, 10, 350*time.Microsecond)
+	p := newBenchProcessor(b, consumertest.NewNop())
+	ctx := context.Background()
+	spans := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(d.batches)
+		if k == 0 && i > 0 {
+			b.StopTimer()
+			d.shift()
+			b.StartTimer()
+		}
+		if err := p.ConsumeTraces(ctx, d.batches[k]); err != nil {
+			b.Fatal(err)
+		}
+		spans += d.batches[k].SpanCount()
+	}
+	reportPerSpan(b, spans)
+}
+
+// encodeSink stands for an OTLP exporter: it serialises what it gets.
+type encodeSink struct {
+	m     ptrace.ProtoMarshaler
+	bytes int
+}
+
+func (*encodeSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+func (s *encodeSink) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
+	buf, err := s.m.MarshalTraces(td)
+	s.bytes += len(buf)
+	return err
+}
+
+// BenchmarkPipeline compares a minimal OTLP pipeline (decode the request,
+// encode it for export) with and without queuedepth in the middle.
+func BenchmarkPipeline(b *testing.B) {
+	for _, with := range []bool{false, true} {
+		b.Run(fmt.Sprintf("queuedepth=%v", with), func(b *testing.B) {
+			d := newBenchData(200, 143, 10, 350*time.Microsecond)
+			encode := func() [][]byte {
+				var m ptrace.ProtoMarshaler
+				out := make([][]byte, len(d.batches))
+				for i, td := range d.batches {
+					buf, err := m.MarshalTraces(td)
+					require.NoError(b, err)
+					out[i] = buf
+				}
+				return out
+			}
+			reqs := encode()
+			var next consumer.Traces = &encodeSink{}
+			if with {
+				next = newBenchProcessor(b, next)
+			}
+			var u ptrace.ProtoUnmarshaler
+			ctx := context.Background()
+			spans := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				k := i % len(reqs)
+				if k == 0 && i > 0 {
+					b.StopTimer()
+					d.shift()
+					reqs = encode()
+					b.StartTimer()
+				}
+				td, err := u.UnmarshalTraces(reqs[k])
+				if err != nil {
+					b.Fatal(err)
+				}
+				spans += td.SpanCount()
+				if err := next.ConsumeTraces(ctx, td); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerSpan(b, spans)
+		})
+	}
+}
