@@ -155,6 +155,7 @@ type Exporter struct {
 	seq             int64
 	droppedReported int64
 	conn            *collectorConn
+	wire            wireBatch
 	metrics         exporterMetrics
 }
 
@@ -264,23 +265,37 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	}
 }
 
+// maxPollInterval is the longest the export goroutine waits before
+// collecting buffered spans. It polls the buffer instead of receiving each
+// span so that Record never has to wake it: waking a parked goroutine costs
+// more than recording a span. The buffer absorbs what arrives in between.
+const maxPollInterval = 5 * time.Millisecond
+
 func (e *Exporter) run() {
 	defer close(e.done)
 	defer e.runCancel()
 	defer e.closeConn()
-	ticker := time.NewTicker(e.cfg.FlushInterval)
+	poll := min(e.cfg.FlushInterval, maxPollInterval)
+	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	batch := make([]SpanData, 0, e.cfg.MaxBatchSize)
+	var oldest time.Time // when the partial batch got its first span
 	for {
 		select {
-		case s := <-e.buf:
-			batch = append(batch, s)
-			if len(batch) >= e.cfg.MaxBatchSize {
-				_ = e.send(batch)
-				batch = batch[:0]
+		case now := <-ticker.C:
+			for n := len(e.buf); n > 0; n-- {
+				if len(batch) == 0 {
+					oldest = now
+				}
+				batch = append(batch, <-e.buf)
+				if len(batch) >= e.cfg.MaxBatchSize {
+					_ = e.send(batch)
+					batch = batch[:0]
+				}
 			}
-		case <-ticker.C:
-			if len(batch) > 0 {
+			// A span waited up to poll in the buffer before it was
+			// collected at oldest.
+			if len(batch) > 0 && !now.Before(oldest.Add(e.cfg.FlushInterval-poll)) {
 				_ = e.send(batch)
 				batch = batch[:0]
 			}
@@ -320,7 +335,7 @@ func (e *Exporter) send(spans []SpanData) error {
 	n := int64(len(spans))
 	e.seq++
 	reported := e.totalDropped() - e.droppedReported
-	b := toThriftBatch(e.process, spans, e.seq, reported)
+	b := e.wire.fill(e.process, spans, e.seq, reported)
 	backoff := e.cfg.InitialBackoff
 	for attempt := 0; ; attempt++ {
 		err := e.submit(b)
@@ -418,14 +433,31 @@ func (e *Exporter) closeConn() {
 	e.conn = nil
 }
 
-// toThriftBatch converts spans to the wire format. It allocates in slabs, off
-// the RPC path; the result refers to spans' ids, so it must be sent before
-// spans is reused.
-func toThriftBatch(p *seerthrift.Process, spans []SpanData, seq, dropped int64) *seerthrift.SpanBatch {
-	out := make([]*seerthrift.Span, len(spans))
-	slab := make([]seerthrift.Span, len(spans))
-	ints := make([]int64, 0, 4*len(spans))
-	i32s := make([]int32, 0, len(spans))
+// wireBatch is the wire form of a batch, reused from one batch to the next
+// so that steady-state export does not allocate per span.
+type wireBatch struct {
+	batch seerthrift.SpanBatch
+	ptrs  []*seerthrift.Span
+	spans []seerthrift.Span
+	ints  []int64
+	i32s  []int32
+	seq   int64
+	drops int64
+}
+
+// fill converts spans to the wire format. The result refers to spans' ids
+// and strings, so it must be sent before spans is reused.
+func (w *wireBatch) fill(p *seerthrift.Process, spans []SpanData, seq, dropped int64) *seerthrift.SpanBatch {
+	n := len(spans)
+	if cap(w.spans) < n {
+		w.spans = make([]seerthrift.Span, n)
+		w.ptrs = make([]*seerthrift.Span, n)
+		w.ints = make([]int64, 0, 4*n)
+		w.i32s = make([]int32, 0, n)
+	}
+	// Pointers into ints and i32s stay valid: their capacity covers the
+	// at most four timestamps and one count per span.
+	out, slab, ints, i32s := w.ptrs[:n], w.spans[:n], w.ints[:0], w.i32s[:0]
 	opt := func(v int64) *int64 {
 		if v == 0 {
 			return nil
@@ -436,14 +468,16 @@ func toThriftBatch(p *seerthrift.Process, spans []SpanData, seq, dropped int64) 
 	for i := range spans {
 		s := &spans[i]
 		t := &slab[i]
-		t.TraceID = s.TraceID[:]
-		t.SpanID = s.SpanID[:]
+		*t = seerthrift.Span{
+			TraceID:   s.TraceID[:],
+			SpanID:    s.SpanID[:],
+			Operation: s.Operation,
+			Kind:      s.Kind,
+			Status:    s.Status,
+		}
 		if s.ParentSpanID.IsValid() {
 			t.ParentSpanID = s.ParentSpanID[:]
 		}
-		t.Operation = s.Operation
-		t.Kind = s.Kind
-		t.Status = s.Status
 		if s.StatusMessage != "" {
 			t.StatusMessage = &s.StatusMessage
 		}
@@ -463,9 +497,10 @@ func toThriftBatch(p *seerthrift.Process, spans []SpanData, seq, dropped int64) 
 		}
 		out[i] = t
 	}
-	b := &seerthrift.SpanBatch{Process: p, Spans: out, SeqNo: &seq}
+	w.seq, w.drops = seq, dropped
+	w.batch = seerthrift.SpanBatch{Process: p, Spans: out, SeqNo: &w.seq}
 	if dropped > 0 {
-		b.DroppedSpans = &dropped
+		w.batch.DroppedSpans = &w.drops
 	}
-	return b
+	return &w.batch
 }

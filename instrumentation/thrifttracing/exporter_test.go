@@ -67,7 +67,7 @@ func (s *sleepLog) get() []time.Duration {
 	return slices.Clone(s.waits)
 }
 
-func newTestExporter(t *testing.T, cfg ExporterConfig) *Exporter {
+func newTestExporter(t testing.TB, cfg ExporterConfig) *Exporter {
 	t.Helper()
 	if cfg.ServiceName == "" {
 		cfg.ServiceName = "svc"

@@ -74,7 +74,7 @@ func accept(ctx context.Context, b *seerthrift.SpanBatch) (*seerthrift.SubmitRes
 
 // startTHeaderServer serves processor over THeader on a free loopback port,
 // the way instrumented services are meant to run.
-func startTHeaderServer(t *testing.T, processor thrift.TProcessor) string {
+func startTHeaderServer(t testing.TB, processor thrift.TProcessor) string {
 	t.Helper()
 	ss, err := thrift.NewTServerSocket("127.0.0.1:0")
 	if err != nil {
@@ -100,7 +100,7 @@ func startTHeaderServer(t *testing.T, processor thrift.TProcessor) string {
 
 // dialTHeader returns a THeader client connection to addr, closed at cleanup
 // (before the server stops, which waits for its connections).
-func dialTHeader(t *testing.T, addr string) *thrift.THeaderProtocol {
+func dialTHeader(t testing.TB, addr string) *thrift.THeaderProtocol {
 	t.Helper()
 	conf := &thrift.TConfiguration{}
 	sock := thrift.NewTSocketConf(addr, conf)
@@ -115,7 +115,7 @@ func dialTHeader(t *testing.T, addr string) *thrift.THeaderProtocol {
 // testCollector is an in-test seerthrift Collector over framed compact TCP
 // whose connections the test can cut.
 type testCollector struct {
-	t       *testing.T
+	t       testing.TB
 	ln      net.Listener
 	handler seerthrift.Collector
 	mu      sync.Mutex
@@ -124,7 +124,7 @@ type testCollector struct {
 	wg      sync.WaitGroup
 }
 
-func newTestCollector(t *testing.T, handler collectorFunc) *testCollector {
+func newTestCollector(t testing.TB, handler collectorFunc) *testCollector {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

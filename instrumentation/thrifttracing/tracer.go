@@ -3,7 +3,6 @@ package thrifttracing
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -160,7 +159,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	f.t.active.Add(1)
 	s.Kind = seerthrift.SpanKind_SERVER
 	s.Operation = f.name
-	if tp, ok := thrift.GetHeader(ctx, TraceparentHeader); ok {
+	if tp, ok := readTraceparent(ctx); ok {
 		c.carrier.traceparent = tp
 		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), &c.carrier))
 		if sc.IsValid() {
@@ -267,12 +266,6 @@ type tracingClient struct {
 	next thrift.TClient
 }
 
-// clientCall holds a call's span and carrier in one allocation.
-type clientCall struct {
-	span    SpanData
-	carrier headerCarrier
-}
-
 func (c *tracingClient) Call(ctx context.Context, method string, args, result thrift.TStruct) (thrift.ResponseMeta, error) {
 	cc := &clientCall{}
 	s := &cc.span
@@ -285,7 +278,7 @@ func (c *tracingClient) Call(ctx context.Context, method string, args, result th
 		s.TraceID = newTraceID()
 	}
 	s.SpanID = newSpanID()
-	ctx = injectTraceparent(ctx, &cc.carrier, s.TraceID, s.SpanID)
+	ctx = cc.withTraceparent(ctx, s.TraceID, s.SpanID)
 
 	s.ClientSendNs = Now()
 	meta, err := c.next.Call(ctx, method, args, result)
@@ -305,26 +298,4 @@ func (c *tracingClient) Call(ctx context.Context, method string, args, result th
 	}
 	c.t.sink.Record(s)
 	return meta, err
-}
-
-// traceparentOnly is the write-header list of a call made outside any
-// forwarded headers; shared so that the common case does not allocate.
-var traceparentOnly = []string{TraceparentHeader}
-
-// injectTraceparent returns ctx with the traceparent of (tid, sid) set as a
-// THeader to write, keeping any headers the context already forwards.
-func injectTraceparent(ctx context.Context, carrier *headerCarrier, tid trace.TraceID, sid trace.SpanID) context.Context {
-	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
-	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(), sc), carrier)
-	ctx = thrift.SetHeader(ctx, TraceparentHeader, carrier.traceparent)
-	keys := thrift.GetWriteHeaderList(ctx)
-	switch {
-	case len(keys) == 0:
-		keys = traceparentOnly
-	case slices.Contains(keys, TraceparentHeader):
-		return ctx
-	default:
-		keys = append(slices.Clip(keys), TraceparentHeader)
-	}
-	return thrift.SetWriteHeaderList(ctx, keys)
 }

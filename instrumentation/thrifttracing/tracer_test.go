@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -315,40 +314,68 @@ func TestOutstandingCountsConcurrentArrivals(t *testing.T) {
 }
 
 func TestInjectTraceparent(t *testing.T) {
+	if !probedKeys() {
+		t.Fatal("could not learn thrift's header context keys; calls fall back to the slow path")
+	}
 	tid := trace.TraceID{0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff}
 	sid := trace.SpanID{0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3}
-	var carrier headerCarrier
-
-	// Plain context: only traceparent is written.
-	ctx := injectTraceparent(context.Background(), &carrier, tid, sid)
-	got, ok := thrift.GetHeader(ctx, TraceparentHeader)
-	want := "00-a00102030405060708090a0b0c0d0eff-deadbeef00010203-01"
-	if !ok || got != want {
-		t.Errorf("traceparent = %q, want %q", got, want)
-	}
-	if keys := thrift.GetWriteHeaderList(ctx); !slices.Equal(keys, []string{TraceparentHeader}) {
-		t.Errorf("write headers = %v", keys)
-	}
-	sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), &headerCarrier{traceparent: got}))
-	if sc.TraceID() != tid || sc.SpanID() != sid || !sc.IsSampled() {
-		t.Errorf("round trip through OpenTelemetry: %v", sc)
+	// The reference: what OpenTelemetry's propagator writes.
+	var ref headerCarrier
+	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})), &ref)
+	want := ref.traceparent
+	if want != "00-a00102030405060708090a0b0c0d0eff-deadbeef00010203-01" {
+		t.Fatalf("OpenTelemetry wrote %q", want)
 	}
 
-	// A server context that forwards headers keeps them, and the new value
-	// replaces a forwarded traceparent.
-	fwd := []string{"x-tenant"}
-	ctx = thrift.SetWriteHeaderList(thrift.SetHeader(context.Background(), "x-tenant", "t1"), fwd)
-	ctx = injectTraceparent(ctx, &carrier, tid, sid)
-	if keys := thrift.GetWriteHeaderList(ctx); !slices.Equal(keys, []string{"x-tenant", TraceparentHeader}) || !slices.Equal(fwd, []string{"x-tenant"}) {
-		t.Errorf("write headers = %v (forwarded list now %v)", keys, fwd)
-	}
-	ctx = thrift.SetWriteHeaderList(thrift.SetHeader(context.Background(), TraceparentHeader, "old"), []string{TraceparentHeader})
-	ctx = injectTraceparent(ctx, &carrier, tid, sid)
-	if got, _ := thrift.GetHeader(ctx, TraceparentHeader); got != want || len(thrift.GetWriteHeaderList(ctx)) != 1 {
-		t.Errorf("forwarded traceparent not replaced: %q %v", got, thrift.GetWriteHeaderList(ctx))
-	}
-	if !strings.HasPrefix(want, "00-") {
-		t.Fatal("unreachable")
+	for _, inject := range []struct {
+		name string
+		f    func(parent context.Context) context.Context
+	}{
+		{"fast", func(parent context.Context) context.Context {
+			return new(clientCall).withTraceparent(parent, tid, sid)
+		}},
+		{"portable", func(parent context.Context) context.Context {
+			var b [traceparentLen]byte
+			formatTraceparent(&b, tid, sid)
+			return injectWithThrift(parent, string(b[:]))
+		}},
+	} {
+		t.Run(inject.name, func(t *testing.T) {
+			// Plain context: only traceparent is written.
+			ctx := inject.f(context.Background())
+			got, ok := thrift.GetHeader(ctx, TraceparentHeader)
+			if !ok || got != want {
+				t.Errorf("traceparent = %q, want %q", got, want)
+			}
+			if keys := thrift.GetWriteHeaderList(ctx); !slices.Equal(keys, []string{TraceparentHeader}) {
+				t.Errorf("write headers = %v", keys)
+			}
+			sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), &headerCarrier{traceparent: got}))
+			if sc.TraceID() != tid || sc.SpanID() != sid || !sc.IsSampled() {
+				t.Errorf("round trip through OpenTelemetry: %v", sc)
+			}
+			// Other values still come from the parent.
+			type k struct{}
+			if v := inject.f(context.WithValue(context.Background(), k{}, 7)).Value(k{}); v != 7 {
+				t.Errorf("parent value lost: %v", v)
+			}
+
+			// A server context that forwards headers keeps them, and the
+			// new value replaces a forwarded traceparent.
+			fwd := []string{"x-tenant"}
+			ctx = inject.f(thrift.SetWriteHeaderList(thrift.SetHeader(context.Background(), "x-tenant", "t1"), fwd))
+			if keys := thrift.GetWriteHeaderList(ctx); !slices.Equal(keys, []string{"x-tenant", TraceparentHeader}) || !slices.Equal(fwd, []string{"x-tenant"}) {
+				t.Errorf("write headers = %v (forwarded list now %v)", keys, fwd)
+			}
+			if v, _ := thrift.GetHeader(ctx, "x-tenant"); v != "t1" {
+				t.Errorf("forwarded header = %q", v)
+			}
+			ctx = inject.f(thrift.SetWriteHeaderList(thrift.SetHeader(context.Background(), TraceparentHeader, "old"), []string{TraceparentHeader}))
+			if got, _ := thrift.GetHeader(ctx, TraceparentHeader); got != want || len(thrift.GetWriteHeaderList(ctx)) != 1 {
+				t.Errorf("forwarded traceparent not replaced: %q %v", got, thrift.GetWriteHeaderList(ctx))
+			}
+		})
 	}
 }
 

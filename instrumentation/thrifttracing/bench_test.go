@@ -1,0 +1,273 @@
+package thrifttracing
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/seer-qos/seer/idl/seerthrift"
+)
+
+// The benchmarks compare the same Thrift call (Collector.submitBatch with an
+// empty batch: the smallest request, so the worst case for relative
+// overhead) with and without tracing on both the client and the server. The
+// traced variants export through a real Exporter to an in-test collector, so
+// span encoding and sending are part of the cost. allocs/op counts both
+// sides of the call.
+//
+//	go test -run '^$' -bench . -benchmem ./instrumentation/thrifttracing/
+
+// benchTracer returns a Tracer exporting to an in-test collector, and reports
+// the spans it dropped when the benchmark ends.
+func benchTracer(b *testing.B, service string) *Tracer {
+	b.Helper()
+	e := newTestExporter(b, ExporterConfig{Endpoint: startBlackhole(b), ServiceName: service, BufferSize: 1 << 16, FlushInterval: 50 * time.Millisecond})
+	b.Cleanup(func() {
+		if d := e.totalDropped(); d > 0 {
+			b.Logf("%s: %d spans dropped", service, d)
+		}
+	})
+	return NewTracer(service, e)
+}
+
+// memConn is one end of an in-memory connection. The client end's Flush
+// runs the server on the request it just wrote, so a whole RPC runs on one
+// goroutine with no network and no scheduler in the way: what remains is
+// Thrift's own encode, decode and dispatch, and the instrumentation.
+type memConn struct {
+	in, out *bytes.Buffer
+	onFlush func() error
+}
+
+func (m *memConn) Read(p []byte) (int, error)               { return m.in.Read(p) }
+func (m *memConn) Write(p []byte) (int, error)              { return m.out.Write(p) }
+func (m *memConn) Flush(context.Context) error              { return m.onFlush() }
+func (m *memConn) Open() error                              { return nil }
+func (m *memConn) IsOpen() bool                             { return true }
+func (m *memConn) Close() error                             { return nil }
+func (m *memConn) RemainingBytes() uint64                   { return ^uint64(0) }
+func noFlush() error                                        { return nil }
+func (m *memConn) String() string                           { return "memConn" }
+func (m *memConn) SetTConfiguration(*thrift.TConfiguration) {}
+
+// inMemoryClient returns a Collector client whose calls are served in-line
+// by processor, both over THeader as in production.
+func inMemoryClient(processor thrift.TProcessor, mw ...thrift.ClientMiddleware) *seerthrift.CollectorClient {
+	req, resp := new(bytes.Buffer), new(bytes.Buffer)
+	conf := &thrift.TConfiguration{}
+	server := thrift.NewTHeaderProtocolConf(&memConn{in: req, out: resp, onFlush: noFlush}, conf)
+	serve := func() error {
+		// What TSimpleServer does per request.
+		ctx := context.Background()
+		if err := server.ReadFrame(ctx); err != nil {
+			return err
+		}
+		ctx = thrift.AddReadTHeaderToContext(ctx, server.GetReadHeaders())
+		_, err := processor.Process(ctx, server, server)
+		return err
+	}
+	client := thrift.NewTHeaderProtocolConf(&memConn{in: resp, out: req, onFlush: serve}, conf)
+	return seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(client, client), mw...))
+}
+
+// setup returns a processor and client middlewares, traced or not.
+func setup(b *testing.B, traced bool) (thrift.TProcessor, []thrift.ClientMiddleware) {
+	p := thrift.TProcessor(seerthrift.NewCollectorProcessor(collectorFunc(accept)))
+	if !traced {
+		return p, nil
+	}
+	return benchTracer(b, "server").WrapProcessor(p), []thrift.ClientMiddleware{benchTracer(b, "client").ClientMiddleware("server")}
+}
+
+func variant(traced bool) string {
+	if traced {
+		return "traced"
+	}
+	return "plain"
+}
+
+// staticTraceparent makes an uninstrumented client send a fixed traceparent
+// header: the price of carrying the header in THeader, which is Thrift's,
+// separated from the instrumentation's.
+func staticTraceparent(next thrift.TClient) thrift.TClient {
+	return thrift.WrappedTClient{Wrapped: func(ctx context.Context, method string, args, result thrift.TStruct) (thrift.ResponseMeta, error) {
+		ctx = thrift.SetHeader(ctx, TraceparentHeader, "00-a00102030405060708090a0b0c0d0eff-deadbeef00010203-01")
+		ctx = thrift.SetWriteHeaderList(ctx, traceparentOnlyList.([]string))
+		return next.Call(ctx, method, args, result)
+	}}
+}
+
+// BenchmarkRPC is the latency of one call, sequential.
+func BenchmarkRPC(b *testing.B) {
+	for _, transport := range []string{"inmemory", "loopback"} {
+		for _, v := range []string{"plain", "header", "traced"} {
+			b.Run(transport+"/"+v, func(b *testing.B) {
+				processor, mw := setup(b, v == "traced")
+				if v == "header" {
+					mw = []thrift.ClientMiddleware{staticTraceparent}
+				}
+				var client *seerthrift.CollectorClient
+				if transport == "inmemory" {
+					client = inMemoryClient(processor, mw...)
+				} else {
+					p := dialTHeader(b, startTHeaderServer(b, processor))
+					client = seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(p, p), mw...))
+				}
+				batch := oneSpanBatch()
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := startCPU()
+				for range b.N {
+					if _, err := client.SubmitBatch(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu.report(b)
+			})
+		}
+	}
+}
+
+// BenchmarkRPCParallel is the throughput of concurrent calls over loopback,
+// one connection per goroutine: ns/op is the inverse of calls per second.
+func BenchmarkRPCParallel(b *testing.B) {
+	for _, traced := range []bool{false, true} {
+		b.Run("loopback/"+variant(traced), func(b *testing.B) {
+			processor, mw := setup(b, traced)
+			addr := startTHeaderServer(b, processor)
+			b.ReportAllocs()
+			b.SetParallelism(4)
+			cpu := startCPU()
+			defer cpu.report(b)
+			b.RunParallel(func(pb *testing.PB) {
+				p := dialTHeader(b, addr)
+				client := seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(p, p), mw...))
+				batch := oneSpanBatch()
+				for pb.Next() {
+					if _, err := client.SubmitBatch(context.Background(), batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// cpuClock measures the CPU time of the whole process (client, server,
+// exporter, GC): on a shared machine it is steadier than wall time, and it
+// is what throughput is bound by when the CPU is the bottleneck.
+type cpuClock struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuClock { return cpuClock{processCPU()} }
+
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(processCPU()-c.start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkRecord is the cost of handing a span to the Exporter.
+func BenchmarkRecord(b *testing.B) {
+	e := newTestExporter(b, ExporterConfig{Endpoint: startBlackhole(b), ServiceName: "s", BufferSize: 1 << 16})
+	s := testSpan(1, seerthrift.SpanKind_SERVER)
+	b.ReportAllocs()
+	for range b.N {
+		e.Record(&s)
+	}
+}
+
+func BenchmarkNow(b *testing.B) {
+	var sink int64
+	for range b.N {
+		sink += Now()
+	}
+	_ = sink
+}
+
+// startBlackhole runs a collector that acknowledges every batch without
+// decoding it. The benchmarks run the collector in their own process, and a
+// real one would add its decoding to the instrumentation's bill.
+func startBlackhole(b testing.TB) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, nc)
+			mu.Unlock()
+			wg.Go(func() { blackholeConn(nc) })
+		}
+	})
+	b.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, nc := range conns {
+			_ = nc.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func blackholeConn(nc net.Conn) {
+	defer nc.Close()
+	var frame []byte
+	reply := thrift.NewTMemoryBuffer()
+	out := thrift.NewTCompactProtocolConf(reply, &thrift.TConfiguration{})
+	result := seerthrift.CollectorSubmitBatchResult{Success: &seerthrift.SubmitResult_{}}
+	ctx := context.Background()
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+			return
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if cap(frame) < int(n) {
+			frame = make([]byte, n)
+		}
+		frame = frame[:n]
+		if _, err := io.ReadFull(nc, frame); err != nil {
+			return
+		}
+		// Compact message header: protocol id, version|type, varint seqid.
+		seq, k := binary.Uvarint(frame[2:])
+		if k <= 0 {
+			return
+		}
+		reply.Reset()
+		reply.Write(hdr[:]) // room for the frame size
+		_ = out.WriteMessageBegin(ctx, "submitBatch", thrift.REPLY, int32(seq))
+		_ = result.Write(ctx, out)
+		_ = out.WriteMessageEnd(ctx)
+		buf := reply.Bytes()
+		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+		if _, err := nc.Write(buf); err != nil {
+			return
+		}
+	}
+}
