@@ -129,8 +129,10 @@ type Graph struct {
 	services map[string]*serviceNode
 	edges    map[edgeKey]*edge
 	nOps     int
-	pairs    map[pairKey]*pairStats
-	roots    map[opKey]*rootPaths
+	// overflowOp takes invocations of operations beyond MaxOperations.
+	overflowOp *opStats
+	pairs      map[pairKey]*pairStats
+	roots      map[opKey]*rootPaths
 
 	stats Stats
 
@@ -321,11 +323,16 @@ func (g *Graph) op(n *serviceNode, name string) *opStats {
 		return o
 	}
 	if g.nOps >= g.cfg.MaxOperations {
+		// One shared sink outside every service keeps the cap strict; what
+		// lands there is only counted.
 		g.stats.OverflowOperations++
-		name = Overflow
-		if o, ok := n.ops[name]; ok {
-			return o
+		if g.overflowOp == nil {
+			g.overflowOp = &opStats{callees: make(map[string]uint64)}
 		}
+		if len(g.overflowOp.callees) > 0 {
+			clear(g.overflowOp.callees)
+		}
+		return g.overflowOp
 	}
 	o := &opStats{callees: make(map[string]uint64)}
 	n.ops[name] = o

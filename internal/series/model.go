@@ -78,8 +78,8 @@ type Sample struct {
 	// at the arrivals of the tick; NaN when none reported one.
 	ReportedDepth float64
 	// NICDepth is the mean NIC/socket queue reading of the tick; NaN when
-	// there was none. Unit: what the source measures (seernetqueue: bytes in
-	// receive queues plus connections waiting in listen backlogs).
+	// there was none. Unit: what the source measures (seer.queue.nic_depth:
+	// the sender's unit; seernetqueue: bytes received and not yet read).
 	NICDepth float64
 	// ListenBacklog is connections waiting to be accepted (seernetqueue
 	// only); NaN otherwise.

@@ -27,7 +27,8 @@ type Config struct {
 	// go to the __overflow__ series.
 	MaxServices int `mapstructure:"max_services"`
 	// MaxInstances caps the instances with a series, over all services;
-	// further instances go to the __overflow__ instance of their service.
+	// further instances go to the __overflow__ instance of their service
+	// (so at most MaxInstances + MaxServices series exist).
 	MaxInstances int `mapstructure:"max_instances"`
 	// Graph configures the dependency graph.
 	Graph depgraph.Config `mapstructure:"graph"`
