@@ -30,6 +30,11 @@ type Config struct {
 	// further instances go to the __overflow__ instance of their service
 	// (so at most MaxInstances + MaxServices series exist).
 	MaxInstances int `mapstructure:"max_instances"`
+	// MaxClockSkew refuses (and counts) spans that end further than this in
+	// the future of the collector's clock: one host with a clock far ahead
+	// would otherwise move the watermark and make everyone else's spans
+	// late. 0 turns the check off.
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 	// Graph configures the dependency graph.
 	Graph depgraph.Config `mapstructure:"graph"`
 	// HTTP serves /metrics (Prometheus), /graph and /graph/hotspots.
@@ -44,6 +49,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Graph.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("graph: %w", err))
+	}
+	if c.MaxClockSkew < 0 {
+		errs = append(errs, fmt.Errorf("max_clock_skew must not be negative, got %v", c.MaxClockSkew))
 	}
 	if c.HTTP.HasValue() && c.HTTP.Get().NetAddr.Endpoint == "" {
 		errs = append(errs, errors.New("http: endpoint must not be empty"))

@@ -25,6 +25,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.SeriesExpiry = time.Minute
 	custom.MaxServices = 50
 	custom.MaxInstances = 500
+	custom.MaxClockSkew = 0
 	custom.Graph = depgraph.Config{
 		TraceWait: time.Second, Window: 5 * time.Second, Expiry: 2 * time.Minute,
 		MaxPendingSpans: 1000, MaxServices: 60, MaxOperations: 600, MaxEdges: 700,

@@ -26,12 +26,16 @@ type batch struct {
 	requests []series.Span
 	graph    []depgraph.Span
 	other    uint64 // spans that are not requests (client, internal, ...)
+	future   uint64 // spans refused for ending too far in the future
+	// notAfter refuses spans ending later (Unix ns); 0: no limit.
+	notAfter int64
 }
 
 func (b *batch) reset() {
 	b.requests = b.requests[:0]
 	b.graph = b.graph[:0]
 	b.other = 0
+	b.future = 0
 }
 
 func resourceNames(attrs pcommon.Map) (service, instance string) {
@@ -75,6 +79,10 @@ func extract(td ptrace.Traces, b *batch) {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				sp := spans.At(k)
+				if b.notAfter != 0 && int64(sp.EndTimestamp()) > b.notAfter {
+					b.future++
+					continue
+				}
 				kind := sp.Kind()
 				g := depgraph.Span{
 					TraceID:   sp.TraceID(),

@@ -43,6 +43,8 @@ func createDefaultConfig() component.Config {
 		// (about 3 KB per instance with the defaults).
 		MaxServices:  1_000,
 		MaxInstances: 20_000,
+		// NTP keeps hosts within milliseconds; a minute only catches broken clocks.
+		MaxClockSkew: time.Minute,
 		Graph:        depgraph.DefaultConfig(),
 		HTTP:         configoptional.Some(httpCfg),
 	}

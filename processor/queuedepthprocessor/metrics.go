@@ -125,7 +125,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	sh.mu.Lock()
 	st := sh.engine.Stats()
 	svcs, insts := sh.engine.Counts()
-	other := sh.other
+	other, future := sh.other, sh.future
 	sh.mu.Unlock()
 	cfg := sh.cfg
 	gauge(ch, descTickSeconds, cfg.Tick.Seconds())
@@ -134,6 +134,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descSpans, float64(st.Duplicates), "duplicate")
 	counter(ch, descSpans, float64(st.Invalid), "invalid")
 	counter(ch, descSpans, float64(other), "not_request")
+	counter(ch, descSpans, float64(future), "future")
 	counter(ch, descClipped, float64(st.LateClipped))
 	counter(ch, descOverflow, float64(st.OverflowServiceSpans), "service")
 	counter(ch, descOverflow, float64(st.OverflowInstanceSpans), "instance")

@@ -3,6 +3,7 @@ package queuedepthprocessor
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -17,6 +18,9 @@ type tracesProcessor struct {
 func (p *tracesProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	b := batchPool.Get().(*batch)
 	b.reset()
+	if skew := p.shared.cfg.MaxClockSkew; skew > 0 {
+		b.notAfter = time.Now().Add(skew).UnixNano()
+	}
 	extract(td, b)
 	p.shared.observe(b)
 	batchPool.Put(b)

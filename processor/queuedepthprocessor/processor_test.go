@@ -189,3 +189,21 @@ func TestProcessorSharedAcrossPipelines(t *testing.T) {
 	got := seriesOf(batches, series.Key{Service: "a", Instance: "1"})
 	checkTicks(t, got, []tickWant{{tickMS: 0, depth: 1, mean: 1, reported: nan, arrivals: 2, completions: 2}})
 }
+
+// A span from a host whose clock is far ahead is refused and counted; it
+// does not move the watermark.
+func TestProcessorRefusesFutureSpans(t *testing.T) {
+	h := newHarness(t, "future", nil)
+	now := time.Now().UnixNano()
+	future := testSpan{service: "a", instance: "1", name: "op", kind: ptrace.SpanKindServer, trace: 1, id: 1,
+		startNS: now + int64(time.Hour), endNS: now + int64(time.Hour) + msNS}
+	h.consume([]testSpan{future, server("a", "1", 2, 0, 50)})
+	assert.Equal(t, 2, h.next.SpanCount(), "passed through all the same")
+	h.sh.mu.Lock()
+	refused, wm := h.sh.future, h.sh.engine.Watermark()
+	h.sh.mu.Unlock()
+	assert.Equal(t, uint64(1), refused)
+	assert.Less(t, wm.UnixNano(), base+msNS*50)
+	got := seriesOf(h.stop(), series.Key{Service: "a", Instance: "1"})
+	checkTicks(t, got, []tickWant{{tickMS: 0, depth: 0.5, mean: 0.5, reported: nan, arrivals: 1, completions: 1}})
+}

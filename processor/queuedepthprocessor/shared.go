@@ -30,6 +30,7 @@ type shared struct {
 	mu     sync.Mutex // serialises the engine
 	engine *series.Engine
 	other  uint64 // spans that were not requests, guarded by mu
+	future uint64 // spans refused by max_clock_skew, guarded by mu
 
 	graph *depgraph.Graph
 	hub   *series.Hub
@@ -86,6 +87,7 @@ func (sh *shared) observe(b *batch) {
 		sh.engine.Add(&b.requests[i])
 	}
 	sh.other += b.other
+	sh.future += b.future
 	sh.mu.Unlock()
 	sh.graph.Add(b.graph)
 }
