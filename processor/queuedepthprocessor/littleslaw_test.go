@@ -121,3 +121,52 @@ func TestErlangC(t *testing.T) {
 	// M/M/2 with a=1: Lq = 1/3, L = 4/3.
 	assert.InDelta(t, 4.0/3, mmcMeanInSystem(100, 100, 2), 1e-12)
 }
+
+// TestSampledDepth thins M/M/1 traffic to a quarter (tracestate th:c) and
+// checks that the weighted depth stays unbiased, and measures the per-tick
+// error that sampling costs against the unsampled series.
+func TestSampledDepth(t *testing.T) {
+	const n = 200_000
+	spans := queueSim(rand.New(rand.NewPCG(5, 5)), n, 50, 100, 1)
+	run := func(name string, keep func(i int) bool, ts string) map[int64]float64 {
+		h := newHarness(t, name, func(c *Config) { c.AllowedLateness = time.Second })
+		var chunk []testSpan
+		for i, s := range spans {
+			if !keep(i) {
+				continue
+			}
+			s.traceState = ts
+			chunk = append(chunk, s)
+			if len(chunk) == 1000 {
+				h.consume(chunk)
+				chunk = chunk[:0]
+			}
+		}
+		h.consume(chunk)
+		out := map[int64]float64{}
+		for _, b := range h.stop() {
+			for _, s := range b.Samples {
+				out[b.Start.UnixNano()] = s.MeanDepth
+			}
+		}
+		return out
+	}
+	full := run("sampling-full", func(int) bool { return true }, "")
+	rng := rand.New(rand.NewPCG(9, 9))
+	sampled := run("sampling-quarter", func(int) bool { return rng.Float64() < 0.25 }, "ot=th:c")
+	var sumFull, sumSampled, sqErr float64
+	ticks := 0.0
+	for tick, d := range full {
+		sumFull += d
+		sumSampled += sampled[tick]
+		sqErr += (sampled[tick] - d) * (sampled[tick] - d)
+		ticks++
+	}
+	meanFull, meanSampled := sumFull/ticks, sumSampled/ticks
+	rmsRel := math.Sqrt(sqErr/ticks) / meanFull
+	predicted := math.Sqrt((1 - 0.25) / (0.25 * meanFull))
+	t.Logf("p=0.25: mean depth %.4f sampled vs %.4f unsampled (bias %.2f%%); per-tick RMS error %.0f%% of the mean (sqrt((1-p)/(pN)) = %.0f%% at N=%.2f)",
+		meanSampled, meanFull, 100*(meanSampled-meanFull)/meanFull, 100*rmsRel, 100*predicted, meanFull)
+	assert.InDelta(t, meanFull, meanSampled, 0.05*meanFull, "unbiased within 5%")
+	assert.Greater(t, rmsRel, 0.3, "sampling costs per-tick accuracy")
+}
