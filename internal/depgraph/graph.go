@@ -73,6 +73,10 @@ type rootPaths struct {
 	dominant string
 }
 
+// maxCalleesPerOp bounds the callees listed per operation (calls and
+// fan-out are still counted in full).
+const maxCalleesPerOp = 64
+
 // maxPathsPerRoot bounds the critical paths remembered per entry operation.
 const maxPathsPerRoot = 32
 
@@ -515,7 +519,7 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 			}
 		}
 		for _, c := range group {
-			if _, ok := o.callees[c.to]; ok || len(o.callees) < g.cfg.MaxServices {
+			if _, ok := o.callees[c.to]; ok || len(o.callees) < maxCalleesPerOp {
 				o.callees[c.to]++
 			}
 			g.recordEdge(c, at)
