@@ -155,7 +155,8 @@ type Exporter struct {
 	seq             int64
 	droppedReported int64
 	conn            *collectorConn
-	wire            wireBatch
+	processBytes    []byte // the Process struct, compact-encoded once
+	args            rawArgs
 	metrics         exporterMetrics
 }
 
@@ -186,6 +187,7 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	e.processBytes = encodeProcess(e.process)
 	e.runCtx, e.runCancel = context.WithCancel(context.Background())
 	e.metrics = newExporterMetrics(cfg.ServiceName, cfg.Instance)
 	go e.run()
@@ -335,10 +337,10 @@ func (e *Exporter) send(spans []SpanData) error {
 	n := int64(len(spans))
 	e.seq++
 	reported := e.totalDropped() - e.droppedReported
-	b := e.wire.fill(e.process, spans, e.seq, reported)
+	e.args.b = appendSubmitArgs(e.args.b[:0], e.processBytes, spans, e.seq, reported)
 	backoff := e.cfg.InitialBackoff
 	for attempt := 0; ; attempt++ {
-		err := e.submit(b)
+		err := e.submit()
 		if err == nil {
 			e.exported.Add(n)
 			e.batches.Add(1)
@@ -383,7 +385,7 @@ func (e *Exporter) send(spans []SpanData) error {
 	}
 }
 
-func (e *Exporter) submit(b *seerthrift.SpanBatch) error {
+func (e *Exporter) submit() error {
 	if e.conn == nil {
 		c, err := e.dial()
 		if err != nil {
@@ -391,15 +393,14 @@ func (e *Exporter) submit(b *seerthrift.SpanBatch) error {
 		}
 		e.conn = c
 	}
-	_, err := e.conn.client.SubmitBatch(e.runCtx, b)
-	return err
+	return submitRaw(e.runCtx, e.conn.client, &e.args)
 }
 
 // collectorConn is one connection to the collector.
 type collectorConn struct {
 	nc     net.Conn
 	trans  thrift.TTransport
-	client *seerthrift.CollectorClient
+	client thrift.TClient
 	// stopAfter unregisters the close-on-shutdown hook.
 	stopAfter func() bool
 }
@@ -417,7 +418,7 @@ func (e *Exporter) dial() (*collectorConn, error) {
 	return &collectorConn{
 		nc:     nc,
 		trans:  trans,
-		client: seerthrift.NewCollectorClient(thrift.NewTStandardClient(proto, proto)),
+		client: thrift.NewTStandardClient(proto, proto),
 		// Thrift's socket ignores contexts; closing the conn is what
 		// interrupts a blocked read when Shutdown gives up.
 		stopAfter: context.AfterFunc(e.runCtx, func() { _ = nc.Close() }),
@@ -431,76 +432,4 @@ func (e *Exporter) closeConn() {
 	e.conn.stopAfter()
 	_ = e.conn.trans.Close()
 	e.conn = nil
-}
-
-// wireBatch is the wire form of a batch, reused from one batch to the next
-// so that steady-state export does not allocate per span.
-type wireBatch struct {
-	batch seerthrift.SpanBatch
-	ptrs  []*seerthrift.Span
-	spans []seerthrift.Span
-	ints  []int64
-	i32s  []int32
-	seq   int64
-	drops int64
-}
-
-// fill converts spans to the wire format. The result refers to spans' ids
-// and strings, so it must be sent before spans is reused.
-func (w *wireBatch) fill(p *seerthrift.Process, spans []SpanData, seq, dropped int64) *seerthrift.SpanBatch {
-	n := len(spans)
-	if cap(w.spans) < n {
-		w.spans = make([]seerthrift.Span, n)
-		w.ptrs = make([]*seerthrift.Span, n)
-		w.ints = make([]int64, 0, 4*n)
-		w.i32s = make([]int32, 0, n)
-	}
-	// Pointers into ints and i32s stay valid: their capacity covers the
-	// at most four timestamps and one count per span.
-	out, slab, ints, i32s := w.ptrs[:n], w.spans[:n], w.ints[:0], w.i32s[:0]
-	opt := func(v int64) *int64 {
-		if v == 0 {
-			return nil
-		}
-		ints = append(ints, v)
-		return &ints[len(ints)-1]
-	}
-	for i := range spans {
-		s := &spans[i]
-		t := &slab[i]
-		*t = seerthrift.Span{
-			TraceID:   s.TraceID[:],
-			SpanID:    s.SpanID[:],
-			Operation: s.Operation,
-			Kind:      s.Kind,
-			Status:    s.Status,
-		}
-		if s.ParentSpanID.IsValid() {
-			t.ParentSpanID = s.ParentSpanID[:]
-		}
-		if s.StatusMessage != "" {
-			t.StatusMessage = &s.StatusMessage
-		}
-		if s.Kind == seerthrift.SpanKind_SERVER {
-			t.ServerReceiveNs = opt(s.ServerReceiveNs)
-			t.AppReceiveNs = opt(s.AppReceiveNs)
-			t.ProcessingStartNs = opt(s.ProcessingStartNs)
-			t.ProcessingEndNs = opt(s.ProcessingEndNs)
-			i32s = append(i32s, s.OutstandingRequests)
-			t.OutstandingRequests = &i32s[len(i32s)-1]
-		} else {
-			t.ClientSendNs = opt(s.ClientSendNs)
-			t.ClientReceiveNs = opt(s.ClientReceiveNs)
-			if s.PeerService != "" {
-				t.PeerService = &s.PeerService
-			}
-		}
-		out[i] = t
-	}
-	w.seq, w.drops = seq, dropped
-	w.batch = seerthrift.SpanBatch{Process: p, Spans: out, SeqNo: &w.seq}
-	if dropped > 0 {
-		w.batch.DroppedSpans = &w.drops
-	}
-	return &w.batch
 }
