@@ -1,0 +1,66 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/seer-qos/seer/internal/series"
+)
+
+// onTick closes the tick [now-tick, now): series, QoS, fault ramps,
+// controller.
+func (s *Sim) onTick() {
+	start := s.now - s.tick
+	s.samples = s.samples[:0]
+	for _, in := range s.instances {
+		s.samples = append(s.samples, s.sample(in))
+	}
+	s.stats.Ticks++
+	if s.cfg.OnTick != nil {
+		if err := s.cfg.OnTick(start, s.samples); err != nil {
+			s.err = fmt.Errorf("tick at %d: %w", start, err)
+			return
+		}
+	}
+	s.checkQoS()
+	if len(s.faults) > 0 {
+		s.recomputeFaults()
+	}
+	if s.cfg.Controller != nil {
+		s.cfg.Controller.OnTick(&Control{s: s, origin: "controller"}, start, s.samples)
+	}
+	if s.now >= s.end {
+		s.stopped = true
+		return
+	}
+	s.q.push(event{t: s.now + s.tick, kind: evTick})
+}
+
+// sample closes the tick of one instance and resets its accounting.
+func (s *Sim) sample(in *instance) series.Sample {
+	s.account(in)
+	x := series.Sample{
+		Key:           in.key,
+		MeanDepth:     in.area / float64(s.tick),
+		InstantDepth:  float64(in.outstanding),
+		ReportedDepth: math.NaN(),
+		NICDepth:      math.NaN(),
+		ListenBacklog: math.NaN(),
+		Arrivals:      in.arrivals,
+		Completions:   in.completions,
+		Sources:       series.SourceSpans,
+	}
+	x.Depth = x.MeanDepth
+	if in.repN > 0 {
+		x.ReportedDepth = in.repSum / in.repN
+		x.Depth = x.ReportedDepth
+		x.Sources |= series.SourceReported
+	}
+	if in.latN > 0 {
+		x.Latency = series.Latency{Count: in.latN, Sum: time.Duration(in.latSum), Min: time.Duration(in.latMin), Max: time.Duration(in.latMax)}
+	}
+	in.area, in.arrivals, in.completions, in.repSum, in.repN = 0, 0, 0, 0, 0
+	in.latN, in.latSum, in.latMin, in.latMax = 0, 0, 0, 0
+	return x
+}
