@@ -37,7 +37,8 @@ type Config struct {
 	// batch, flush interval, retries); Endpoint and ServiceName are set per
 	// service.
 	Exporter thrifttracing.ExporterConfig
-	// Registerer, if set, gets the three exporters' metrics.
+	// Registerer, if set, gets the metrics of the three exporters and
+	// tracers (seer_instrumentation_*, labelled by service).
 	Registerer prometheus.Registerer
 
 	// hooks lets tests hold requests inside a service.
@@ -137,11 +138,20 @@ func (a *App) startService(name string, processor func(*thrifttracing.Tracer) th
 		}
 	}
 	s := &service{name: name, exporter: exp, tracer: thrifttracing.NewTracer(name, exp), served: make(chan struct{})}
+	if a.cfg.Registerer != nil {
+		if err := a.cfg.Registerer.Register(s.tracer); err != nil {
+			a.dropExporter(exp)
+			return nil, fmt.Errorf("register metrics of %s: %w", name, err)
+		}
+	}
 	ss, err := thrift.NewTServerSocket(net.JoinHostPort(a.cfg.ListenHost, "0"))
 	if err == nil {
 		err = ss.Listen()
 	}
 	if err != nil {
+		if a.cfg.Registerer != nil {
+			a.cfg.Registerer.Unregister(s.tracer)
+		}
 		a.dropExporter(exp)
 		return nil, fmt.Errorf("listen for %s on %s: %w", name, a.cfg.ListenHost, err)
 	}
@@ -253,6 +263,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	for _, s := range a.services() {
 		if a.cfg.Registerer != nil {
 			a.cfg.Registerer.Unregister(s.exporter)
+			a.cfg.Registerer.Unregister(s.tracer)
 		}
 		if err := s.exporter.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shut down exporter of %s: %w", s.name, err))

@@ -533,3 +533,13 @@ func metricValue(t *testing.T, g prometheus.Gatherer, name, label, value string)
 	t.Fatalf("no metric %s{%s=%q}", name, label, value)
 	return 0
 }
+
+func TestTracerMetric(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	tr := NewTracer("svc", newRecordingSink())
+	reg.MustRegister(tr, NewTracer("other", newRecordingSink()))
+	tr.outstanding.Add(3)
+	if v := metricValue(t, reg, MetricOutstanding, "service", "svc"); v != 3 {
+		t.Errorf("%s{service=svc} = %v, want 3", MetricOutstanding, v)
+	}
+}

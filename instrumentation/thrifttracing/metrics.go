@@ -65,3 +65,23 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
+
+// MetricOutstanding is the Tracer's gauge of requests in progress at the
+// service instance.
+const MetricOutstanding = "seer_instrumentation_outstanding_requests"
+
+var outstandingHelp = "Requests that arrived at the service instance and have not finished processing."
+
+// Describe implements prometheus.Collector.
+func (t *Tracer) Describe(ch chan<- *prometheus.Desc) { ch <- t.outstandingDesc() }
+
+// Collect implements prometheus.Collector.
+func (t *Tracer) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(t.outstandingDesc(), prometheus.GaugeValue, float64(t.outstanding.Load()))
+}
+
+func (t *Tracer) outstandingDesc() *prometheus.Desc {
+	return prometheus.NewDesc(MetricOutstanding, outstandingHelp, nil, prometheus.Labels{"service": t.service})
+}
+
+var _ prometheus.Collector = (*Tracer)(nil)
