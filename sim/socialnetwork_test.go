@@ -1,0 +1,183 @@
+package sim
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seer-qos/seer/dataset"
+	"github.com/seer-qos/seer/internal/series"
+	"github.com/seer-qos/seer/sim/topology"
+)
+
+func socialNetwork(t testing.TB) *topology.Topology {
+	t.Helper()
+	topo, _, err := topology.Load("social-network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+// TestLittlesLawOnSocialNetwork checks L = lambda*W for every instance, on
+// the series of the dataset the run wrote.
+func TestLittlesLawOnSocialNetwork(t *testing.T) {
+	dir := t.TempDir()
+	d := 60 * time.Second
+	if _, err := RunToDataset(Config{Topology: socialNetwork(t), Seed: 3, Duration: d, Load: Load{Rate: 2000}}, DatasetOptions{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ds.ReadAllSeries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type acc struct{ area, arrivals, latSum, latN float64 }
+	per := map[series.Key]*acc{}
+	for _, r := range recs {
+		a := per[r.Sample.Key]
+		if a == nil {
+			a = &acc{}
+			per[r.Sample.Key] = a
+		}
+		a.area += r.Sample.MeanDepth * float64(ds.Manifest.TickNs) / 1e9
+		a.arrivals += r.Sample.Arrivals
+		a.latSum += float64(r.Sample.Latency.Sum) / 1e9
+		a.latN += r.Sample.Latency.Count
+	}
+	if len(per) != len(ds.Manifest.Series) || len(per) < 20 {
+		t.Fatalf("%d series, manifest has %d", len(per), len(ds.Manifest.Series))
+	}
+	worst := 0.0
+	for _, k := range ds.Manifest.Series {
+		a := per[series.Key{Service: k.Service, Instance: k.Instance}]
+		T := d.Seconds()
+		L := a.area / T
+		lambda := a.arrivals / T
+		W := a.latSum / a.latN
+		e := math.Abs(L/(lambda*W) - 1)
+		worst = math.Max(worst, e)
+		if e > 0.05 {
+			t.Errorf("%s: L %.4f, lambda*W %.4f (lambda %.1f/s, W %.3fms)", k.Instance, L, lambda*W, lambda, W*1e3)
+		}
+	}
+	t.Logf("Little's law: worst relative error %.3f%% over %d instances", 100*worst, len(per))
+}
+
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func TestSameSeedSameDataset(t *testing.T) {
+	topo := socialNetwork(t)
+	run := func(seed uint64) map[string][]byte {
+		dir := t.TempDir()
+		cfg := Config{Topology: topo, Seed: seed, Duration: 5 * time.Second, Load: Load{Rate: 2000},
+			Faults: []dataset.Fault{{Kind: dataset.FaultCPU, Service: "text-service", StartNs: 1e9, RampNs: 1e9, DurationNs: 2e9, Magnitude: 3}}}
+		if _, err := RunToDataset(cfg, DatasetOptions{Dir: dir, Spans: true, TopologyDoc: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		return readDir(t, dir)
+	}
+	a, b, c := run(1), run(1), run(2)
+	if len(a) != 7 {
+		t.Fatalf("dataset has %d files, want 7", len(a))
+	}
+	for name := range a {
+		if !bytes.Equal(a[name], b[name]) {
+			t.Errorf("%s differs between two runs with the same seed", name)
+		}
+	}
+	for _, name := range []string{dataset.SeriesFile, dataset.SpansFile} {
+		if bytes.Equal(a[name], c[name]) {
+			t.Errorf("%s is the same for different seeds", name)
+		}
+	}
+}
+
+// TestSeriesMatchQueueDepthEngine feeds the simulated spans to the
+// queuedepth processor's series engine and checks that it computes the
+// same series as the simulator: the spans carry what the series say.
+func TestSeriesMatchQueueDepthEngine(t *testing.T) {
+	tick := 100 * time.Millisecond
+	got := map[int64]map[series.Key]series.Sample{}
+	eng, err := series.NewEngine(series.EngineConfig{Tick: tick, AllowedLateness: 3 * time.Second, Expiry: time.Hour, MaxServices: 1000, MaxInstances: 1000},
+		func(b series.Batch) {
+			m := map[series.Key]series.Sample{}
+			for _, s := range b.Samples {
+				m[s.Key] = s
+			}
+			got[b.Start.UnixNano()] = m
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := spanFunc(func(s *Span) error {
+		if s.Kind != KindServer {
+			return nil
+		}
+		eng.Add(&series.Span{
+			Key: series.Key{Service: s.Service, Instance: s.Instance}, SpanID: [8]byte{byte(s.SpanID >> 56), byte(s.SpanID >> 48), byte(s.SpanID >> 40), byte(s.SpanID >> 32), byte(s.SpanID >> 24), byte(s.SpanID >> 16), byte(s.SpanID >> 8), byte(s.SpanID)},
+			TraceID: s.TraceID, Start: s.Start, End: s.End, Weight: 1, Reported: float64(s.Outstanding), NIC: math.NaN(),
+		})
+		return nil
+	})
+	want := map[int64][]series.Sample{}
+	d := 10 * time.Second
+	_, err = Run(Config{Topology: socialNetwork(t), Seed: 5, Duration: d, Tick: tick, Load: Load{Rate: 2000}, Spans: sink,
+		OnTick: func(start int64, ss []series.Sample) error {
+			want[start] = append([]series.Sample(nil), ss...)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Flush()
+	compared := 0
+	for start, ss := range want {
+		// the last seconds hold requests still in flight at the end
+		if start >= DefaultStart+int64(d)-int64(3*time.Second) {
+			continue
+		}
+		for _, w := range ss {
+			g, ok := got[start][w.Key]
+			if !ok {
+				if w.Arrivals > 0 || w.InstantDepth > 0 {
+					t.Fatalf("tick %d %v: engine has no sample", start, w.Key)
+				}
+				continue
+			}
+			compared++
+			if math.Abs(g.MeanDepth-w.MeanDepth) > 1e-6 || g.Arrivals != w.Arrivals || g.Completions != w.Completions ||
+				g.Latency != w.Latency || math.Abs(g.ReportedDepth-w.ReportedDepth) > 1e-9 && !(math.IsNaN(g.ReportedDepth) && math.IsNaN(w.ReportedDepth)) {
+				t.Fatalf("tick %d %v:\n engine %+v\n sim    %+v", start, w.Key, g, w)
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Fatalf("compared only %d samples", compared)
+	}
+}
+
+type spanFunc func(*Span) error
+
+func (f spanFunc) Span(s *Span) error { return f(s) }
