@@ -59,3 +59,22 @@ func (s *Sim) emitClient(a *attempt, timedOut bool) {
 		s.err = err
 	}
 }
+
+// Tee returns a SpanSink that passes each span to every sink in order.
+func Tee(sinks ...SpanSink) SpanSink {
+	if len(sinks) == 1 {
+		return sinks[0]
+	}
+	return tee(sinks)
+}
+
+type tee []SpanSink
+
+func (t tee) Span(s *Span) error {
+	for _, x := range t {
+		if err := x.Span(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -34,5 +34,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDemoCommand())
+	root.AddCommand(newSimCommand())
 	return root
 }

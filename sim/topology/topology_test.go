@@ -99,3 +99,33 @@ requests: [{name: r, weight: 1, service: a, op: op}]
 		}
 	}
 }
+
+func TestRandomTopologies(t *testing.T) {
+	for _, n := range []int{2, 5, 30, 1000} {
+		topo, err := Random(RandomOptions{Services: n, Seed: 7, Rate: 2000})
+		if err != nil {
+			t.Fatalf("%d services: %v", n, err)
+		}
+		if len(topo.Services) != n {
+			t.Errorf("%d services requested, %d generated", n, len(topo.Services))
+		}
+		loads, err := topo.Loads(2000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range loads {
+			if l.Utilization > 0.55 {
+				t.Errorf("%d services: %s at utilization %.2f", n, l.Service, l.Utilization)
+			}
+		}
+		again, _ := Random(RandomOptions{Services: n, Seed: 7, Rate: 2000})
+		a, _ := Marshal(topo)
+		b, _ := Marshal(again)
+		if string(a) != string(b) {
+			t.Errorf("%d services: same seed, different topology", n)
+		}
+		if _, err := Parse(a); err != nil {
+			t.Errorf("%d services: generated YAML does not parse back: %v", n, err)
+		}
+	}
+}
