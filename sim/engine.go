@@ -38,6 +38,8 @@ type Sim struct {
 	freeA    []*attempt
 	spanBuf  Span
 	lastTick int64
+	tqs      map[int64]*timeoutQueue
+	lostTQ   *timeoutQueue
 }
 
 // Stats counts what a run did.
@@ -78,6 +80,7 @@ func Run(cfg Config) (*Result, error) {
 	s.rngMix = newStream(c.Seed, "mix")
 	s.rngNet = newStream(c.Seed, "network")
 	s.netLat, s.netJit = float64(c.Topology.Network.Latency), float64(c.Topology.Network.Jitter)
+	s.lostTQ = s.timeoutQueueFor(lostTimeout)
 	if err := s.build(c.Topology); err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -103,8 +106,8 @@ func Run(cfg Config) (*Result, error) {
 			s.onComputeDone(e.v)
 		case evReturn:
 			s.onReturn(e.a)
-		case evTimeout:
-			s.onTimeout(e.a)
+		case evTimeouts:
+			s.onTimeouts(e.x.(*timeoutQueue))
 		case evInstanceReady:
 			s.makeReady(e.x.(*instance))
 		}
@@ -377,12 +380,12 @@ func (s *Sim) send(f *frame) {
 	a := s.newAttempt()
 	a.f, a.send, a.callee, a.spanID = f, s.now, callee, s.nextSpanID()
 	s.stats.Calls++
-	timeout := c.timeout
+	tq := c.tq
 	lost := callee.loss > 0 && s.rngNet.Float64() < callee.loss
 	if lost {
 		s.stats.Lost++
-		if timeout == 0 {
-			timeout = lostTimeout
+		if tq == nil {
+			tq = s.lostTQ
 		}
 	} else {
 		a.refs++
@@ -390,9 +393,9 @@ func (s *Sim) send(f *frame) {
 		*v = visit{req: f.v.req, op: c.op, inst: callee, parent: a, level: f.v.level + 1, parentSpan: a.spanID}
 		s.q.push(event{t: s.now + s.netDelay(callee), kind: evVisitArrive, v: v})
 	}
-	if timeout > 0 {
+	if tq != nil {
 		a.refs++
-		s.q.push(event{t: s.now + timeout, kind: evTimeout, a: a})
+		s.armTimeout(tq, a)
 	}
 }
 

@@ -30,6 +30,7 @@ type callSpec struct {
 	hasHit  bool
 	hit     float64
 	miss    *node // nSeq, nil without misses
+	tq      *timeoutQueue
 }
 
 type operation struct {
@@ -280,6 +281,9 @@ func (s *Sim) compileCall(tc *topology.Call) (*node, error) {
 		return nil, fmt.Errorf("call to unknown %s.%s", tc.Service, tc.Op)
 	}
 	cs := &callSpec{svc: o.svc, op: o, prob: tc.Prob(), timeout: int64(tc.Timeout), retries: tc.Retries}
+	if cs.timeout > 0 {
+		cs.tq = s.timeoutQueueFor(cs.timeout)
+	}
 	if tc.HitRatio != nil {
 		cs.hasHit, cs.hit = true, *tc.HitRatio
 		if len(tc.OnMiss) > 0 {
