@@ -43,7 +43,10 @@ cat <<EOF
 Seer is running (Ctrl-C stops it).
   collector telemetry (received spans):  http://localhost:8888/metrics
       e.g. curl -s localhost:8888/metrics | grep otelcol_receiver_accepted_spans
-  seer_* metrics (Prometheus exporter):  http://localhost:8889/metrics
+  queue depth per service (seer_queue_*): http://localhost:9470/metrics
+  dependency graph (JSON):               http://localhost:9470/graph
+  design hotspots (JSON):                http://localhost:9470/graph/hotspots
+  Prometheus exporter (OTLP metrics):    http://localhost:8889/metrics
   health:                                http://localhost:13133/
   example services' instrumentation:     http://localhost:9464/metrics
   span intake: seerthrift tcp localhost:6833, http http://localhost:6834/api/spans;

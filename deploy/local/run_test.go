@@ -3,9 +3,9 @@ package local
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,11 +41,20 @@ func TestMakeRunShowsSpansArriving(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	run := exec.CommandContext(ctx, filepath.Join(root, "deploy/local/run.sh"))
+	// A Seer already running here would answer for the one under test.
+	for _, addr := range []string{"localhost:13133", "localhost:8888", "localhost:6833"} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Fatalf("%s is already in use: stop what serves it (another `make run`?) and run again", addr)
+		}
+	}
+
+	run := exec.Command(filepath.Join(root, "deploy/local/run.sh"))
 	run.Dir = root
 	run.Env = append(os.Environ(), "BIN="+bin)
+	// Its own process group, so that the test can stop the script and
+	// everything it started even if the script cannot run its trap.
+	run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := run.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +66,13 @@ func TestMakeRunShowsSpansArriving(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- run.Wait() }()
 	t.Cleanup(func() {
-		_ = run.Process.Signal(syscall.SIGTERM)
-		<-exited
+		_ = syscall.Kill(-run.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(-run.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 	})
 
 	// The script prints the endpoint it serves; use what it says.
