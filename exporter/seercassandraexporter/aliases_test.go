@@ -17,3 +17,5 @@ func consumererrorIsPermanent(err error) bool { return consumererror.IsPermanent
 func exportertestSettings(f exporter.Factory) exporter.Settings {
 	return exportertest.NewNopSettings(f.Type())
 }
+
+type exporterhelperBatchConfig = exporterhelper.BatchConfig

@@ -36,6 +36,7 @@ type Node struct {
 	// Local is true for the node of cassandra.sh, which tests may stop and restart.
 	Local  bool
 	script string
+	env    []string // extra environment of the script (ports of a private node)
 }
 
 var node *Node
@@ -57,13 +58,13 @@ func Main(m *testing.M) int {
 	}
 	pid := strconv.Itoa(os.Getpid())
 	t0 := time.Now()
-	if out, err := run(script, "acquire", pid); err != nil {
+	if out, err := run(nil, script, "acquire", pid); err != nil {
 		fmt.Fprintf(os.Stderr, "cassandratest: starting Cassandra: %v\n%s\n", err, out)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "cassandratest: Cassandra ready after %s\n", time.Since(t0).Round(100*time.Millisecond))
 	code := func() int {
-		env, err := run(script, "env")
+		env, err := run(nil, script, "env")
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "cassandratest: %v\n%s\n", err, env)
 			return 1
@@ -73,10 +74,47 @@ func Main(m *testing.M) int {
 			Password: vars["SEER_CASSANDRA_PASSWORD"], CAFile: vars["SEER_CASSANDRA_CA_FILE"], Local: true, script: script}
 		return m.Run()
 	}()
-	if out, err := run(script, "release", pid); err != nil {
+	if out, err := run(nil, script, "release", pid); err != nil {
 		fmt.Fprintf(os.Stderr, "cassandratest: releasing Cassandra: %v\n%s\n", err, out)
 	}
 	return code
+}
+
+// Private starts a node of the test's own on the given ports (data in the cache, next to the
+// shared node's) and stops it when the test ends. Tests that stop and restart Cassandra use one,
+// so that other test packages running at the same time on the shared node are not disturbed. It
+// skips the test when integration tests are skipped or run against an external cluster.
+func Private(t testing.TB, nativePort, storagePort int) *Node {
+	t.Helper()
+	if node == nil || !node.Local {
+		t.Skip("needs the local cassandra.sh node (not SEER_CASSANDRA_SKIP=1, not SEER_CASSANDRA_HOSTS)")
+	}
+	env := []string{fmt.Sprintf("SEER_CASSANDRA_PORT=%d", nativePort), fmt.Sprintf("SEER_CASSANDRA_STORAGE_PORT=%d", storagePort)}
+	pid := strconv.Itoa(os.Getpid())
+	t0 := time.Now()
+	if out, err := run(env, node.script, "acquire", pid); err != nil {
+		t.Fatalf("starting a private Cassandra on port %d: %v\n%s", nativePort, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := run(env, node.script, "release", pid); err != nil {
+			t.Errorf("stopping the private Cassandra: %v\n%s", err, out)
+		}
+	})
+	t.Logf("private Cassandra on 127.0.0.1:%d ready after %s", nativePort, time.Since(t0).Round(100*time.Millisecond))
+	out, err := run(env, node.script, "env")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	vars := parseEnv(out)
+	return &Node{Hosts: strings.Split(vars["SEER_CASSANDRA_HOSTS"], ","), Username: vars["SEER_CASSANDRA_USERNAME"],
+		Password: vars["SEER_CASSANDRA_PASSWORD"], CAFile: vars["SEER_CASSANDRA_CA_FILE"], Local: true,
+		script: node.script, env: env}
+}
+
+// Env returns the variables that make a child test process use this node as an external cluster.
+func (n *Node) Env() []string {
+	return []string{"SEER_CASSANDRA_HOSTS=" + strings.Join(n.Hosts, ","), "SEER_CASSANDRA_USERNAME=" + n.Username,
+		"SEER_CASSANDRA_PASSWORD=" + n.Password, "SEER_CASSANDRA_CA_FILE=" + n.CAFile}
 }
 
 // Get returns the node, or skips the test when there is none (SEER_CASSANDRA_SKIP=1).
@@ -114,7 +152,7 @@ func (n *Node) Stop(t testing.TB, kill bool) {
 	if kill {
 		cmd = "kill"
 	}
-	if out, err := run(n.script, cmd); err != nil {
+	if out, err := run(n.env, n.script, cmd); err != nil {
 		t.Fatalf("stopping Cassandra: %v\n%s", err, out)
 	}
 }
@@ -123,7 +161,7 @@ func (n *Node) Stop(t testing.TB, kill bool) {
 func (n *Node) Start(t testing.TB) {
 	t.Helper()
 	n.requireLocal(t)
-	if out, err := run(n.script, "resume"); err != nil {
+	if out, err := run(n.env, n.script, "resume"); err != nil {
 		t.Fatalf("restarting Cassandra: %v\n%s", err, out)
 	}
 }
@@ -135,9 +173,10 @@ func (n *Node) requireLocal(t testing.TB) {
 	}
 }
 
-func run(script string, args ...string) ([]byte, error) {
+func run(env []string, script string, args ...string) ([]byte, error) {
 	var out bytes.Buffer
 	cmd := exec.Command(script, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.Bytes(), err
