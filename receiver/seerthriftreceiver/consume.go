@@ -81,7 +81,7 @@ func (t *transport) receive(ctx context.Context, next consumer.Traces, decode fu
 		switch {
 		case errors.Is(err, errInvalidBatch):
 			t.malformed(ctx, reasonInvalidBatch)
-		case isSizeLimit(err):
+		case isTooLarge(err):
 			t.malformed(ctx, reasonTooLarge)
 		default:
 			t.malformed(ctx, reasonDecode)

@@ -30,6 +30,7 @@ type seerReceiver struct {
 
 	tcpServer  *tcpServer
 	httpServer *http.Server
+	httpAddr   net.Addr
 	wg         sync.WaitGroup
 }
 
@@ -85,6 +86,7 @@ func (r *seerReceiver) startHTTP(ctx context.Context, host component.Host, cfg *
 	}
 	r.settings.Logger.Info("Starting HTTP server", zap.String("endpoint", ln.Addr().String()), zap.String("path", cfg.Path))
 	r.httpServer = srv
+	r.httpAddr = ln.Addr()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,7 +151,7 @@ type budgetTransport struct {
 func (b *budgetTransport) Read(p []byte) (int, error) {
 	if b.read >= b.budget {
 		return 0, thrift.NewTProtocolExceptionWithType(thrift.SIZE_LIMIT,
-			fmt.Errorf("message larger than max_frame_size (%d bytes read)", b.read))
+			fmt.Errorf("%w (%d bytes read)", errFrameTooLarge, b.read))
 	}
 	if left := b.budget - b.read; int64(len(p)) > left {
 		p = p[:left]
@@ -160,17 +161,39 @@ func (b *budgetTransport) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// tcpConn is the state of one connection.
+type tcpConn struct {
+	sock  *budgetTransport
+	trans *thrift.THeaderTransport
+	proto *thrift.THeaderProtocol
+	// frame holds the payload of the current frame; binary and compact
+	// read it. Decoding a frame on its own makes a message cut short
+	// inside its frame fail, where reading on through the THeader
+	// transport would wait for the next frame.
+	frame   *thrift.TMemoryBuffer
+	binary  thrift.TProtocol
+	compact thrift.TProtocol
+}
+
+// errFrameTooLarge marks a message larger than max_frame_size.
+var errFrameTooLarge = errors.New("message larger than max_frame_size")
+
 // serveConn serves the messages of one connection until it fails or ends.
 func (s *tcpServer) serveConn(conn net.Conn) {
-	sock := &budgetTransport{TSocket: thrift.NewTSocketFromConnConf(conn, s.tconf), budget: s.budget}
-	trans := thrift.NewTHeaderTransportConf(sock, s.tconf)
-	proto := thrift.NewTHeaderProtocolConf(trans, s.tconf)
-	defer trans.Close()
+	c := &tcpConn{
+		sock:  &budgetTransport{TSocket: thrift.NewTSocketFromConnConf(conn, s.tconf), budget: s.budget},
+		frame: thrift.NewTMemoryBufferLen(readAhead),
+	}
+	c.trans = thrift.NewTHeaderTransportConf(c.sock, s.tconf)
+	c.proto = thrift.NewTHeaderProtocolConf(c.trans, s.tconf)
+	c.binary = thrift.NewTBinaryProtocolConf(c.frame, s.tconf)
+	c.compact = thrift.NewTCompactProtocolConf(c.frame, s.tconf)
+	defer c.trans.Close()
 
 	ctx := client.NewContext(context.Background(), client.Info{Addr: conn.RemoteAddr()})
 	for {
-		sock.read = 0
-		err := s.serveMessage(ctx, proto)
+		c.sock.read = 0
+		err := s.serveMessage(ctx, c)
 		if err == nil {
 			continue
 		}
@@ -182,6 +205,24 @@ func (s *tcpServer) serveConn(conn net.Conn) {
 	}
 }
 
+// body returns the protocol to read the rest of the current message with:
+// the frame's payload, read whole, or the stream itself for unframed
+// clients and compressed THeader frames, whose size is not known.
+func (s *tcpServer) body(c *tcpConn) (thrift.TProtocol, error) {
+	rem := c.trans.RemainingBytes()
+	if rem == thrift.UnknownRemainingBytes {
+		return c.proto, nil
+	}
+	c.frame.Reset()
+	if _, err := io.CopyN(c.frame, c.trans, int64(rem)); err != nil {
+		return nil, fmt.Errorf("%w: reading frame: %w", errMalformed, err)
+	}
+	if c.trans.Protocol() == thrift.THeaderProtocolCompact {
+		return c.compact, nil
+	}
+	return c.binary, nil
+}
+
 // isEOF says whether err is the peer closing the connection.
 func isEOF(err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
@@ -191,28 +232,48 @@ func isEOF(err error) bool {
 	return errors.As(err, &te) && te.TypeId() == thrift.END_OF_FILE
 }
 
-// isSizeLimit says whether err is a thrift size-limit error.
-func isSizeLimit(err error) bool {
+// isTimeout says whether err is a read deadline (idle_timeout) expiring.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isTooLarge says whether err is a frame or message over max_frame_size.
+func isTooLarge(err error) bool {
+	if errors.Is(err, errFrameTooLarge) {
+		return true
+	}
+	// The THeader transport refuses a frame header over the limit.
 	var pe thrift.TProtocolException
-	return errors.As(err, &pe) && pe.TypeId() == thrift.SIZE_LIMIT
+	return errors.As(err, &pe) && pe.TypeId() == thrift.SIZE_LIMIT && strings.Contains(pe.Error(), "frame too large")
 }
 
 var traceContext = propagation.TraceContext{}
 
 // serveMessage reads one message and answers it. A nil error means the
 // connection can go on; any other error closes it.
-func (s *tcpServer) serveMessage(ctx context.Context, proto *thrift.THeaderProtocol) error {
+func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
+	proto := c.proto
 	name, typ, seq, err := proto.ReadMessageBegin(ctx)
 	if err != nil {
 		if isEOF(err) {
 			return errConnDone
 		}
-		if isSizeLimit(err) {
+		if isTimeout(err) && c.sock.read == 0 {
+			// Idle between messages: not an error of the peer.
+			return fmt.Errorf("%w: idle for idle_timeout", errConnDone)
+		}
+		if isTooLarge(err) {
 			s.t.malformed(ctx, reasonTooLarge)
 		} else {
 			s.t.malformed(ctx, reasonDecode)
 		}
 		return fmt.Errorf("reading thrift message header: %w", err)
+	}
+	body, err := s.body(c)
+	if err != nil {
+		s.t.malformed(ctx, reasonDecode)
+		return err
 	}
 	if h := proto.GetReadHeaders(); len(h) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(h))
@@ -226,10 +287,10 @@ func (s *tcpServer) serveMessage(ctx context.Context, proto *thrift.THeaderProto
 	}
 	if name != submitBatchMethod {
 		s.t.malformed(ctx, reasonUnknownMethod)
-		if err := proto.Skip(ctx, thrift.STRUCT); err != nil {
+		if err := body.Skip(ctx, thrift.STRUCT); err != nil {
 			return fmt.Errorf("skipping arguments of unknown method %q: %w", name, err)
 		}
-		if err := proto.ReadMessageEnd(ctx); err != nil {
+		if err := body.ReadMessageEnd(ctx); err != nil {
 			return fmt.Errorf("reading end of unknown method %q: %w", name, err)
 		}
 		if typ == thrift.CALL {
@@ -239,7 +300,11 @@ func (s *tcpServer) serveMessage(ctx context.Context, proto *thrift.THeaderProto
 	}
 
 	n, err := s.t.receive(ctx, s.next, func(td ptrace.Traces) (batchMeta, error) {
-		return decodeSubmitArgs(ctx, proto, td)
+		meta, err := decodeSubmitArgs(ctx, body, td)
+		if err == nil && body != proto && c.frame.Len() > 0 {
+			err = malformedf("%d bytes after the message in its frame", c.frame.Len())
+		}
+		return meta, err
 	})
 	if errors.Is(err, errMalformed) {
 		// The stream position is lost: answer if possible, then close.
