@@ -257,14 +257,21 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.closed.Store(true)
 		close(e.stop)
 	})
+	var err error
 	select {
 	case <-e.done:
-		return nil
 	case <-ctx.Done():
 		e.runCancel()
 		<-e.done
-		return fmt.Errorf("shut down span exporter: %w", ctx.Err())
+		err = fmt.Errorf("shut down span exporter: %w", ctx.Err())
 	}
+	// A Record that passed the closed check as Shutdown began may have
+	// landed after the last drain: count it rather than lose it silently.
+	for len(e.buf) > 0 {
+		<-e.buf
+		e.dropped[dropIdxShutdown].Add(1)
+	}
+	return err
 }
 
 // maxPollInterval is the longest the export goroutine waits before
