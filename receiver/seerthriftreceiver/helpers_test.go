@@ -244,3 +244,10 @@ func hasAttrs(set attribute.Set, attrs []string) bool {
 	}
 	return true
 }
+
+// memBuffer wraps b as a thrift transport.
+func memBuffer(b []byte) *thrift.TMemoryBuffer {
+	buf := thrift.NewTMemoryBufferLen(len(b))
+	_, _ = buf.Write(b)
+	return buf
+}
