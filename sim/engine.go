@@ -47,8 +47,9 @@ type Stats struct {
 	// Requests is end-to-end requests started; Completed those that
 	// finished, Failed those that finished with an error.
 	Requests, Completed, Failed int64
-	// Visits is server-side executions (SERVER spans); Calls is call
-	// attempts (CLIENT spans); Timeouts, Lost and Rejected count failures.
+	// Visits is server-side executions started (one SERVER span each once
+	// it replies); Calls is call attempts made (one CLIENT span each once
+	// answered or timed out); Timeouts, Lost and Rejected count failures.
 	Visits, Calls, Timeouts, Lost, Rejected int64
 	// Ticks is series ticks emitted.
 	Ticks int64
