@@ -39,7 +39,7 @@ type ExporterConfig struct {
 	// Host is the host name sent with the spans. Default os.Hostname().
 	Host string
 	// BufferSize is how many spans wait for export before new ones are
-	// dropped. Default 8192.
+	// dropped, rounded up to a power of two. Default 8192.
 	BufferSize int
 	// MaxBatchSize is the most spans sent in one batch. Default 512.
 	MaxBatchSize int
@@ -133,7 +133,7 @@ var ErrExporterShutdown = errors.New("span exporter is shut down")
 type Exporter struct {
 	cfg     ExporterConfig
 	process *seerthrift.Process
-	buf     chan SpanData
+	buf     *spanRing
 	flushCh chan chan error
 	stop    chan struct{}
 	done    chan struct{}
@@ -182,7 +182,7 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 			Instance:    cfg.Instance,
 			Host:        &cfg.Host,
 		},
-		buf:     make(chan SpanData, cfg.BufferSize),
+		buf:     newSpanRing(cfg.BufferSize),
 		flushCh: make(chan chan error),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -201,9 +201,7 @@ func (e *Exporter) Record(s *SpanData) {
 		e.dropped[dropIdxShutdown].Add(1)
 		return
 	}
-	select {
-	case e.buf <- *s:
-	default:
+	if !e.buf.push(s) {
 		e.dropped[dropIdxBufferFull].Add(1)
 	}
 }
@@ -267,8 +265,8 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	}
 	// A Record that passed the closed check as Shutdown began may have
 	// landed after the last drain: count it rather than lose it silently.
-	for len(e.buf) > 0 {
-		<-e.buf
+	var s SpanData
+	for e.buf.pop(&s) {
 		e.dropped[dropIdxShutdown].Add(1)
 	}
 	return err
@@ -292,11 +290,15 @@ func (e *Exporter) run() {
 	for {
 		select {
 		case now := <-ticker.C:
-			for n := len(e.buf); n > 0; n-- {
+			for n := e.buf.len(); n > 0; n-- {
 				if len(batch) == 0 {
 					oldest = now
 				}
-				batch = append(batch, <-e.buf)
+				batch = append(batch, SpanData{})
+				if !e.buf.pop(&batch[len(batch)-1]) {
+					batch = batch[:len(batch)-1]
+					break
+				}
 				if len(batch) >= e.cfg.MaxBatchSize {
 					_ = e.send(batch)
 					batch = batch[:0]
@@ -321,8 +323,12 @@ func (e *Exporter) run() {
 // drainAndSend sends batch plus whatever the buffer holds now.
 func (e *Exporter) drainAndSend(batch []SpanData) error {
 	var last error
-	for n := len(e.buf); n > 0; n-- {
-		batch = append(batch, <-e.buf)
+	for n := e.buf.len(); n > 0; n-- {
+		batch = append(batch, SpanData{})
+		if !e.buf.pop(&batch[len(batch)-1]) {
+			batch = batch[:len(batch)-1]
+			break
+		}
 		if len(batch) >= e.cfg.MaxBatchSize {
 			if err := e.send(batch); err != nil {
 				last = err

@@ -211,7 +211,7 @@ func TestExporterDropsWhenFullWithoutBlocking(t *testing.T) {
 	if got, want := e.Dropped(DropBufferFull), int64(extra-capacity); got != want {
 		t.Errorf("dropped %d, want %d", got, want)
 	}
-	if got := len(e.buf); got != capacity {
+	if got := e.buf.len(); got != capacity {
 		t.Errorf("buffer holds %d, want %d", got, capacity)
 	}
 	reg := prometheus.NewPedanticRegistry()
@@ -470,7 +470,7 @@ func TestExporterConfig(t *testing.T) {
 		t.Error("missing ServiceName accepted")
 	}
 	e := newTestExporter(t, ExporterConfig{ServiceName: "x", Instance: "y", MaxRetries: -1})
-	if e.cfg.Endpoint != DefaultEndpoint || e.cfg.MaxRetries != 0 || cap(e.buf) != 8192 || e.cfg.MaxBatchSize != 512 {
+	if e.cfg.Endpoint != DefaultEndpoint || e.cfg.MaxRetries != 0 || e.buf.cap() != 8192 || e.cfg.MaxBatchSize != 512 {
 		t.Errorf("defaults: %+v", e.cfg)
 	}
 }

@@ -60,8 +60,8 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.retries, prometheus.CounterValue, float64(e.retriesOver.Load()), "overloaded")
 	ch <- prometheus.MustNewConstMetric(m.retries, prometheus.CounterValue, float64(e.retriesTrans.Load()), "transport")
 	ch <- prometheus.MustNewConstMetric(m.connects, prometheus.CounterValue, float64(e.connects.Load()))
-	ch <- prometheus.MustNewConstMetric(m.bufLen, prometheus.GaugeValue, float64(len(e.buf)))
-	ch <- prometheus.MustNewConstMetric(m.bufCap, prometheus.GaugeValue, float64(cap(e.buf)))
+	ch <- prometheus.MustNewConstMetric(m.bufLen, prometheus.GaugeValue, float64(e.buf.len()))
+	ch <- prometheus.MustNewConstMetric(m.bufCap, prometheus.GaugeValue, float64(e.buf.cap()))
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
