@@ -1,7 +1,6 @@
 package seerthriftreceiver // import "github.com/seer-qos/seer/receiver/seerthriftreceiver"
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -65,8 +64,7 @@ type batchMeta struct {
 // validation error and keeps reading, so that a stream stays positioned at
 // the end of the message; a wire-format error stops it at once.
 type decoder struct {
-	ctx     context.Context
-	p       thrift.TProtocol
+	w       wire
 	invalid error
 }
 
@@ -78,8 +76,8 @@ func (d *decoder) invalidate(err error) {
 
 // decodeBatch reads one SpanBatch struct from p into a new ResourceSpans of
 // td. The error wraps errMalformed or errInvalidBatch.
-func decodeBatch(ctx context.Context, p thrift.TProtocol, td ptrace.Traces) (batchMeta, error) {
-	d := decoder{ctx: ctx, p: p}
+func decodeBatch(w wire, td ptrace.Traces) (batchMeta, error) {
+	d := decoder{w: w}
 	meta, err := d.batch(td)
 	if err != nil {
 		return meta, err
@@ -101,12 +99,12 @@ func (d *decoder) batch(td ptrace.Traces) (batchMeta, error) {
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName(scopeName)
 
-	if _, err := d.p.ReadStructBegin(d.ctx); err != nil {
+	if err := d.w.structBegin(); err != nil {
 		return meta, wrapProto("SpanBatch", err)
 	}
 	var haveProcess, haveSpans bool
 	for {
-		_, typ, id, err := d.p.ReadFieldBegin(d.ctx)
+		typ, id, err := d.w.fieldBegin()
 		if err != nil {
 			return meta, wrapProto("SpanBatch field", err)
 		}
@@ -136,7 +134,7 @@ func (d *decoder) batch(td ptrace.Traces) (batchMeta, error) {
 			if err := expect("SpanBatch.seq_no", typ, thrift.I64); err != nil {
 				return meta, err
 			}
-			v, err := d.p.ReadI64(d.ctx)
+			v, err := d.w.readI64()
 			if err != nil {
 				return meta, wrapProto("SpanBatch.seq_no", err)
 			}
@@ -145,7 +143,7 @@ func (d *decoder) batch(td ptrace.Traces) (batchMeta, error) {
 			if err := expect("SpanBatch.dropped_spans", typ, thrift.I64); err != nil {
 				return meta, err
 			}
-			v, err := d.p.ReadI64(d.ctx)
+			v, err := d.w.readI64()
 			if err != nil {
 				return meta, wrapProto("SpanBatch.dropped_spans", err)
 			}
@@ -155,15 +153,12 @@ func (d *decoder) batch(td ptrace.Traces) (batchMeta, error) {
 				meta.droppedSpans = v
 			}
 		default:
-			if err := d.p.Skip(d.ctx, typ); err != nil {
+			if err := d.w.skip(typ); err != nil {
 				return meta, wrapProto("unknown SpanBatch field", err)
 			}
 		}
-		if err := d.p.ReadFieldEnd(d.ctx); err != nil {
-			return meta, wrapProto("SpanBatch field end", err)
-		}
 	}
-	if err := d.p.ReadStructEnd(d.ctx); err != nil {
+	if err := d.w.structEnd(); err != nil {
 		return meta, wrapProto("SpanBatch end", err)
 	}
 	if !haveProcess {
@@ -176,12 +171,12 @@ func (d *decoder) batch(td ptrace.Traces) (batchMeta, error) {
 }
 
 func (d *decoder) process(attrs pcommon.Map) error {
-	if _, err := d.p.ReadStructBegin(d.ctx); err != nil {
+	if err := d.w.structBegin(); err != nil {
 		return wrapProto("Process", err)
 	}
 	var haveService, haveInstance bool
 	for {
-		_, typ, id, err := d.p.ReadFieldBegin(d.ctx)
+		typ, id, err := d.w.fieldBegin()
 		if err != nil {
 			return wrapProto("Process field", err)
 		}
@@ -194,7 +189,7 @@ func (d *decoder) process(attrs pcommon.Map) error {
 			if err := expect(name, typ, thrift.STRING); err != nil {
 				return err
 			}
-			v, err := d.p.ReadString(d.ctx)
+			v, err := d.w.readName()
 			if err != nil {
 				return wrapProto(name, err)
 			}
@@ -221,15 +216,12 @@ func (d *decoder) process(attrs pcommon.Map) error {
 				return err
 			}
 		default:
-			if err := d.p.Skip(d.ctx, typ); err != nil {
+			if err := d.w.skip(typ); err != nil {
 				return wrapProto("unknown Process field", err)
 			}
 		}
-		if err := d.p.ReadFieldEnd(d.ctx); err != nil {
-			return wrapProto("Process field end", err)
-		}
 	}
-	if err := d.p.ReadStructEnd(d.ctx); err != nil {
+	if err := d.w.structEnd(); err != nil {
 		return wrapProto("Process end", err)
 	}
 	if !haveService {
@@ -245,7 +237,7 @@ func (d *decoder) process(attrs pcommon.Map) error {
 // existing key keeps its value; with true the list wins. Process tags must
 // not replace service.name and friends, which may come before them.
 func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool) error {
-	elem, n, err := d.p.ReadListBegin(d.ctx)
+	elem, n, err := d.w.listBegin()
 	if err != nil {
 		return wrapProto(field, err)
 	}
@@ -265,19 +257,16 @@ func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool) erro
 		}
 		attrs.PutStr(k, v)
 	}
-	if err := d.p.ReadListEnd(d.ctx); err != nil {
-		return wrapProto(field, err)
-	}
 	return nil
 }
 
 func (d *decoder) keyValue(field string, i int) (key, value string, err error) {
-	if _, err := d.p.ReadStructBegin(d.ctx); err != nil {
+	if err := d.w.structBegin(); err != nil {
 		return "", "", wrapProto(field, err)
 	}
 	var haveKey, haveValue bool
 	for {
-		_, typ, id, err := d.p.ReadFieldBegin(d.ctx)
+		typ, id, err := d.w.fieldBegin()
 		if err != nil {
 			return "", "", wrapProto(field, err)
 		}
@@ -289,7 +278,12 @@ func (d *decoder) keyValue(field string, i int) (key, value string, err error) {
 			if typ != thrift.STRING {
 				return "", "", malformedf("%s[%d] field %d has type %s, want string", field, i, id, typ)
 			}
-			s, err := d.p.ReadString(d.ctx)
+			var s string
+			if id == 1 {
+				s, err = d.w.readName()
+			} else {
+				s, err = d.w.readString()
+			}
 			if err != nil {
 				return "", "", wrapProto(field, err)
 			}
@@ -299,15 +293,12 @@ func (d *decoder) keyValue(field string, i int) (key, value string, err error) {
 				value, haveValue = s, true
 			}
 		default:
-			if err := d.p.Skip(d.ctx, typ); err != nil {
+			if err := d.w.skip(typ); err != nil {
 				return "", "", wrapProto(field, err)
 			}
 		}
-		if err := d.p.ReadFieldEnd(d.ctx); err != nil {
-			return "", "", wrapProto(field, err)
-		}
 	}
-	if err := d.p.ReadStructEnd(d.ctx); err != nil {
+	if err := d.w.structEnd(); err != nil {
 		return "", "", wrapProto(field, err)
 	}
 	if !haveKey || !haveValue {
@@ -320,7 +311,7 @@ func (d *decoder) keyValue(field string, i int) (key, value string, err error) {
 }
 
 func (d *decoder) spans(spans ptrace.SpanSlice) (int, error) {
-	elem, n, err := d.p.ReadListBegin(d.ctx)
+	elem, n, err := d.w.listBegin()
 	if err != nil {
 		return 0, wrapProto("SpanBatch.spans", err)
 	}
@@ -332,9 +323,6 @@ func (d *decoder) spans(spans ptrace.SpanSlice) (int, error) {
 		if err := d.span(spans.AppendEmpty(), i); err != nil {
 			return i, err
 		}
-	}
-	if err := d.p.ReadListEnd(d.ctx); err != nil {
-		return n, wrapProto("SpanBatch.spans", err)
 	}
 	return n, nil
 }
@@ -385,14 +373,14 @@ type spanFields struct {
 }
 
 func (d *decoder) span(span ptrace.Span, i int) error {
-	if _, err := d.p.ReadStructBegin(d.ctx); err != nil {
+	if err := d.w.structBegin(); err != nil {
 		return wrapProto("Span", err)
 	}
 	var f spanFields
 	var have int
 	attrs := span.Attributes()
 	for {
-		_, typ, id, err := d.p.ReadFieldBegin(d.ctx)
+		typ, id, err := d.w.fieldBegin()
 		if err != nil {
 			return wrapProto("Span field", err)
 		}
@@ -404,7 +392,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span id", typ, thrift.STRING); err != nil {
 				return err
 			}
-			b, err := d.p.ReadBinary(d.ctx)
+			b, err := d.w.readBytes()
 			if err != nil {
 				return wrapProto("Span id", err)
 			}
@@ -439,7 +427,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span.operation", typ, thrift.STRING); err != nil {
 				return err
 			}
-			v, err := d.p.ReadString(d.ctx)
+			v, err := d.w.readName()
 			if err != nil {
 				return wrapProto("Span.operation", err)
 			}
@@ -450,7 +438,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span enum", typ, thrift.I32); err != nil {
 				return err
 			}
-			v, err := d.p.ReadI32(d.ctx)
+			v, err := d.w.readI32()
 			if err != nil {
 				return wrapProto("Span enum", err)
 			}
@@ -484,7 +472,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span timestamp", typ, thrift.I64); err != nil {
 				return err
 			}
-			v, err := d.p.ReadI64(d.ctx)
+			v, err := d.w.readI64()
 			if err != nil {
 				return wrapProto("Span timestamp", err)
 			}
@@ -497,7 +485,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span queue depth", typ, thrift.I32); err != nil {
 				return err
 			}
-			v, err := d.p.ReadI32(d.ctx)
+			v, err := d.w.readI32()
 			if err != nil {
 				return wrapProto("Span queue depth", err)
 			}
@@ -513,7 +501,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span string", typ, thrift.STRING); err != nil {
 				return err
 			}
-			v, err := d.p.ReadString(d.ctx)
+			v, err := d.w.readName()
 			if err != nil {
 				return wrapProto("Span string", err)
 			}
@@ -530,15 +518,12 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 				return err
 			}
 		default:
-			if err := d.p.Skip(d.ctx, typ); err != nil {
+			if err := d.w.skip(typ); err != nil {
 				return wrapProto("unknown Span field", err)
 			}
 		}
-		if err := d.p.ReadFieldEnd(d.ctx); err != nil {
-			return wrapProto("Span field end", err)
-		}
 	}
-	if err := d.p.ReadStructEnd(d.ctx); err != nil {
+	if err := d.w.structEnd(); err != nil {
 		return wrapProto("Span end", err)
 	}
 	if have != reqAll {
@@ -620,16 +605,16 @@ func (d *decoder) finishSpan(span ptrace.Span, f *spanFields, i int) {
 }
 
 // decodeSubmitArgs reads the arguments of Collector.submitBatch, which hold
-// one SpanBatch, and the end of the message.
-func decodeSubmitArgs(ctx context.Context, p thrift.TProtocol, td ptrace.Traces) (batchMeta, error) {
-	d := decoder{ctx: ctx, p: p}
+// one SpanBatch. The caller reads the end of the message.
+func decodeSubmitArgs(w wire, td ptrace.Traces) (batchMeta, error) {
+	d := decoder{w: w}
 	var meta batchMeta
-	if _, err := p.ReadStructBegin(ctx); err != nil {
+	if err := w.structBegin(); err != nil {
 		return meta, wrapProto("submitBatch arguments", err)
 	}
 	haveBatch := false
 	for {
-		_, typ, id, err := p.ReadFieldBegin(ctx)
+		typ, id, err := w.fieldBegin()
 		if err != nil {
 			return meta, wrapProto("submitBatch argument", err)
 		}
@@ -644,18 +629,12 @@ func decodeSubmitArgs(ctx context.Context, p thrift.TProtocol, td ptrace.Traces)
 			if meta, err = d.batch(td); err != nil {
 				return meta, err
 			}
-		} else if err := p.Skip(ctx, typ); err != nil {
+		} else if err := w.skip(typ); err != nil {
 			return meta, wrapProto("unknown submitBatch argument", err)
 		}
-		if err := p.ReadFieldEnd(ctx); err != nil {
-			return meta, wrapProto("submitBatch argument end", err)
-		}
 	}
-	if err := p.ReadStructEnd(ctx); err != nil {
+	if err := w.structEnd(); err != nil {
 		return meta, wrapProto("submitBatch arguments end", err)
-	}
-	if err := p.ReadMessageEnd(ctx); err != nil {
-		return meta, wrapProto("submitBatch message end", err)
 	}
 	if !haveBatch {
 		d.invalidate(invalidf("submitBatch without a batch"))

@@ -20,8 +20,29 @@ import (
 // decodeBytes decodes a bare SpanBatch as the HTTP path does.
 func decodeBytes(protoName string, b []byte) (ptrace.Traces, batchMeta, error) {
 	td := ptrace.NewTraces()
-	meta, err := decodeBody(context.Background(), protoName, bytes.NewBuffer(b), td)
+	meta, err := decodeBody(protoName, b, td)
 	return td, meta, err
+}
+
+// decodeProto decodes a bare SpanBatch through the thrift library's
+// protocol, as the TCP path does for unframed clients.
+func decodeProto(protoName string, b []byte) (ptrace.Traces, batchMeta, error) {
+	td := ptrace.NewTraces()
+	buf := memBuffer(b)
+	meta, err := decodeBatch(protoWire{ctx: context.Background(), p: newTestProtocol(protoName, buf)}, td)
+	if err == nil && buf.Len() > 0 {
+		err = malformedf("%d bytes after the SpanBatch", buf.Len())
+	}
+	return td, meta, err
+}
+
+// decoders are the two wire readers; every decode test runs with both.
+var decoders = []struct {
+	name   string
+	decode func(string, []byte) (ptrace.Traces, batchMeta, error)
+}{
+	{"bytes", decodeBytes},
+	{"tprotocol", decodeProto},
 }
 
 func TestDecodeMapping(t *testing.T) {
@@ -36,66 +57,68 @@ func TestDecodeMapping(t *testing.T) {
 	batch.Spans[1].StatusMessage = str("timeout")
 	batch.Spans[1].ParentSpanID = nil
 
-	for _, protoName := range protocols {
-		t.Run(protoName, func(t *testing.T) {
-			td, meta, err := decodeBytes(protoName, serialize(t, protoName, batch))
-			require.NoError(t, err)
-			assert.Equal(t, batchMeta{spans: 2, droppedSpans: 7}, meta)
-			require.Equal(t, 1, td.ResourceSpans().Len())
-			rs := td.ResourceSpans().At(0)
-			assert.Equal(t, map[string]any{
-				"service.name":           "compose-post-service",
-				"service.instance.id":    "compose-post-7d9c-x2",
-				"host.name":              "node-3",
-				"deployment.environment": "bench",
-				seerattr.BatchSeqNo:      int64(42),
-			}, rs.Resource().Attributes().AsRaw())
-			require.Equal(t, 1, rs.ScopeSpans().Len())
-			ss := rs.ScopeSpans().At(0)
-			assert.Equal(t, scopeName, ss.Scope().Name())
-			require.Equal(t, 2, ss.Spans().Len())
+	for _, dec := range decoders {
+		for _, protoName := range protocols {
+			t.Run(dec.name+"/"+protoName, func(t *testing.T) {
+				td, meta, err := dec.decode(protoName, serialize(t, protoName, batch))
+				require.NoError(t, err)
+				assert.Equal(t, batchMeta{spans: 2, droppedSpans: 7}, meta)
+				require.Equal(t, 1, td.ResourceSpans().Len())
+				rs := td.ResourceSpans().At(0)
+				assert.Equal(t, map[string]any{
+					"service.name":           "compose-post-service",
+					"service.instance.id":    "compose-post-7d9c-x2",
+					"host.name":              "node-3",
+					"deployment.environment": "bench",
+					seerattr.BatchSeqNo:      int64(42),
+				}, rs.Resource().Attributes().AsRaw())
+				require.Equal(t, 1, rs.ScopeSpans().Len())
+				ss := rs.ScopeSpans().At(0)
+				assert.Equal(t, scopeName, ss.Scope().Name())
+				require.Equal(t, 2, ss.Spans().Len())
 
-			server := ss.Spans().At(0)
-			assert.Equal(t, pcommon.TraceID(traceID(0)), server.TraceID())
-			assert.Equal(t, pcommon.SpanID(spanID(0)), server.SpanID())
-			assert.Equal(t, pcommon.SpanID(parentID(0)), server.ParentSpanID())
-			assert.Equal(t, "ComposePost", server.Name())
-			assert.Equal(t, ptrace.SpanKindServer, server.Kind())
-			assert.Equal(t, pcommon.Timestamp(baseTime), server.StartTimestamp())
-			assert.Equal(t, pcommon.Timestamp(baseTime+900_000), server.EndTimestamp())
-			assert.Equal(t, ptrace.StatusCodeOk, server.Status().Code())
-			assert.Equal(t, map[string]any{
-				"thrift.service":             "ComposePostService",
-				"net.peer.name":              "compose-post-7d9c",
-				"request.id":                 "req-0",
-				seerattr.RPCSystem:           "thrift",
-				seerattr.RPCMethod:           "ComposePost",
-				seerattr.ServerReceive:       baseTime,
-				seerattr.AppReceive:          baseTime + 20_000,
-				seerattr.ProcessingStart:     baseTime + 50_000,
-				seerattr.ProcessingEnd:       baseTime + 900_000,
-				seerattr.OutstandingRequests: int64(0),
-				seerattr.NICQueueDepth:       int64(128),
-			}, server.Attributes().AsRaw())
+				server := ss.Spans().At(0)
+				assert.Equal(t, pcommon.TraceID(traceID(0)), server.TraceID())
+				assert.Equal(t, pcommon.SpanID(spanID(0)), server.SpanID())
+				assert.Equal(t, pcommon.SpanID(parentID(0)), server.ParentSpanID())
+				assert.Equal(t, "ComposePost", server.Name())
+				assert.Equal(t, ptrace.SpanKindServer, server.Kind())
+				assert.Equal(t, pcommon.Timestamp(baseTime), server.StartTimestamp())
+				assert.Equal(t, pcommon.Timestamp(baseTime+900_000), server.EndTimestamp())
+				assert.Equal(t, ptrace.StatusCodeOk, server.Status().Code())
+				assert.Equal(t, map[string]any{
+					"thrift.service":             "ComposePostService",
+					"net.peer.name":              "compose-post-7d9c",
+					"request.id":                 "req-0",
+					seerattr.RPCSystem:           "thrift",
+					seerattr.RPCMethod:           "ComposePost",
+					seerattr.ServerReceive:       baseTime,
+					seerattr.AppReceive:          baseTime + 20_000,
+					seerattr.ProcessingStart:     baseTime + 50_000,
+					seerattr.ProcessingEnd:       baseTime + 900_000,
+					seerattr.OutstandingRequests: int64(0),
+					seerattr.NICQueueDepth:       int64(128),
+				}, server.Attributes().AsRaw())
 
-			client := ss.Spans().At(1)
-			assert.True(t, client.ParentSpanID().IsEmpty())
-			assert.Equal(t, ptrace.SpanKindClient, client.Kind())
-			assert.Equal(t, pcommon.Timestamp(baseTime+1000), client.StartTimestamp())
-			assert.Equal(t, pcommon.Timestamp(baseTime+1000+1_200_000), client.EndTimestamp())
-			assert.Equal(t, ptrace.StatusCodeError, client.Status().Code())
-			assert.Equal(t, "timeout", client.Status().Message())
-			assert.Equal(t, map[string]any{
-				"thrift.service":       "ComposePostService",
-				"net.peer.name":        "compose-post-7d9c",
-				"request.id":           "req-1",
-				seerattr.RPCSystem:     "thrift",
-				seerattr.RPCMethod:     "ComposePost",
-				seerattr.PeerService:   "user-service",
-				seerattr.ClientSend:    baseTime + 1000,
-				seerattr.ClientReceive: baseTime + 1000 + 1_200_000,
-			}, client.Attributes().AsRaw())
-		})
+				client := ss.Spans().At(1)
+				assert.True(t, client.ParentSpanID().IsEmpty())
+				assert.Equal(t, ptrace.SpanKindClient, client.Kind())
+				assert.Equal(t, pcommon.Timestamp(baseTime+1000), client.StartTimestamp())
+				assert.Equal(t, pcommon.Timestamp(baseTime+1000+1_200_000), client.EndTimestamp())
+				assert.Equal(t, ptrace.StatusCodeError, client.Status().Code())
+				assert.Equal(t, "timeout", client.Status().Message())
+				assert.Equal(t, map[string]any{
+					"thrift.service":       "ComposePostService",
+					"net.peer.name":        "compose-post-7d9c",
+					"request.id":           "req-1",
+					seerattr.RPCSystem:     "thrift",
+					seerattr.RPCMethod:     "ComposePost",
+					seerattr.PeerService:   "user-service",
+					seerattr.ClientSend:    baseTime + 1000,
+					seerattr.ClientReceive: baseTime + 1000 + 1_200_000,
+				}, client.Attributes().AsRaw())
+			})
+		}
 	}
 }
 
@@ -168,15 +191,17 @@ var invalidBatches = []struct {
 func TestDecodeInvalid(t *testing.T) {
 	for _, tt := range invalidBatches {
 		for _, protoName := range protocols {
-			t.Run(tt.name+"/"+protoName, func(t *testing.T) {
-				b := testBatch(2)
-				tt.edit(b)
-				_, meta, err := decodeBytes(protoName, serialize(t, protoName, b))
-				require.ErrorIs(t, err, errInvalidBatch)
-				assert.NotErrorIs(t, err, errMalformed)
-				assert.ErrorContains(t, err, tt.want)
-				assert.Equal(t, 2, meta.spans)
-			})
+			for _, dec := range decoders {
+				t.Run(tt.name+"/"+protoName+"/"+dec.name, func(t *testing.T) {
+					b := testBatch(2)
+					tt.edit(b)
+					_, meta, err := dec.decode(protoName, serialize(t, protoName, b))
+					require.ErrorIs(t, err, errInvalidBatch)
+					assert.NotErrorIs(t, err, errMalformed)
+					assert.ErrorContains(t, err, tt.want)
+					assert.Equal(t, 2, meta.spans)
+				})
+			}
 		}
 	}
 }
@@ -210,9 +235,11 @@ func TestDecodeMissingRequired(t *testing.T) {
 		return p.WriteStructEnd(ctx)
 	})
 	for _, protoName := range protocols {
-		_, _, err := decodeBytes(protoName, serialize(t, protoName, b))
-		require.ErrorIs(t, err, errInvalidBatch, protoName)
-		assert.ErrorContains(t, err, "span 0: required field span_id is missing", protoName)
+		for _, dec := range decoders {
+			_, _, err := dec.decode(protoName, serialize(t, protoName, b))
+			require.ErrorIs(t, err, errInvalidBatch, protoName)
+			assert.ErrorContains(t, err, "span 0: required field span_id is missing", protoName)
+		}
 	}
 	_ = ctx
 }
@@ -280,11 +307,13 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, protoName := range protocols {
-			t.Run(tt.name+"/"+protoName, func(t *testing.T) {
-				_, _, err := decodeBytes(protoName, tt.input(protoName))
-				require.ErrorIs(t, err, errMalformed)
-				assert.ErrorContains(t, err, tt.want)
-			})
+			for _, dec := range decoders {
+				t.Run(tt.name+"/"+protoName+"/"+dec.name, func(t *testing.T) {
+					_, _, err := dec.decode(protoName, tt.input(protoName))
+					require.ErrorIs(t, err, errMalformed)
+					assert.ErrorContains(t, err, tt.want)
+				})
+			}
 		}
 	}
 }
@@ -305,12 +334,14 @@ func TestDecodeHugeDeclaredSizesDoNotAllocate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.proto, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, _, err := decodeBytes(tt.proto, tt.input)
-			runtime.ReadMemStats(&after)
-			require.ErrorIs(t, err, errMalformed)
-			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "allocated bytes")
+			for _, dec := range decoders {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, _, err := dec.decode(tt.proto, tt.input)
+				runtime.ReadMemStats(&after)
+				require.ErrorIs(t, err, errMalformed, dec.name)
+				assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "allocated bytes, %s", dec.name)
+			}
 		})
 	}
 }

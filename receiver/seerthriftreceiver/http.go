@@ -98,7 +98,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	n, err := h.t.receive(ctx, h.next, func(td ptrace.Traces) (batchMeta, error) {
-		return decodeBody(ctx, protoName, buf, td)
+		return decodeBody(protoName, buf.Bytes(), td)
 	})
 	switch {
 	case err == nil:
@@ -111,15 +111,21 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// wirePool recycles body readers, with their interned names.
+var wirePool = sync.Pool{New: func() any { return newBytesWire(false) }}
+
 // decodeBody decodes a body holding exactly one SpanBatch.
-func decodeBody(ctx context.Context, protoName string, body *bytes.Buffer, td ptrace.Traces) (batchMeta, error) {
-	trans := &thrift.TMemoryBuffer{Buffer: body}
-	meta, err := decodeBatch(ctx, newProtocol(protoName, trans), td)
+func decodeBody(protoName string, body []byte, td ptrace.Traces) (batchMeta, error) {
+	w := wirePool.Get().(*bytesWire)
+	defer wirePool.Put(w)
+	w.compact = protoName == "compact"
+	w.reset(body)
+	meta, err := decodeBatch(w, td)
 	if err != nil {
 		return meta, err
 	}
-	if body.Len() != 0 {
-		return meta, malformedf("%d bytes after the SpanBatch", body.Len())
+	if n := w.remaining(); n != 0 {
+		return meta, malformedf("%d bytes after the SpanBatch", n)
 	}
 	return meta, nil
 }

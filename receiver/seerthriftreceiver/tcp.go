@@ -1,6 +1,7 @@
 package seerthriftreceiver // import "github.com/seer-qos/seer/receiver/seerthriftreceiver"
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,9 +171,8 @@ type tcpConn struct {
 	// read it. Decoding a frame on its own makes a message cut short
 	// inside its frame fail, where reading on through the THeader
 	// transport would wait for the next frame.
-	frame   *thrift.TMemoryBuffer
-	binary  thrift.TProtocol
-	compact thrift.TProtocol
+	frame *bytes.Buffer
+	wire  *bytesWire
 }
 
 // errFrameTooLarge marks a message larger than max_frame_size.
@@ -182,12 +182,11 @@ var errFrameTooLarge = errors.New("message larger than max_frame_size")
 func (s *tcpServer) serveConn(conn net.Conn) {
 	c := &tcpConn{
 		sock:  &budgetTransport{TSocket: thrift.NewTSocketFromConnConf(conn, s.tconf), budget: s.budget},
-		frame: thrift.NewTMemoryBufferLen(readAhead),
+		frame: bytes.NewBuffer(make([]byte, 0, readAhead)),
+		wire:  newBytesWire(false),
 	}
 	c.trans = thrift.NewTHeaderTransportConf(c.sock, s.tconf)
 	c.proto = thrift.NewTHeaderProtocolConf(c.trans, s.tconf)
-	c.binary = thrift.NewTBinaryProtocolConf(c.frame, s.tconf)
-	c.compact = thrift.NewTCompactProtocolConf(c.frame, s.tconf)
 	defer c.trans.Close()
 
 	ctx := client.NewContext(context.Background(), client.Info{Addr: conn.RemoteAddr()})
@@ -208,19 +207,18 @@ func (s *tcpServer) serveConn(conn net.Conn) {
 // body returns the protocol to read the rest of the current message with:
 // the frame's payload, read whole, or the stream itself for unframed
 // clients and compressed THeader frames, whose size is not known.
-func (s *tcpServer) body(c *tcpConn) (thrift.TProtocol, error) {
+func (s *tcpServer) body(ctx context.Context, c *tcpConn) (wire, error) {
 	rem := c.trans.RemainingBytes()
 	if rem == thrift.UnknownRemainingBytes {
-		return c.proto, nil
+		return protoWire{ctx: ctx, p: c.proto}, nil
 	}
 	c.frame.Reset()
 	if _, err := io.CopyN(c.frame, c.trans, int64(rem)); err != nil {
 		return nil, fmt.Errorf("%w: reading frame: %w", errMalformed, err)
 	}
-	if c.trans.Protocol() == thrift.THeaderProtocolCompact {
-		return c.compact, nil
-	}
-	return c.binary, nil
+	c.wire.compact = c.trans.Protocol() == thrift.THeaderProtocolCompact
+	c.wire.reset(c.frame.Bytes())
+	return c.wire, nil
 }
 
 // isEOF says whether err is the peer closing the connection.
@@ -270,7 +268,7 @@ func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
 		}
 		return fmt.Errorf("reading thrift message header: %w", err)
 	}
-	body, err := s.body(c)
+	body, err := s.body(ctx, c)
 	if err != nil {
 		s.t.malformed(ctx, reasonDecode)
 		return err
@@ -287,10 +285,10 @@ func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
 	}
 	if name != submitBatchMethod {
 		s.t.malformed(ctx, reasonUnknownMethod)
-		if err := body.Skip(ctx, thrift.STRUCT); err != nil {
+		if err := body.skip(thrift.STRUCT); err != nil {
 			return fmt.Errorf("skipping arguments of unknown method %q: %w", name, err)
 		}
-		if err := body.ReadMessageEnd(ctx); err != nil {
+		if err := endMessage(ctx, c, body); err != nil {
 			return fmt.Errorf("reading end of unknown method %q: %w", name, err)
 		}
 		if typ == thrift.CALL {
@@ -300,9 +298,12 @@ func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
 	}
 
 	n, err := s.t.receive(ctx, s.next, func(td ptrace.Traces) (batchMeta, error) {
-		meta, err := decodeSubmitArgs(ctx, body, td)
-		if err == nil && body != proto && c.frame.Len() > 0 {
-			err = malformedf("%d bytes after the message in its frame", c.frame.Len())
+		meta, err := decodeSubmitArgs(body, td)
+		if errors.Is(err, errMalformed) {
+			return meta, err
+		}
+		if endErr := endMessage(ctx, c, body); endErr != nil {
+			return meta, endErr
 		}
 		return meta, err
 	})
@@ -326,6 +327,21 @@ func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
 	}
 	if err := writeReply(ctx, proto, name, seq, &res); err != nil {
 		return fmt.Errorf("writing submitBatch reply: %w", err)
+	}
+	return nil
+}
+
+// endMessage checks the end of a message: nothing may follow it in its
+// frame; a stream is asked for its message end.
+func endMessage(ctx context.Context, c *tcpConn, body wire) error {
+	if body == wire(c.wire) {
+		if n := c.wire.remaining(); n > 0 {
+			return malformedf("%d bytes after the message in its frame", n)
+		}
+		return nil
+	}
+	if err := c.proto.ReadMessageEnd(ctx); err != nil {
+		return wrapProto("message end", err)
 	}
 	return nil
 }
