@@ -16,6 +16,10 @@
 // Outstanding requests at an instance (arrived, not replied) are its queue
 // depth, the quantity the seer.queue.outstanding_requests attribute carries.
 //
+// Documentation: SCENARIO.md in this directory (load, faults, QoS labels,
+// actions, output, determinism), sim/topology/FORMAT.md (the topology YAML)
+// and dataset/FORMAT.md (the dataset a run writes).
+//
 // Randomness comes from one PCG stream per purpose (arrivals, request mix,
 // network, one per service), each seeded from the master seed and the
 // stream's name, so that changing one service does not perturb the others.
