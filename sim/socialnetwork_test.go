@@ -181,3 +181,38 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 type spanFunc func(*Span) error
 
 func (f spanFunc) Span(s *Span) error { return f(s) }
+
+func TestBuiltinAndRandomTopologiesRunClean(t *testing.T) {
+	names := topology.Builtin()
+	for _, name := range append(names, "random-200") {
+		t.Run(name, func(t *testing.T) {
+			var topo *topology.Topology
+			var err error
+			if name == "random-200" {
+				topo, err = topology.Random(topology.RandomOptions{Services: 200, Seed: 3, Rate: 2000})
+				if err == nil {
+					err = CalibrateQoS(topo, 2000, 10*time.Second, 3, 1.5)
+				}
+			} else {
+				topo, _, err = topology.Load(name)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(Config{Topology: topo, Seed: 1, Duration: 20 * time.Second, Load: Load{Rate: 2000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := res.Stats
+			violated := violatedTime(res.Violations)
+			t.Logf("%d requests, %d visits, violated %v", st.Requests, st.Visits, violated)
+			if st.Failed != 0 || st.Requests-st.Completed > st.Requests/100 {
+				t.Errorf("stats %+v", st)
+			}
+			// without faults, violations are rare blips
+			if violated > 2*time.Second {
+				t.Errorf("violated %v of 20s without faults: %+v", violated, res.Violations)
+			}
+		})
+	}
+}

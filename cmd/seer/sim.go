@@ -186,6 +186,10 @@ func loadTopology(o simOptions) (*topology.Topology, []byte, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		// targets at 1.5 times the p99 of a 20 s pilot run without faults
+		if err := sim.CalibrateQoS(t, o.rate, 20*time.Second, o.randomSeed, 1.5); err != nil {
+			return nil, nil, err
+		}
 		doc, err := topology.Marshal(t)
 		return t, doc, err
 	}
