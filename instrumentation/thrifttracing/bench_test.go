@@ -16,14 +16,26 @@ import (
 	"github.com/seer-qos/seer/idl/seerthrift"
 )
 
-// The benchmarks compare the same Thrift call (Collector.submitBatch with an
-// empty batch: the smallest request, so the worst case for relative
-// overhead) with and without tracing on both the client and the server. The
-// traced variants export through a real Exporter to an in-test collector, so
-// span encoding and sending are part of the cost. allocs/op counts both
-// sides of the call.
+// The RPC benchmarks compare the same Thrift call (Collector.submitBatch
+// with an empty batch: the smallest request, so the worst case for relative
+// overhead) in these variants:
 //
-//	go test -run '^$' -bench . -benchmem ./instrumentation/thrifttracing/
+//	plain    no tracing, no headers
+//	header   no tracing, but the client sends a fixed traceparent THeader:
+//	         what Thrift itself charges for carrying the header
+//	traced   client and server traced
+//	tserver  only the server traced (client as in "header")
+//	tclient  only the client traced
+//
+// The traced variants export through a real Exporter to a blackhole
+// collector, so span encoding and sending are part of the cost. allocs/op
+// counts both sides of the call; cpu-ns/op is the CPU time of the whole
+// process per call. On a shared machine compare medians of alternated runs:
+//
+//	./bench_ab.sh RPC/inmemory 50000x 9
+//	./bench_ab.sh RPC/loopback 20000x 9
+//	./bench_ab.sh RPCParallel/loopback 20000x 9
+//	go test -run '^$' -bench 'InstrumentationOnly|Record|EncodeSpan|Now' -benchmem .
 
 // benchTracer returns a Tracer exporting to an in-test collector, and reports
 // the spans it dropped when the benchmark ends.
@@ -101,11 +113,14 @@ func staticTraceparent(next thrift.TClient) thrift.TClient {
 // BenchmarkRPC is the latency of one call, sequential.
 func BenchmarkRPC(b *testing.B) {
 	for _, transport := range []string{"inmemory", "loopback"} {
-		for _, v := range []string{"plain", "header", "traced"} {
+		for _, v := range []string{"plain", "header", "traced", "tserver", "tclient"} {
 			b.Run(transport+"/"+v, func(b *testing.B) {
-				processor, mw := setup(b, v == "traced")
-				if v == "header" {
+				processor, mw := setup(b, v != "plain" && v != "header")
+				switch v {
+				case "header", "tserver": // the server alone is traced
 					mw = []thrift.ClientMiddleware{staticTraceparent}
+				case "tclient":
+					processor = seerthrift.NewCollectorProcessor(collectorFunc(accept))
 				}
 				var client *seerthrift.CollectorClient
 				if transport == "inmemory" {

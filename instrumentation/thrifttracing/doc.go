@@ -7,12 +7,16 @@
 // of its downstream services with Tracer.ClientMiddleware.
 //
 // Server spans carry the timestamps that Seer's queueing model needs:
-// server receive (the request's first message bytes were read), app receive
-// (the arguments were decoded), processing start (app receive, or the time a
-// handler with its own worker queue calls MarkProcessingStart) and processing
-// end (the reply is about to be written); plus the number of requests already
-// outstanding at the instance when the request arrived. Client spans carry
-// client send and client receive and the called service.
+// server receive (the request's message header was read; with THeader the
+// whole frame was), app receive (the arguments were decoded), processing
+// start (app receive, or the time a handler with its own worker queue calls
+// MarkProcessingStart) and processing end (the reply is about to be
+// written); plus the number of requests already outstanding at the instance
+// when the request arrived, not counting itself. A request counts as
+// outstanding from its arrival to its processing end, so a caller never sees
+// its previous request still counted. Client spans carry client send and
+// client receive and the called service. All timestamps of a process come
+// from one clock (Now), monotonic and anchored to the wall clock at start.
 //
 // # Propagation needs THeader
 //
@@ -26,9 +30,13 @@
 //
 // # Cost on the RPC path
 //
-// Recording a span takes a few hundred nanoseconds and never blocks: spans go
-// to the Exporter's bounded buffer with a non-blocking send, and a span that
-// does not fit is dropped and counted (seer_instrumentation_spans_dropped_total
-// with reason="buffer_full"). Encoding, batching, retries and reconnects run
-// on the Exporter's own goroutine.
+// The instrumentation itself (a client span with injection plus a server
+// span with extraction) takes about 1µs per RPC and 5 allocations, and about
+// 70ns of the export goroutine's CPU per span to encode it. Carrying the
+// traceparent costs Thrift's THeader code another 1.5 to 2.5µs and 13
+// allocations per call on top of that, outside this package's control. Spans
+// go to the Exporter's lock-free bounded buffer and a span that does not fit
+// is dropped and counted (seer_instrumentation_spans_dropped_total with
+// reason="buffer_full"): recording never blocks. Encoding, batching,
+// retries and reconnects run on the Exporter's own goroutine.
 package thrifttracing
