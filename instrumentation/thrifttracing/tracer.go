@@ -176,7 +176,6 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 
 	ok, err := f.next.Process(c, seqID, &c.in, &c.out)
 
-	end := Now()
 	if s.AppReceiveNs == 0 {
 		s.AppReceiveNs = s.ServerReceiveNs
 	}
@@ -184,7 +183,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 		s.ProcessingStartNs = s.AppReceiveNs
 	}
 	if s.ProcessingEndNs == 0 { // oneway, or no reply written
-		s.ProcessingEndNs = end
+		s.ProcessingEndNs = Now()
 		f.t.outstanding.Add(-1)
 	}
 	if err != nil {
