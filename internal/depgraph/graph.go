@@ -1,6 +1,7 @@
 package depgraph
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -125,7 +126,7 @@ type Graph struct {
 	maxEnd      int64
 	windowStart int64
 
-	pending      map[[16]byte]*pendingTrace
+	pending      map[uint64]*pendingTrace // by traceKey
 	queue        traceQueue
 	free         []*pendingTrace
 	pendingSpans int
@@ -172,7 +173,7 @@ func New(cfg Config, feed *Feed) (*Graph, error) {
 	return &Graph{
 		cfg:      cfg,
 		feed:     feed,
-		pending:  make(map[[16]byte]*pendingTrace),
+		pending:  make(map[uint64]*pendingTrace),
 		services: make(map[string]*serviceNode),
 		edges:    make(map[edgeKey]*edge),
 		pairs:    make(map[pairKey]*pairStats),
@@ -208,6 +209,20 @@ func (g *Graph) Add(spans []Span) {
 	}
 }
 
+// traceKey folds a trace ID into a map key that hashes fast.
+func traceKey(id [16]byte) uint64 {
+	return mix64(mix64(binary.LittleEndian.Uint64(id[8:])) ^ binary.LittleEndian.Uint64(id[:8]))
+}
+
+// mix64 is the splitmix64 finalizer.
+func mix64(z uint64) uint64 {
+	z ^= z >> 30
+	z *= 0xbf58476d1ce4e5b9
+	z ^= z >> 27
+	z *= 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
 func (g *Graph) watermark() int64 { return g.maxEnd - int64(g.cfg.TraceWait) }
 
 func (g *Graph) add(s *Span) {
@@ -226,7 +241,13 @@ func (g *Graph) add(s *Span) {
 		return
 	}
 	g.stats.Buffered++
-	t, ok := g.pending[s.TraceID]
+	key := traceKey(s.TraceID)
+	t, ok := g.pending[key]
+	if ok && t.id != s.TraceID {
+		// Two live traces share a 64-bit key (about 2^-64 per pair).
+		g.stats.Dropped++
+		return
+	}
 	if !ok {
 		if n := len(g.free); n > 0 {
 			t = g.free[n-1]
@@ -235,7 +256,7 @@ func (g *Graph) add(s *Span) {
 			t = &pendingTrace{}
 		}
 		t.id, t.maxEnd, t.filed = s.TraceID, s.End, s.End
-		g.pending[s.TraceID] = t
+		g.pending[key] = t
 		g.queue.push(t)
 	} else if s.End > t.maxEnd {
 		t.maxEnd = s.End
@@ -272,7 +293,7 @@ func (g *Graph) advance() {
 }
 
 func (g *Graph) complete(t *pendingTrace) {
-	delete(g.pending, t.id)
+	delete(g.pending, traceKey(t.id))
 	g.pendingSpans -= len(t.spans)
 	g.analyse(t.spans, t.maxEnd)
 	if len(g.free) < maxFreeTraces && cap(t.spans) <= 256 {

@@ -1,6 +1,7 @@
 package series
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -100,9 +101,23 @@ type instance struct {
 	overflow bool
 }
 
-type dedupKey struct {
-	trace [16]byte
-	span  [8]byte
+// spanKey folds a trace and span ID into 64 bits for duplicate detection
+// (a false duplicate needs a 64-bit collision among the spans of two
+// lateness windows: about 1e-10 at 100k spans).
+func spanKey(trace [16]byte, span [8]byte) uint64 {
+	k := mix64(binary.LittleEndian.Uint64(trace[8:]))
+	k = mix64(k ^ binary.LittleEndian.Uint64(trace[:8]))
+	return mix64(k ^ binary.LittleEndian.Uint64(span[:]))
+}
+
+// mix64 is the splitmix64 finalizer: a bijection that spreads every input
+// bit over the output.
+func mix64(z uint64) uint64 {
+	z ^= z >> 30
+	z *= 0xbf58476d1ce4e5b9
+	z ^= z >> 27
+	z *= 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // Engine turns SERVER spans into per-instance series on an event-time tick.
@@ -123,8 +138,11 @@ type Engine struct {
 	list     []*instance
 	services map[string]int // live instances per service
 
-	dedup     map[dedupKey]struct{}
-	dedupRing [][]dedupKey
+	// seen maps the spans accepted recently (spanKey) to the first open
+	// tick when they came; a sweep every ring length forgets those that can
+	// no longer arrive without being late.
+	seen      map[uint64]int64
+	nextSweep int64
 
 	// The spans of one resource come together: remember the last instance.
 	lastKey  Key
@@ -142,16 +160,15 @@ func NewEngine(cfg EngineConfig, emit Emitter) (*Engine, error) {
 	// The ring holds the ticks between the watermark and the newest span end.
 	ringN := (int64(cfg.AllowedLateness)+tick-1)/tick + 2
 	return &Engine{
-		cfg:       cfg,
-		tick:      tick,
-		late:      int64(cfg.AllowedLateness),
-		expiry:    int64(cfg.Expiry),
-		ringN:     ringN,
-		emit:      emit,
-		byKey:     make(map[Key]*instance),
-		services:  make(map[string]int),
-		dedup:     make(map[dedupKey]struct{}),
-		dedupRing: make([][]dedupKey, ringN),
+		cfg:      cfg,
+		tick:     tick,
+		late:     int64(cfg.AllowedLateness),
+		expiry:   int64(cfg.Expiry),
+		ringN:    ringN,
+		emit:     emit,
+		byKey:    make(map[Key]*instance),
+		services: make(map[string]int),
+		seen:     make(map[uint64]int64),
 	}, nil
 }
 
@@ -209,16 +226,14 @@ func (e *Engine) Add(s *Span) {
 		e.stats.LateDropped++
 		return
 	}
-	dk := dedupKey{trace: s.TraceID, span: s.SpanID}
-	if _, dup := e.dedup[dk]; dup {
+	// One map operation: the map does not grow for a key it has.
+	n := len(e.seen)
+	e.seen[spanKey(s.TraceID, s.SpanID)] = e.nextTick
+	if len(e.seen) == n {
 		e.stats.Duplicates++
 		return
 	}
 	kd := floorDiv(s.End, e.tick)
-	e.dedup[dk] = struct{}{}
-	slot := e.slot(kd)
-	e.dedupRing[slot] = append(e.dedupRing[slot], dk)
-
 	inst := e.instance(s.Key)
 	if inst.overflow {
 		if inst.key.Service == OverflowService {
@@ -349,10 +364,16 @@ func (e *Engine) Flush() {
 
 func (e *Engine) finalize(k int64) {
 	slot := e.slot(k)
-	for _, dk := range e.dedupRing[slot] {
-		delete(e.dedup, dk)
+	if k >= e.nextSweep {
+		// A span seen when tick t was open ended after t's start, so it is
+		// late once the watermark passes t + ringN.
+		for key, t := range e.seen {
+			if t+e.ringN <= k {
+				delete(e.seen, key)
+			}
+		}
+		e.nextSweep = k + e.ringN
 	}
-	e.dedupRing[slot] = e.dedupRing[slot][:0]
 
 	tickEnd := (k + 1) * e.tick
 	b := Batch{

@@ -251,3 +251,24 @@ func TestEngineConfigValidate(t *testing.T) {
 	assert.Contains(t, err.Error(), "tick must be positive")
 	assert.Contains(t, err.Error(), "max_services")
 }
+
+// Keys of sequential and byte-swapped IDs must not collide.
+func TestSpanKeyDoesNotCollide(t *testing.T) {
+	seen := map[uint64]bool{}
+	for n := range uint64(200_000) {
+		var tr [16]byte
+		var sp [8]byte
+		// Big-endian small integers, as simple tracers and the tests make.
+		for i := range 8 {
+			tr[15-i] = byte(n >> (8 * i))
+			sp[7-i] = byte(n >> (8 * i))
+		}
+		k := spanKey(tr, sp)
+		sp[7] ^= 1 // another span of the same trace
+		k2 := spanKey(tr, sp)
+		if seen[k] || seen[k2] || k == k2 {
+			t.Fatalf("collision at %d", n)
+		}
+		seen[k], seen[k2] = true, true
+	}
+}
