@@ -59,6 +59,11 @@ type ExporterConfig struct {
 	DialTimeout time.Duration
 	IOTimeout   time.Duration
 
+	// OnDrop, if set, is called on the export goroutine with the reason
+	// whenever a batch is dropped (it must not block): the metrics count
+	// drops, this says why.
+	OnDrop func(err error)
+
 	// sleep waits between retries; tests replace it to observe the waits.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -344,9 +349,18 @@ func (e *Exporter) drainAndSend(batch []SpanData) error {
 	return last
 }
 
-// send delivers one batch, retrying Overloaded and transport errors with
-// capped exponential backoff, and accounts for the spans either way.
+// send delivers one batch (see trySend) and reports a drop to OnDrop.
 func (e *Exporter) send(spans []SpanData) error {
+	err := e.trySend(spans)
+	if err != nil && e.cfg.OnDrop != nil {
+		e.cfg.OnDrop(err)
+	}
+	return err
+}
+
+// trySend delivers one batch, retrying Overloaded and transport errors with
+// capped exponential backoff, and accounts for the spans either way.
+func (e *Exporter) trySend(spans []SpanData) error {
 	n := int64(len(spans))
 	e.seq++
 	reported := e.totalDropped() - e.droppedReported
@@ -362,7 +376,7 @@ func (e *Exporter) send(spans []SpanData) error {
 		}
 		if e.runCtx.Err() != nil {
 			e.dropped[dropIdxShutdown].Add(n)
-			return fmt.Errorf("send span batch %d: %w", e.seq, err)
+			return fmt.Errorf("drop %d spans at shutdown: send span batch %d: %w", n, e.seq, err)
 		}
 		var over *seerthrift.Overloaded
 		var invalid *seerthrift.InvalidBatch
@@ -370,7 +384,7 @@ func (e *Exporter) send(spans []SpanData) error {
 		switch {
 		case errors.As(err, &invalid):
 			e.dropped[dropIdxInvalid].Add(n)
-			return fmt.Errorf("collector rejected span batch %d: %w", e.seq, err)
+			return fmt.Errorf("drop %d spans: collector rejected span batch %d: %w", n, e.seq, err)
 		case errors.As(err, &over):
 			if hint := time.Duration(over.GetRetryAfterMs()) * time.Millisecond; hint > wait {
 				wait = hint
@@ -388,11 +402,11 @@ func (e *Exporter) send(spans []SpanData) error {
 		}
 		if attempt >= e.cfg.MaxRetries {
 			e.dropped[dropIdxRetries].Add(n)
-			return fmt.Errorf("send span batch %d after %d attempts: %w", e.seq, attempt+1, err)
+			return fmt.Errorf("drop %d spans: send span batch %d after %d attempts: %w", n, e.seq, attempt+1, err)
 		}
 		if err := e.cfg.sleep(e.runCtx, min(wait, e.cfg.MaxBackoff)); err != nil {
 			e.dropped[dropIdxShutdown].Add(n)
-			return fmt.Errorf("send span batch %d: %w", e.seq, err)
+			return fmt.Errorf("drop %d spans at shutdown: retry span batch %d: %w", n, e.seq, err)
 		}
 		backoff = min(2*backoff, e.cfg.MaxBackoff)
 	}

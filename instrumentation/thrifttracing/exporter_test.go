@@ -343,11 +343,15 @@ func TestExporterDropsInvalidBatchWithoutRetry(t *testing.T) {
 		return accept(ctx, b)
 	})
 	sl := &sleepLog{}
-	e := newTestExporter(t, ExporterConfig{Endpoint: col.addr(), sleep: sl.sleep})
+	onDrop := make(chan error, 1)
+	e := newTestExporter(t, ExporterConfig{Endpoint: col.addr(), sleep: sl.sleep, OnDrop: func(err error) { onDrop <- err }})
 	s := testSpan(1, seerthrift.SpanKind_SERVER)
 	e.Record(&s)
 	e.Record(&s)
 	err := flush(t, e)
+	if reported := <-onDrop; !errors.Is(reported, err) && reported.Error() != err.Error() {
+		t.Errorf("OnDrop got %v, flush %v", reported, err)
+	}
 	var invalid *seerthrift.InvalidBatch
 	if !errors.As(err, &invalid) {
 		t.Fatalf("flush error %v, want InvalidBatch", err)
