@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -45,6 +46,9 @@ type Config struct {
 	Spans SpanSink
 	// MaxDepth bounds call nesting (cycles); deeper calls fail (default 64).
 	MaxDepth int
+	// Context, if set, stops the run (with its error) when done; checked at
+	// every tick.
+	Context context.Context
 }
 
 // Action is a scheduled cluster-manager action.

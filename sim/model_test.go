@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,20 @@ requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 1s}]
 	// every call times out three times (first try and two retries), then the request fails
 	if st.Completed == 0 || st.Failed != st.Completed || st.Calls < 3*st.Completed || st.Calls > 3*st.Requests || st.Timeouts < 3*st.Completed {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestContextStopsTheRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ticks := 0
+	_, err := Run(Config{Context: ctx, Topology: socialNetwork(t), Seed: 1, Duration: time.Hour, Load: Load{Rate: 100},
+		OnTick: func(int64, []series.Sample) error {
+			if ticks++; ticks == 5 {
+				cancel()
+			}
+			return nil
+		}})
+	if !errors.Is(err, context.Canceled) || ticks != 5 {
+		t.Fatalf("error %v after %d ticks, want context.Canceled after 5", err, ticks)
 	}
 }

@@ -12,6 +12,10 @@ import (
 // controller.
 func (s *Sim) onTick() {
 	start := s.now - s.tick
+	if ctx := s.cfg.Context; ctx != nil && ctx.Err() != nil {
+		s.err = fmt.Errorf("stopped at %v of simulated time: %w", time.Duration(start-s.cfg.Start), ctx.Err())
+		return
+	}
 	s.samples = s.samples[:0]
 	for _, in := range s.instances {
 		s.samples = append(s.samples, s.sample(in))

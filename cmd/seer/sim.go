@@ -133,7 +133,7 @@ func runSim(cmd *cobra.Command, o simOptions) error {
 	}
 	var closers []func() error
 	if o.otlp != "" || o.seerthrift != "" {
-		if o.speed > 0 && !cmd.Flags().Changed("start") {
+		if o.speed > 0 {
 			// live export: spans carry the current time
 			cfg.Start = time.Now().Truncate(cfg.Tick).UnixNano()
 		}
@@ -197,7 +197,7 @@ func loadTopology(o simOptions) (*topology.Topology, []byte, error) {
 }
 
 func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.Config, error) {
-	cfg := sim.Config{Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow,
+	cfg := sim.Config{Context: cmd.Context(), Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow,
 		Load: sim.Load{Rate: o.rate, Pattern: o.pattern, Amplitude: o.amplitude, Period: o.period, BurstLength: o.burstLength, BurstFactor: o.burstFactor}}
 	if o.scenario != "" {
 		sc, err := sim.LoadScenario(o.scenario)
