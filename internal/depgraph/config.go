@@ -11,6 +11,7 @@
 package depgraph
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -47,6 +48,23 @@ type Config struct {
 	// MinInvocations is the evidence an operation needs before it is
 	// reported as a hotspot.
 	MinInvocations int `mapstructure:"min_invocations"`
+	// SampleRatio is the share of traces the graph analyses, chosen by trace
+	// ID (Sampled) so that every span of a trace is in or out. Counts and
+	// rates in snapshots are scaled back by 1/SampleRatio; shapes (edges,
+	// fan-out, cycles, blocking, critical paths) need only a sample, but an
+	// edge used in fewer than about 1/SampleRatio traces may be missed.
+	SampleRatio float64 `mapstructure:"sample_ratio"`
+}
+
+// Sampled reports whether the trace is in a sample of the given ratio. Like
+// OpenTelemetry's consistent probability sampling it compares the trace ID's
+// 56 random bits with a threshold, so collectors agree on the sample.
+func Sampled(trace [16]byte, ratio float64) bool {
+	if ratio >= 1 {
+		return true
+	}
+	r := binary.BigEndian.Uint64(trace[8:]) & (1<<56 - 1)
+	return float64(r) < ratio*(1<<56)
 }
 
 // DefaultConfig returns the defaults used by the queuedepth processor.
@@ -69,6 +87,9 @@ func DefaultConfig() Config {
 		ChattyCallsPerTrace: 4,
 		BlockingMinFraction: 0.5,
 		MinInvocations:      10,
+		// Every trace: exact graphs. Lower it to trade accuracy for CPU at
+		// high span rates.
+		SampleRatio: 1,
 	}
 }
 
@@ -92,6 +113,9 @@ func (c Config) Validate() error {
 	}
 	if c.BlockingMinFraction <= 0 || c.BlockingMinFraction > 1 {
 		errs = append(errs, fmt.Errorf("blocking_min_fraction must be in (0, 1], got %v", c.BlockingMinFraction))
+	}
+	if !(c.SampleRatio > 0 && c.SampleRatio <= 1) {
+		errs = append(errs, fmt.Errorf("sample_ratio must be in (0, 1], got %v", c.SampleRatio))
 	}
 	if c.MinInvocations < 1 {
 		errs = append(errs, fmt.Errorf("min_invocations must be positive, got %d", c.MinInvocations))

@@ -430,3 +430,31 @@ func TestConfigValidate(t *testing.T) {
 	assert.ErrorContains(t, err, "window must be positive")
 	assert.ErrorContains(t, err, "min_invocations")
 }
+
+func TestSampledGraphScalesCounts(t *testing.T) {
+	g, _ := newGraph(t, func(c *Config) { c.SampleRatio = 0.25 })
+	kept := 0
+	for i := range uint64(4000) {
+		var tr [16]byte
+		binary.BigEndian.PutUint64(tr[8:], mix64(i))
+		if !Sampled(tr, 0.25) {
+			continue
+		}
+		kept++
+		spans := threeServiceTrace(i+1, base+int64(i)*msNS, false)
+		for j := range spans {
+			spans[j].TraceID = tr
+		}
+		g.Add(spans)
+	}
+	g.Flush()
+	snap := g.Snapshot()
+	assert.InDelta(t, 1000, kept, 100, "about a quarter of the traces")
+	require.Len(t, snap.Edges, 3)
+	for _, e := range snap.Edges {
+		assert.Equal(t, uint64(4*kept), e.Calls, "scaled back")
+	}
+	assert.Equal(t, 0.25, snap.SampleRatio)
+	assert.True(t, Sampled([16]byte{}, 0.01))
+	assert.False(t, Sampled([16]byte{8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff}, 0.99))
+}

@@ -1,6 +1,7 @@
 package depgraph
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -8,7 +9,10 @@ import (
 // Snapshot is the graph at one moment, as the GET /graph endpoint returns it.
 type Snapshot struct {
 	// Watermark is the event time up to which traces were analysed.
-	Watermark     time.Time      `json:"watermark"`
+	Watermark time.Time `json:"watermark"`
+	// SampleRatio is the share of traces analysed; counts and rates are
+	// scaled by its inverse.
+	SampleRatio   float64        `json:"sample_ratio"`
 	Services      []ServiceInfo  `json:"services"`
 	Edges         []EdgeInfo     `json:"edges"`
 	Cycles        [][]string     `json:"cycles"`
@@ -112,11 +116,14 @@ func (g *Graph) snapshot() Snapshot {
 	if g.started {
 		s.Watermark = time.Unix(0, g.watermark())
 	}
+	s.SampleRatio = g.cfg.SampleRatio
+	inv := 1 / g.cfg.SampleRatio
+	scale := func(n uint64) uint64 { return uint64(math.Round(float64(n) * inv)) }
 	for _, n := range g.services {
 		si := ServiceInfo{Name: n.name, Virtual: n.virtual, FirstSeen: time.Unix(0, n.firstSeen),
-			LastSeen: time.Unix(0, n.lastSeen), Spans: n.spans, Operations: []OperationInfo{}}
+			LastSeen: time.Unix(0, n.lastSeen), Spans: scale(n.spans), Operations: []OperationInfo{}}
 		for name, o := range n.ops {
-			oi := OperationInfo{Name: name, Invocations: o.invocations, Calls: o.calls, FanOutMax: o.maxCalls, MultiCall: o.multiCall}
+			oi := OperationInfo{Name: name, Invocations: scale(o.invocations), Calls: scale(o.calls), FanOutMax: o.maxCalls, MultiCall: scale(o.multiCall)}
 			if o.invocations > 0 {
 				oi.FanOutMean = float64(o.calls) / float64(o.invocations)
 			}
@@ -134,7 +141,7 @@ func (g *Graph) snapshot() Snapshot {
 	}
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	for k, e := range g.edges {
-		ei := EdgeInfo{From: k.from, To: k.to, Calls: e.calls, Errors: e.errors, CallRate: e.rate, WindowErrorRate: e.errRate,
+		ei := EdgeInfo{From: k.from, To: k.to, Calls: scale(e.calls), Errors: scale(e.errors), CallRate: e.rate * inv, WindowErrorRate: e.errRate,
 			Latency: LatencyInfo{MeanMS: ms(e.lat.mean()), P50MS: ms(e.lat.quantile(0.5)), P99MS: ms(e.lat.quantile(0.99)), MaxMS: ms(e.lat.max)}}
 		if e.calls > 0 {
 			ei.ErrorRate = float64(e.errors) / float64(e.calls)

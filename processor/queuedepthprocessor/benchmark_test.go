@@ -1,8 +1,11 @@
 package queuedepthprocessor
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"syscall"
 	"testing"
 	"time"
@@ -110,8 +113,9 @@ func (d *benchData) shift() {
 	}
 }
 
-func newBenchProcessor(b *testing.B, next consumer.Traces) consumer.Traces {
+func newBenchProcessor(b *testing.B, next consumer.Traces, graphRatio float64) consumer.Traces {
 	cfg := createDefaultConfig().(*Config)
+	cfg.Graph.SampleRatio = graphRatio
 	cfg.HTTP.Get().NetAddr.Endpoint = "localhost:0"
 	set := processortest.NewNopSettings(metadata.Type)
 	p, err := NewFactory().CreateTraces(context.Background(), set, cfg, next)
@@ -152,7 +156,7 @@ func reportPerSpan(b *testing.B, spans int, cpu *cpuClock) {
 // batches (20k spans/s of event time, 30 instances) into a no-op consumer.
 func BenchmarkProcessor(b *testing.B) {
 	d := newBenchData(200, 143, 10, 350*time.Microsecond)
-	p := newBenchProcessor(b, consumertest.NewNop())
+	p := newBenchProcessor(b, consumertest.NewNop(), 1)
 	ctx := context.Background()
 	spans := 0
 	var cpu cpuClock
@@ -177,68 +181,128 @@ func BenchmarkProcessor(b *testing.B) {
 	reportPerSpan(b, spans, &cpu)
 }
 
-// encodeSink stands for an OTLP exporter: it serialises what it gets.
+// encodeSink stands for an OTLP exporter: it serialises what it gets and,
+// like the OTLP exporters by default, compresses it with gzip.
 type encodeSink struct {
 	m     ptrace.ProtoMarshaler
+	gz    bool
+	zw    *gzip.Writer
 	bytes int
 }
 
 func (*encodeSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 func (s *encodeSink) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 	buf, err := s.m.MarshalTraces(td)
+	if err != nil {
+		return err
+	}
 	s.bytes += len(buf)
-	return err
+	if s.gz {
+		if s.zw == nil {
+			s.zw = gzip.NewWriter(io.Discard)
+		}
+		s.zw.Reset(io.Discard)
+		if _, err := s.zw.Write(buf); err != nil {
+			return err
+		}
+		return s.zw.Close()
+	}
+	return nil
 }
 
-// BenchmarkPipeline compares a minimal OTLP pipeline (decode the request,
-// encode it for export) with and without queuedepth in the middle.
+// BenchmarkPipeline compares an OTLP pipeline (decode the request, encode it
+// for export) with and without queuedepth in the middle: "bare" is protobuf
+// only, "gzip" adds the compression that OTLP senders and the OTLP exporter
+// use by default (the receiver inflates, the exporter deflates).
 func BenchmarkPipeline(b *testing.B) {
-	for _, with := range []bool{false, true} {
-		b.Run(fmt.Sprintf("queuedepth=%v", with), func(b *testing.B) {
-			d := newBenchData(200, 143, 10, 350*time.Microsecond)
-			encode := func() [][]byte {
-				var m ptrace.ProtoMarshaler
-				out := make([][]byte, len(d.batches))
-				for i, td := range d.batches {
-					buf, err := m.MarshalTraces(td)
-					require.NoError(b, err)
-					out[i] = buf
-				}
-				return out
+	for _, gz := range []bool{false, true} {
+		// 0: without queuedepth; else with it, the graph analysing this share
+		// of the traces.
+		for _, graph := range []float64{0, 1, 0.1} {
+			name := "bare"
+			if gz {
+				name = "gzip"
 			}
-			reqs := encode()
-			var next consumer.Traces = &encodeSink{}
-			if with {
-				next = newBenchProcessor(b, next)
+			if graph == 0 {
+				name += "/without"
+			} else {
+				name += fmt.Sprintf("/queuedepth-graph%v", graph)
 			}
-			var u ptrace.ProtoUnmarshaler
-			ctx := context.Background()
-			spans := 0
-			var cpu cpuClock
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu.start()
-			for i := 0; b.Loop(); i++ {
-				k := i % len(reqs)
-				if k == 0 && i > 0 {
-					b.StopTimer()
-					cpu.stop()
-					d.shift()
-					reqs = encode()
-					cpu.start()
-					b.StartTimer()
-				}
-				td, err := u.UnmarshalTraces(reqs[k])
-				if err != nil {
-					b.Fatal(err)
-				}
-				spans += td.SpanCount()
-				if err := next.ConsumeTraces(ctx, td); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.stop()
-			reportPerSpan(b, spans, &cpu)
-		})
+			b.Run(name, func(b *testing.B) { benchPipeline(b, gz, graph) })
+		}
 	}
+}
+
+func benchPipeline(b *testing.B, gz bool, graph float64) {
+	d := newBenchData(200, 143, 10, 350*time.Microsecond)
+	encode := func() [][]byte {
+		var m ptrace.ProtoMarshaler
+		out := make([][]byte, len(d.batches))
+		for i, td := range d.batches {
+			buf, err := m.MarshalTraces(td)
+			require.NoError(b, err)
+			if gz {
+				var zb bytes.Buffer
+				zw := gzip.NewWriter(&zb)
+				_, err = zw.Write(buf)
+				require.NoError(b, err)
+				require.NoError(b, zw.Close())
+				buf = zb.Bytes()
+			}
+			out[i] = buf
+		}
+		return out
+	}
+	reqs := encode()
+	var next consumer.Traces = &encodeSink{gz: gz}
+	if graph > 0 {
+		next = newBenchProcessor(b, next, graph)
+	}
+	var u ptrace.ProtoUnmarshaler
+	var zr *gzip.Reader
+	var raw bytes.Buffer
+	ctx := context.Background()
+	spans := 0
+	var cpu cpuClock
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu.start()
+	for i := 0; b.Loop(); i++ {
+		k := i % len(reqs)
+		if k == 0 && i > 0 {
+			b.StopTimer()
+			cpu.stop()
+			d.shift()
+			reqs = encode()
+			cpu.start()
+			b.StartTimer()
+		}
+		body := reqs[k]
+		if gz {
+			var err error
+			if zr == nil {
+				zr, err = gzip.NewReader(bytes.NewReader(body))
+			} else {
+				err = zr.Reset(bytes.NewReader(body))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw.Reset()
+			if _, err := raw.ReadFrom(zr); err != nil {
+				b.Fatal(err)
+			}
+			body = raw.Bytes()
+		}
+		td, err := u.UnmarshalTraces(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		spans += td.SpanCount()
+		if err := next.ConsumeTraces(ctx, td); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.stop()
+	reportPerSpan(b, spans, &cpu)
 }

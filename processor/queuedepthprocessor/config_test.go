@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.Graph = depgraph.Config{
 		TraceWait: time.Second, Window: 5 * time.Second, Expiry: 2 * time.Minute,
 		MaxPendingSpans: 1000, MaxServices: 60, MaxOperations: 600, MaxEdges: 700,
-		FanOutThreshold: 3, ChattyCallsPerTrace: 6, BlockingMinFraction: 0.8, MinInvocations: 5,
+		FanOutThreshold: 3, ChattyCallsPerTrace: 6, BlockingMinFraction: 0.8, MinInvocations: 5, SampleRatio: 0.5,
 	}
 	custom.HTTP.Get().NetAddr.Endpoint = "0.0.0.0:19470"
 

@@ -29,6 +29,8 @@ type batch struct {
 	future   uint64 // spans refused for ending too far in the future
 	// notAfter refuses spans ending later (Unix ns); 0: no limit.
 	notAfter int64
+	// graphRatio is the graph's sample ratio.
+	graphRatio float64
 }
 
 func (b *batch) reset() {
@@ -84,6 +86,7 @@ func extract(td ptrace.Traces, b *batch) {
 					continue
 				}
 				kind := sp.Kind()
+				inGraph := b.graphRatio >= 1 || depgraph.Sampled(sp.TraceID(), b.graphRatio)
 				g := depgraph.Span{
 					TraceID:   sp.TraceID(),
 					SpanID:    sp.SpanID(),
@@ -101,11 +104,15 @@ func extract(td ptrace.Traces, b *batch) {
 							g.PeerService = v.AsString()
 						}
 					}
-					b.graph = append(b.graph, g)
+					if inGraph {
+						b.graph = append(b.graph, g)
+					}
 					b.other++
 					continue
 				}
-				b.graph = append(b.graph, g)
+				if inGraph {
+					b.graph = append(b.graph, g)
+				}
 				r := series.Span{
 					Key:      series.Key{Service: svc, Instance: inst},
 					TraceID:  g.TraceID,

@@ -18,6 +18,7 @@ type tracesProcessor struct {
 func (p *tracesProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	b := batchPool.Get().(*batch)
 	b.reset()
+	b.graphRatio = p.shared.cfg.Graph.SampleRatio
 	if skew := p.shared.cfg.MaxClockSkew; skew > 0 {
 		b.notAfter = time.Now().Add(skew).UnixNano()
 	}
