@@ -17,13 +17,13 @@ func violatedTime(vs []dataset.Violation) time.Duration {
 }
 
 // contention is CPU contention on post-storage-service from 10s, full from
-// 20s, until 50s.
-var contention = []dataset.Fault{{Kind: dataset.FaultCPU, Service: "post-storage-service", StartNs: int64(10 * time.Second), RampNs: int64(10 * time.Second), DurationNs: int64(30 * time.Second), Magnitude: 1.5}}
+// 20s, until 35s.
+var contention = []dataset.Fault{{Kind: dataset.FaultCPU, Service: "post-storage-service", StartNs: int64(10 * time.Second), RampNs: int64(10 * time.Second), DurationNs: int64(15 * time.Second), Magnitude: 1.5}}
 
 func TestActionsReduceViolations(t *testing.T) {
 	run := func(actions []Action) (*Result, map[string]int) {
 		seen := map[string]int{}
-		res, err := Run(Config{Topology: socialNetwork(t), Seed: 8, Duration: 60 * time.Second, Load: Load{Rate: 2000}, Faults: contention, Actions: actions,
+		res, err := Run(Config{Topology: socialNetwork(t), Seed: 8, Duration: 45 * time.Second, Load: Load{Rate: 2000}, Faults: contention, Actions: actions,
 			OnTick: func(start int64, ss []series.Sample) error {
 				for _, s := range ss {
 					if _, ok := seen[s.Instance]; !ok {
