@@ -28,18 +28,17 @@ type Sim struct {
 	actions []dataset.Action
 	viol    []dataset.Violation
 
-	spanSeq  uint64
-	samples  []series.Sample
-	stats    Stats
-	err      error
-	stopped  bool
-	freeV    []*visit
-	freeF    []*frame
-	freeA    []*attempt
-	spanBuf  Span
-	lastTick int64
-	tqs      map[int64]*timeoutQueue
-	lostTQ   *timeoutQueue
+	spanSeq uint64
+	samples []series.Sample
+	stats   Stats
+	err     error
+	stopped bool
+	freeV   []*visit
+	freeF   []*frame
+	freeA   []*attempt
+	spanBuf Span
+	tqs     map[int64]*timeoutQueue
+	lostTQ  *timeoutQueue
 }
 
 // Stats counts what a run did.
@@ -87,7 +86,6 @@ func Run(cfg Config) (*Result, error) {
 	}
 	s.initFaults()
 	s.initActions()
-	s.lastTick = c.Start
 	s.q.push(event{t: c.Start + s.tick, kind: evTick})
 	s.scheduleArrival(c.Start)
 	for s.q.len() > 0 && !s.stopped && s.err == nil {

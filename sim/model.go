@@ -128,10 +128,9 @@ type reqType struct {
 	window  [][]int64
 	scratch []int64
 	// violation state
-	active     bool
-	vStart     int64
-	vPeak      int64
-	violations int
+	active bool
+	vStart int64
+	vPeak  int64
 }
 
 type request struct {
