@@ -220,10 +220,12 @@ func (w *bytesWire) fieldBegin() (thrift.TType, int16, error) {
 		}
 		return typ, int16(binary.BigEndian.Uint16(idb)), nil
 	}
-	if b == 0 {
+	code := b & 0x0f
+	if code == 0 {
+		// The thrift library takes any header with type 0 as STOP,
+		// whatever its delta bits; so do we.
 		return thrift.STOP, 0, nil
 	}
-	code := b & 0x0f
 	typ := compactTypes[code]
 	if typ == thrift.STOP {
 		return 0, 0, fmt.Errorf("unknown compact type %d", code)
@@ -253,8 +255,10 @@ func (w *bytesWire) listBegin() (thrift.TType, int, error) {
 			return 0, 0, err
 		}
 		typ = compactTypes[b&0x0f]
-		if typ == thrift.STOP {
-			return 0, 0, fmt.Errorf("unknown compact list element type %d", b&0x0f)
+		// Type 0 reads as STOP, as in the thrift library: an empty list
+		// of it is fine, elements of it fail when read.
+		if c := b & 0x0f; typ == thrift.STOP && c != 0 {
+			return 0, 0, fmt.Errorf("unknown compact list element type %d", c)
 		}
 		size = int(b >> 4)
 		if size == 15 {
