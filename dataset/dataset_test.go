@@ -45,6 +45,14 @@ func TestRoundTrip(t *testing.T) {
 	w.SetFaults(faults)
 	w.SetViolations([]Violation{{RequestType: "r", StartNs: 10, EndNs: 20, TargetNs: 5, PeakP99Ns: 9, FaultIDs: []string{"f1"}, Culprits: []SeriesKey{{Service: "b"}}, Cause: "fault"}})
 	w.SetTopology([]byte("name: t\n"))
+	qw, err := w.QoS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qp := QoSPoint{EndNs: 1100, RequestType: "r,\"odd\"", WindowCount: 3, P50Ns: 2, P99Ns: 9, TargetNs: 5, Violated: true}
+	if err := qw.Write(qp); err != nil {
+		t.Fatal(err)
+	}
 	sw, err := w.Spans()
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +109,10 @@ func TestRoundTrip(t *testing.T) {
 	topo, err := d.Topology()
 	if err != nil || string(topo) != "name: t\n" {
 		t.Errorf("topology = %q, %v", topo, err)
+	}
+	qs, err := d.QoS()
+	if err != nil || len(qs) != 1 || qs[0] != qp {
+		t.Errorf("qos = %+v, %v", qs, err)
 	}
 	n := 0
 	if err := d.Spans(func(td ptrace.Traces) error { n += td.SpanCount(); return nil }); err != nil || n != 1 {

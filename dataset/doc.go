@@ -12,6 +12,8 @@
 //	faults.json      injected faults (ground truth), may be empty
 //	violations.json  QoS violation intervals and the faults behind them
 //	actions.json     cluster-manager actions taken during the run
+//	qos.csv          per request type, per tick: sliding-window p50 and p99
+//	                 end-to-end latency, target, violated (optional)
 //	topology.yaml    the topology that produced the data (optional)
 //	spans.otlp       spans as framed OTLP protobuf (optional)
 //

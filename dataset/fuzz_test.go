@@ -87,3 +87,19 @@ func FuzzDecodeSpanFrames(f *testing.F) {
 		_ = io.EOF
 	})
 }
+
+func FuzzDecodeQoS(f *testing.F) {
+	f.Add([]byte("end_ns,request_type,window_count,p50_ns,p99_ns,target_ns,violated\n100,r,3,1,9,5,1\n200,r,0,0,0,5,0\n"))
+	f.Add([]byte("end_ns,request_type,window_count,p50_ns,p99_ns,target_ns,violated\n1,\"a,b\",1,2,1,0,2\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps, err := DecodeQoS(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			if p.WindowCount < 0 || p.P50Ns > p.P99Ns {
+				t.Fatalf("bad point accepted: %+v", p)
+			}
+		}
+	})
+}

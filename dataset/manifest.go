@@ -30,6 +30,7 @@ const (
 	ActionsFile    = "actions.json"
 	TopologyFile   = "topology.yaml"
 	SpansFile      = "spans.otlp"
+	QoSFile        = "qos.csv"
 )
 
 // Source values name the producer of a dataset.
@@ -118,6 +119,7 @@ type Files struct {
 	Actions    string `json:"actions,omitempty"`
 	Topology   string `json:"topology,omitempty"`
 	Spans      string `json:"spans,omitempty"`
+	QoS        string `json:"qos,omitempty"`
 }
 
 // Counts summarises a dataset.
@@ -176,7 +178,7 @@ func (m *Manifest) Validate() error {
 	if m.Files.Series == "" {
 		errs = append(errs, errors.New("files.series is empty"))
 	}
-	for _, f := range []string{m.Files.Series, m.Files.Faults, m.Files.Violations, m.Files.Actions, m.Files.Topology, m.Files.Spans} {
+	for _, f := range []string{m.Files.Series, m.Files.Faults, m.Files.Violations, m.Files.Actions, m.Files.Topology, m.Files.Spans, m.Files.QoS} {
 		if f != "" && (filepath.Base(f) != f || f == "." || f == "..") {
 			errs = append(errs, fmt.Errorf("file name %q must be a plain name inside the dataset directory", f))
 		}

@@ -20,6 +20,7 @@ type Writer struct {
 	enc    *SeriesEncoder
 	index  map[series.Key]uint32
 	spans  *SpanWriter
+	qos    *QoSWriter
 	labels struct {
 		faults     []Fault
 		violations []Violation
@@ -151,6 +152,11 @@ func (w *Writer) Close(endNs int64) error {
 			errs = append(errs, err)
 		}
 		w.m.Counts.Spans = n
+	}
+	if w.qos != nil {
+		if err := w.qos.close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	faults := w.labels.faults
 	if faults == nil {

@@ -42,6 +42,9 @@ type Config struct {
 	// OnTick, if set, gets every tick's samples (one per live instance, in
 	// instance creation order). The slice is reused after the call.
 	OnTick func(startNs int64, samples []series.Sample) error
+	// OnQoS, if set, gets every request type's sliding-window latency at
+	// the end of every tick.
+	OnQoS func(dataset.QoSPoint) error
 	// Spans, if set, gets every span (SERVER and CLIENT).
 	Spans SpanSink
 	// MaxDepth bounds call nesting (cycles); deeper calls fail (default 64).

@@ -57,6 +57,20 @@ func RunToDataset(cfg Config, opt DatasetOptions) (*Result, error) {
 		}
 		return nil
 	}
+	qw, err := w.QoS()
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	nextQoS := cfg.OnQoS
+	cfg.OnQoS = func(p dataset.QoSPoint) error {
+		if err := qw.Write(p); err != nil {
+			return err
+		}
+		if nextQoS != nil {
+			return nextQoS(p)
+		}
+		return nil
+	}
 	var sw *otlpSpans
 	if opt.Spans {
 		out, err := w.Spans()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/seer-qos/seer/dataset"
@@ -13,8 +14,13 @@ const drainNs = int64(5e9)
 // p99 is the nearest-rank 99th percentile of xs (sorted in place).
 func p99(xs []int64) int64 {
 	slices.Sort(xs)
-	k := (99*len(xs) + 99) / 100 // ceil(0.99 n)
-	return xs[k-1]
+	return rank(xs, 99)
+}
+
+// rank is the nearest-rank q-th percentile of sorted xs.
+func rank(xs []int64, q int) int64 {
+	k := (q*len(xs) + 99) / 100 // ceil(q/100 n)
+	return xs[max(k, 1)-1]
 }
 
 // checkQoS evaluates the sliding window of every request type at the end of
@@ -26,8 +32,19 @@ func (s *Sim) checkQoS() {
 			buf = append(buf, w...)
 		}
 		rt.scratch = buf
+		var p, p50 int64
+		if len(buf) > 0 {
+			p = p99(buf)
+			p50 = rank(buf, 50)
+		}
+		if s.cfg.OnQoS != nil {
+			pt := dataset.QoSPoint{EndNs: s.now, RequestType: rt.name, WindowCount: int64(len(buf)), P50Ns: p50, P99Ns: p, TargetNs: rt.target,
+				Violated: rt.target > 0 && len(buf) > 0 && p > rt.target}
+			if err := s.cfg.OnQoS(pt); err != nil && s.err == nil {
+				s.err = fmt.Errorf("qos at %d: %w", s.now, err)
+			}
+		}
 		if rt.target > 0 && len(buf) > 0 {
-			p := p99(buf)
 			if p > rt.target {
 				if !rt.active {
 					rt.active, rt.vStart, rt.vPeak = true, s.now, p

@@ -99,15 +99,15 @@ func TestSameSeedSameDataset(t *testing.T) {
 		return readDir(t, dir)
 	}
 	a, b, c := run(1), run(1), run(2)
-	if len(a) != 7 {
-		t.Fatalf("dataset has %d files, want 7", len(a))
+	if len(a) != 8 {
+		t.Fatalf("dataset has %d files, want 8", len(a))
 	}
 	for name := range a {
 		if !bytes.Equal(a[name], b[name]) {
 			t.Errorf("%s differs between two runs with the same seed", name)
 		}
 	}
-	for _, name := range []string{dataset.SeriesFile, dataset.SpansFile} {
+	for _, name := range []string{dataset.SeriesFile, dataset.SpansFile, dataset.QoSFile} {
 		if bytes.Equal(a[name], c[name]) {
 			t.Errorf("%s is the same for different seeds", name)
 		}
@@ -214,5 +214,50 @@ func TestBuiltinAndRandomTopologiesRunClean(t *testing.T) {
 				t.Errorf("violated %v of 10s without faults: %+v", violated, res.Violations)
 			}
 		})
+	}
+}
+
+// TestQoSSeriesAgreeWithViolations checks that qos.csv marks exactly the
+// tick ends that violations.json covers.
+func TestQoSSeriesAgreeWithViolations(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Topology: socialNetwork(t), Seed: 4, Duration: 30 * time.Second, Load: Load{Rate: 2000},
+		Faults: []dataset.Fault{{Kind: dataset.FaultCPU, Service: "post-storage-service", StartNs: int64(5 * time.Second), RampNs: int64(5 * time.Second), DurationNs: int64(10 * time.Second), Magnitude: 1.5}}}
+	if _, err := RunToDataset(cfg, DatasetOptions{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dataset.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := ds.QoS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := ds.Violations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 300 * len(ds.Manifest.RequestTypes); len(qs) != want {
+		t.Fatalf("%d qos points, want %d", len(qs), want)
+	}
+	violated := 0
+	for _, p := range qs {
+		in := false
+		for _, v := range vs {
+			in = in || (v.RequestType == p.RequestType && v.StartNs <= p.EndNs && p.EndNs < v.EndNs)
+		}
+		if in != p.Violated {
+			t.Fatalf("point %+v: violated %v, violations.json says %v", p, p.Violated, in)
+		}
+		if p.Violated {
+			violated++
+			if p.P99Ns <= p.TargetNs {
+				t.Fatalf("point %+v violated at or under target", p)
+			}
+		}
+	}
+	if violated == 0 {
+		t.Fatal("no violated point")
 	}
 }

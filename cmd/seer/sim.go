@@ -261,7 +261,7 @@ func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.C
 
 // removeDataset deletes the files of a dataset directory (only those).
 func removeDataset(dir string) error {
-	for _, name := range []string{dataset.ManifestFile, dataset.SeriesFile, dataset.FaultsFile, dataset.ViolationsFile, dataset.ActionsFile, dataset.TopologyFile, dataset.SpansFile} {
+	for _, name := range []string{dataset.ManifestFile, dataset.SeriesFile, dataset.FaultsFile, dataset.ViolationsFile, dataset.ActionsFile, dataset.TopologyFile, dataset.SpansFile, dataset.QoSFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("overwrite %s: %w", dir, err)
 		}
