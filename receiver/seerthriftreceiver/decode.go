@@ -212,7 +212,7 @@ func (d *decoder) process(attrs pcommon.Map) error {
 			if err := expect("Process.tags", typ, thrift.LIST); err != nil {
 				return err
 			}
-			if err := d.keyValues("Process.tags", attrs, false); err != nil {
+			if err := d.keyValues("Process.tags", attrs, false, 0); err != nil {
 				return err
 			}
 		default:
@@ -236,7 +236,10 @@ func (d *decoder) process(attrs pcommon.Map) error {
 // keyValues reads a list<KeyValue> into attrs. With override false an
 // existing key keeps its value; with true the list wins. Process tags must
 // not replace service.name and friends, which may come before them.
-func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool) error {
+//
+// extra is the number of attributes the caller adds after the list, so that
+// the map is sized once.
+func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool, extra int) error {
 	elem, n, err := d.w.listBegin()
 	if err != nil {
 		return wrapProto(field, err)
@@ -244,7 +247,7 @@ func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool) erro
 	if elem != thrift.STRUCT {
 		return malformedf("%s is a list of %s, want struct", field, elem)
 	}
-	attrs.EnsureCapacity(attrs.Len() + min(n, maxPrealloc))
+	attrs.EnsureCapacity(attrs.Len() + min(n, maxPrealloc) + extra)
 	for i := range n {
 		k, v, err := d.keyValue(field, i)
 		if err != nil {
@@ -514,7 +517,7 @@ func (d *decoder) span(span ptrace.Span, i int) error {
 			if err := expect("Span.attributes", typ, thrift.LIST); err != nil {
 				return err
 			}
-			if err := d.keyValues("Span.attributes", attrs, true); err != nil {
+			if err := d.keyValues("Span.attributes", attrs, true, f.fixedAttrs()); err != nil {
 				return err
 			}
 		default:
@@ -546,6 +549,23 @@ func missingField(have int) string {
 	default:
 		return "status"
 	}
+}
+
+// fixedAttrs is the number of attributes finishSpan adds for the fields
+// read so far.
+func (f *spanFields) fixedAttrs() int {
+	n := 2 // rpc.system, rpc.method
+	for _, v := range f.ts {
+		if v != 0 {
+			n++
+		}
+	}
+	for _, b := range [...]bool{f.havePeer, f.haveOut, f.haveNIC} {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // firstSet returns the first non-zero timestamp of idx.
@@ -585,7 +605,7 @@ func (d *decoder) finishSpan(span ptrace.Span, f *spanFields, i int) {
 	span.SetEndTimestamp(pcommon.Timestamp(end))
 
 	attrs := span.Attributes()
-	attrs.EnsureCapacity(attrs.Len() + numTimestamps + 6)
+	attrs.EnsureCapacity(attrs.Len() + f.fixedAttrs())
 	attrs.PutStr(seerattr.RPCSystem, rpcSystemThrift)
 	attrs.PutStr(seerattr.RPCMethod, f.operation)
 	if f.havePeer {

@@ -368,3 +368,38 @@ func TestShutdownClosesConnections(t *testing.T) {
 	_, err = io.Copy(io.Discard, c.conn)
 	require.NoError(t, err)
 }
+
+// TestTCPDroppedSpansCountedOnce checks that the sender-reported drops are
+// counted when the batch is taken or refused for good, not when the sender
+// will send it again.
+func TestTCPDroppedSpansCountedOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int64
+	}{
+		{"accepted", nil, 5},
+		{"permanent error", consumererror.NewPermanent(errors.New("no")), 5},
+		{"retryable error", errors.New("busy"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startReceiver(t, consumertest.NewErr(tt.err), nil)
+			c := dialClient(t, r.tcpAddr(), dialects[1])
+			b := testBatch(2)
+			b.DroppedSpans = i64(5)
+			_, _ = c.SubmitBatch(context.Background(), b)
+			assert.Equal(t, tt.want, r.metricSum(t, droppedMetric, "transport=tcp"))
+			wantAccepted := int64(2)
+			if tt.err != nil {
+				wantAccepted = 0
+			}
+			assert.Equal(t, wantAccepted, r.metricSum(t, acceptedMetric, "transport=tcp"))
+			if tt.err != nil {
+				refusedOrFailed := r.metricSum(t, "otelcol_receiver_refused_spans", "transport=tcp") +
+					r.metricSum(t, "otelcol_receiver_failed_spans", "transport=tcp")
+				assert.Equal(t, int64(2), refusedOrFailed)
+			}
+		})
+	}
+}
