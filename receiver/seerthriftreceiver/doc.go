@@ -83,11 +83,22 @@
 // all zeros; a parent span id is present, non-empty and not 8 bytes; a
 // required field is missing (Process, service_name, instance, spans, and in
 // each span trace_id, span_id, operation, kind, status); kind or status is
-// not a known enum value; a timestamp is negative or after year 2262 (beyond
-// int64 nanoseconds, so any negative value); a span has no start timestamp
-// at all; or end is before start. Such batches are counted in
-// otelcol_receiver_seerthrift_malformed_requests_total with reason
-// invalid_batch and in the failed (or refused) spans of receiverhelper.
+// not a known enum value; a timestamp is set but before 2000-01-01 (seconds
+// or milliseconds sent as nanoseconds, or negative); a span has no start
+// timestamp at all; end is before start; a queue depth or dropped_spans is
+// negative; or service_name or an attribute key is empty. Such batches are
+// counted in otelcol_receiver_seerthrift_malformed_requests_total with
+// reason invalid_batch and in the failed (or refused) spans of
+// receiverhelper.
+//
+// # Decoding
+//
+// Frames and HTTP bodies are decoded straight into pdata by a hand-written
+// reader of the binary and compact protocols (wire.go), without the
+// generated structs; unframed TCP clients and compressed THeader frames go
+// through the thrift library's protocol with the same mapping code.
+// Declared string and list sizes are checked against the bytes left in the
+// frame before anything is allocated for them.
 //
 // # Telemetry
 //

@@ -158,6 +158,16 @@ var dialects = []dialect{
 	}},
 	{"header_binary", headerDialect(thrift.THeaderProtocolBinary)},
 	{"header_compact", headerDialect(thrift.THeaderProtocolCompact)},
+	// The next two take the stream path (protoWire) on the server.
+	{"header_compact_zlib", func(sock thrift.TTransport) thrift.TProtocol {
+		id := thrift.THeaderProtocolCompact
+		conf := &thrift.TConfiguration{THeaderProtocolID: &id, THeaderTransforms: []thrift.THeaderTransformID{thrift.TransformZlib}}
+		return thrift.NewTHeaderProtocolConf(thrift.NewTHeaderTransportConf(sock, conf), conf)
+	}},
+	{"unframed_binary", func(sock thrift.TTransport) thrift.TProtocol {
+		conf := &thrift.TConfiguration{}
+		return thrift.NewTBinaryProtocolConf(thrift.NewTBufferedTransport(sock, 4096), conf)
+	}},
 }
 
 // testClient is a Collector client over one TCP connection.

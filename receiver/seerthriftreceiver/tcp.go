@@ -29,6 +29,10 @@ const submitBatchMethod = "submitBatch"
 // reader may read (bufio's default size).
 const readAhead = 4096
 
+// keepFrameBuffer is the largest frame buffer a connection keeps between
+// messages.
+const keepFrameBuffer = 256 << 10
+
 // errConnDone ends a connection without counting an error: the peer closed
 // it between messages.
 var errConnDone = errors.New("connection closed by peer")
@@ -193,6 +197,11 @@ func (s *tcpServer) serveConn(conn net.Conn) {
 	for {
 		c.sock.read = 0
 		err := s.serveMessage(ctx, c)
+		if c.frame.Cap() > keepFrameBuffer {
+			// Do not keep a rare huge frame's buffer for the life of
+			// the connection.
+			c.frame = bytes.NewBuffer(make([]byte, 0, readAhead))
+		}
 		if err == nil {
 			continue
 		}
