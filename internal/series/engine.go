@@ -99,6 +99,9 @@ type instance struct {
 	lastSeen int64   // newest span end, event time
 	idx      int     // position in Engine.list
 	overflow bool
+	// seen maps the spans accepted recently (spanKey) to the first open
+	// tick when they came, for duplicate detection.
+	seen map[uint64]int64
 }
 
 // spanKey folds a trace and span ID into 64 bits for duplicate detection
@@ -138,10 +141,8 @@ type Engine struct {
 	list     []*instance
 	services map[string]int // live instances per service
 
-	// seen maps the spans accepted recently (spanKey) to the first open
-	// tick when they came; a sweep every ring length forgets those that can
-	// no longer arrive without being late.
-	seen      map[uint64]int64
+	// nextSweep is the tick at which the instances forget the spans that
+	// can no longer arrive without being late.
 	nextSweep int64
 
 	// The spans of one resource come together: remember the last instance.
@@ -168,7 +169,6 @@ func NewEngine(cfg EngineConfig, emit Emitter) (*Engine, error) {
 		emit:     emit,
 		byKey:    make(map[Key]*instance),
 		services: make(map[string]int),
-		seen:     make(map[uint64]int64),
 	}, nil
 }
 
@@ -226,15 +226,20 @@ func (e *Engine) Add(s *Span) {
 		e.stats.LateDropped++
 		return
 	}
-	// One map operation: the map does not grow for a key it has.
-	n := len(e.seen)
-	e.seen[spanKey(s.TraceID, s.SpanID)] = e.nextTick
-	if len(e.seen) == n {
+	inst := e.instance(s.Key)
+	// Duplicates are looked for per instance: the spans of one instance
+	// come together, so its small map stays in cache. One map operation:
+	// the map does not grow for a key it has.
+	if inst.seen == nil {
+		inst.seen = make(map[uint64]int64)
+	}
+	n := len(inst.seen)
+	inst.seen[spanKey(s.TraceID, s.SpanID)] = e.nextTick
+	if len(inst.seen) == n {
 		e.stats.Duplicates++
 		return
 	}
 	kd := floorDiv(s.End, e.tick)
-	inst := e.instance(s.Key)
 	if inst.overflow {
 		if inst.key.Service == OverflowService {
 			e.stats.OverflowServiceSpans++
@@ -364,14 +369,8 @@ func (e *Engine) Flush() {
 
 func (e *Engine) finalize(k int64) {
 	slot := e.slot(k)
-	if k >= e.nextSweep {
-		// A span seen when tick t was open ended after t's start, so it is
-		// late once the watermark passes t + ringN.
-		for key, t := range e.seen {
-			if t+e.ringN <= k {
-				delete(e.seen, key)
-			}
-		}
+	sweep := k >= e.nextSweep
+	if sweep {
 		e.nextSweep = k + e.ringN
 	}
 
@@ -386,6 +385,15 @@ func (e *Engine) finalize(k int64) {
 	for i := 0; i < len(e.list); i++ {
 		in := e.list[i]
 		c := &in.ring[slot]
+		if sweep {
+			// A span seen when tick t was open ended after t's start, so
+			// it is late once the watermark passes t + ringN.
+			for key, t := range in.seen {
+				if t+e.ringN <= k {
+					delete(in.seen, key)
+				}
+			}
+		}
 		in.bcarry += c.bdiff
 		in.fcarry += c.fdiff
 		s := Sample{

@@ -65,7 +65,7 @@ func newBenchData(n, tracesPerBatch, instancesPerService int, gap time.Duration)
 				sp := slice(services[svcIdx], inst).AppendEmpty()
 				sp.SetName(ts.name)
 				sp.SetKind(ts.kind)
-				sp.SetTraceID(traceID(ts.trace))
+				sp.SetTraceID(randomTraceID(ts.trace))
 				sp.SetSpanID(spanID(ts.id))
 				if ts.parent != 0 {
 					sp.SetParentSpanID(spanID(ts.parent))
@@ -84,6 +84,21 @@ func newBenchData(n, tracesPerBatch, instancesPerService int, gap time.Duration)
 	}
 	d.period = time.Duration(at-base) + time.Second
 	return d
+}
+
+// randomTraceID is a W3C-style random trace ID, derived from n.
+func randomTraceID(n uint64) pcommon.TraceID {
+	var id [16]byte
+	z := n
+	for i := range 16 {
+		// splitmix64 steps
+		z += 0x9E3779B97F4A7C15
+		x := z
+		x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+		x = (x ^ x>>27) * 0x94d049bb133111eb
+		id[i] = byte(x ^ x>>31)
+	}
+	return id
 }
 
 // exampleTraceAt is exampleTrace starting at an absolute time.
