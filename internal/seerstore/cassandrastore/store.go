@@ -45,7 +45,7 @@ func NewCluster(s *Settings) *gocql.ClusterConfig {
 	if s.NumConns > 0 {
 		c.NumConns = s.NumConns
 	}
-	c.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy())
+	c.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy(), gocql.ShuffleReplicas())
 	// A node that comes back is found within seconds, not the driver's default minute.
 	c.ReconnectInterval = time.Second
 	c.ReconnectionPolicy = &gocql.ExponentialReconnectionPolicy{MaxRetries: 1 << 20, InitialInterval: s.ConnectTimeout / 4, MaxInterval: 2 * s.ConnectTimeout}

@@ -57,25 +57,35 @@ func (p *partitions) add(key string, r row) {
 	p.rows[key] = append(p.rows[key], r)
 }
 
+// Absent values are bound as unset, not null: a null is written as a cell tombstone, which costs
+// space and slows every read of the row (Cassandra warns, then fails reads with too many).
+
 func depth(v int64) any {
 	if v == seerstore.NoDepth {
-		return nil
+		return gocql.UnsetValue
 	}
 	return v
 }
 
 func ns(v int64) any {
 	if v == 0 {
-		return nil
+		return gocql.UnsetValue
 	}
 	return v
 }
 
 func nonEmpty(s string) any {
 	if s == "" {
-		return nil
+		return gocql.UnsetValue
 	}
 	return s
+}
+
+func nonEmptyBytes(b []byte) any {
+	if len(b) == 0 {
+		return gocql.UnsetValue
+	}
+	return b
 }
 
 // WriteSpans writes each span to spans_by_trace and spans_by_service, and each new (day, service)
@@ -87,7 +97,7 @@ func (st *Store) WriteSpans(ctx context.Context, spans []seerstore.Span) error {
 	st.mu.Lock()
 	for i := range spans {
 		s := &spans[i]
-		parent := any(nil)
+		parent := any(gocql.UnsetValue)
 		if !s.ParentSpanID.IsZero() {
 			parent = s.ParentSpanID[:]
 		}
@@ -96,7 +106,7 @@ func (st *Store) WriteSpans(ctx context.Context, spans []seerstore.Span) error {
 			s.StartNs, s.EndNs, s.StatusCode, nonEmpty(s.StatusMessage), ns(s.ServerReceiveNs), ns(s.AppReceiveNs),
 			ns(s.ProcessingStartNs), ns(s.ProcessingEndNs), ns(s.ClientSendNs), ns(s.ClientReceiveNs),
 			depth(s.OutstandingRequests), depth(s.NICQueueDepth), nonEmpty(s.PeerService), nonEmpty(s.RPCMethod),
-			s.Raw, ttl,
+			nonEmptyBytes(s.Raw), ttl,
 		}})
 		bucket := s.StartNs / spanBucket
 		p.add(fmt.Sprintf("s%d/%s", bucket, s.Service), row{stmt: st.stmts.insertByService, bytes: 200 + len(s.Name) + len(s.Service), args: []any{
