@@ -25,6 +25,7 @@ type tcpGenerator struct {
 	seq     atomic.Int64
 }
 
+// Start opens four connections, one per dialect.
 func (g *tcpGenerator) Start() {
 	g.clients = make(chan *testClient, 4)
 	for i := range cap(g.clients) {
@@ -32,6 +33,7 @@ func (g *tcpGenerator) Start() {
 	}
 }
 
+// Stop closes the connections.
 func (g *tcpGenerator) Stop() {
 	close(g.clients)
 	for c := range g.clients {
@@ -39,6 +41,7 @@ func (g *tcpGenerator) Stop() {
 	}
 }
 
+// Generate sends one span until it is taken or refused for good.
 func (g *tcpGenerator) Generate() []receivertest.UniqueIDAttrVal {
 	c := <-g.clients
 	defer func() { g.clients <- c }()

@@ -206,12 +206,15 @@ func TestDecodeInvalid(t *testing.T) {
 	}
 }
 
-// writeFields writes a struct of the given fields; a helper for batches the
+// rawStruct writes a struct field by field; a helper for batches the
 // generated code cannot write (missing required fields, wrong types).
 type rawStruct func(ctx context.Context, p thrift.TProtocol) error
 
+// Write calls w.
 func (w rawStruct) Write(ctx context.Context, p thrift.TProtocol) error { return w(ctx, p) }
-func (rawStruct) Read(context.Context, thrift.TProtocol) error          { return errors.New("write only") }
+
+// Read fails: rawStruct is write-only.
+func (rawStruct) Read(context.Context, thrift.TProtocol) error { return errors.New("write only") }
 
 func TestDecodeMissingRequired(t *testing.T) {
 	ctx := context.Background()

@@ -65,6 +65,7 @@ func newProtocol(name string, trans thrift.TTransport) thrift.TProtocol {
 	return thrift.NewTBinaryProtocolConf(trans, httpConf)
 }
 
+// ServeHTTP takes one batch.
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ctx := req.Context()
 	if req.Method != http.MethodPost {

@@ -47,6 +47,7 @@ func TestHTTPContentTypes(t *testing.T) {
 			batch := testBatch(4)
 			batch.DroppedSpans = i64(2)
 			before := r.metricSum(t, droppedMetric, "transport=http")
+			acceptedBefore := r.metricSum(t, acceptedMetric, "transport=http")
 			resp, body := post(t, r.httpURL(), tt.contentType, serialize(t, tt.proto, batch))
 			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 
@@ -58,6 +59,7 @@ func TestHTTPContentTypes(t *testing.T) {
 			require.NoError(t, err)
 			assertSameSpans(t, want, sink.AllTraces()[0])
 			assert.Equal(t, before+2, r.metricSum(t, droppedMetric, "transport=http"))
+			assert.Equal(t, acceptedBefore+4, r.metricSum(t, acceptedMetric, "transport=http"))
 		})
 	}
 }

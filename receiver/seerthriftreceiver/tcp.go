@@ -153,6 +153,7 @@ type budgetTransport struct {
 	read, budget int64
 }
 
+// Read reads from the socket within the budget.
 func (b *budgetTransport) Read(p []byte) (int, error) {
 	if b.read >= b.budget {
 		return 0, thrift.NewTProtocolExceptionWithType(thrift.SIZE_LIMIT,
