@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/thrift/lib/go/thrift"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/confignet"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -68,8 +69,8 @@ type HTTPConfig struct {
 }
 
 // maxFrameSizeLimit is the largest max_frame_size accepted: the THeader
-// transport refuses frames of 16 MiB and more in any case.
-const maxFrameSizeLimit = 16*1024*1024 - 1
+// transport's own limit (1 GiB - 1).
+const maxFrameSizeLimit = int(thrift.THeaderMaxFrameSize)
 
 // Validate checks the receiver configuration.
 func (cfg *Config) Validate() error {

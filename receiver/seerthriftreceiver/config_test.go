@@ -76,7 +76,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			id:      component.NewIDWithName(metadata.Type, "invalid"),
-			wantErr: "protocols.tcp: max_frame_size must be between 1 and 16777215, got 0",
+			wantErr: "protocols.tcp: max_frame_size must be between 1 and 1073741823, got 0",
 		},
 	}
 	for _, tt := range tests {
@@ -100,7 +100,7 @@ func TestValidateInvalidAll(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	tcp := cfg.Protocols.TCP.GetOrInsertDefault()
 	tcp.Endpoint = ""
-	tcp.MaxFrameSize = 1 << 30
+	tcp.MaxFrameSize = 1<<31 - 1
 	tcp.IdleTimeout = -time.Second
 	http := cfg.Protocols.HTTP.GetOrInsertDefault()
 	http.NetAddr.Endpoint = ""
@@ -110,7 +110,7 @@ func TestValidateInvalidAll(t *testing.T) {
 	err := cfg.Validate()
 	for _, want := range []string{
 		"protocols.tcp: endpoint must not be empty",
-		"protocols.tcp: max_frame_size must be between 1 and 16777215, got 1073741824",
+		"protocols.tcp: max_frame_size must be between 1 and 1073741823, got 2147483647",
 		"protocols.tcp: idle_timeout must not be negative",
 		"protocols.http: endpoint must not be empty",
 		`protocols.http: path must start with "/", got "spans"`,
