@@ -31,11 +31,11 @@ type Stats struct {
 	OverflowPaths      uint64 // critical paths forgotten beyond the per-root cap
 }
 
-type edgeKey struct{ from, to string }
+type edgeKey struct{ from, to *serviceNode } // nodes are unique per name while alive
 
 type opKey struct{ service, op string }
 
-type pairKey struct{ a, b string } // a < b
+type pairKey struct{ a, b *serviceNode } // a.name < b.name
 
 type serviceNode struct {
 	name      string
@@ -155,7 +155,7 @@ type Graph struct {
 }
 
 type call struct {
-	from, to   string
+	from, to   *serviceNode
 	entry      int
 	start, end int64
 	err        bool
@@ -385,18 +385,22 @@ func (g *Graph) analyse(spans []Span, at int64) {
 	// Small traces (the common case) find spans by scanning; large ones
 	// through the map.
 	small := n <= smallTrace
-	keep := spans[:0]
+	// Drop repeated span IDs; spans move only after the first repeat.
+	kept := 0
 	for i := range spans {
-		if _, dup := g.find(keep, small, spans[i].SpanID); dup {
+		if _, dup := g.find(spans[:kept], small, spans[i].SpanID); dup {
 			g.stats.DuplicateSpans++
 			continue
 		}
 		if !small {
-			g.idx[spans[i].SpanID] = len(keep)
+			g.idx[spans[i].SpanID] = kept
 		}
-		keep = append(keep, spans[i])
+		if kept != i {
+			spans[kept] = spans[i]
+		}
+		kept++
 	}
-	spans = keep
+	spans = spans[:kept]
 	n = len(spans)
 	// Resolve service names (caps) once, and the tree.
 	if cap(g.names) < n {
@@ -441,7 +445,7 @@ func (g *Graph) analyse(spans []Span, at int64) {
 		if names[p] == names[i] && !ps.Kind.isClient() {
 			continue
 		}
-		c := call{from: names[p].name, to: names[i].name, entry: g.entryOf(spans, names, p), start: s.Start, end: s.End, err: s.Error || ps.Error}
+		c := call{from: names[p], to: names[i], entry: g.entryOf(spans, names, p), start: s.Start, end: s.End, err: s.Error || ps.Error}
 		if ps.Kind.isClient() {
 			g.paired[p] = true
 			c.start, c.end = ps.Start, ps.End
@@ -461,7 +465,7 @@ func (g *Graph) analyse(spans []Span, at int64) {
 		if s.End > callee.lastSeen {
 			callee.lastSeen = s.End
 		}
-		g.calls = append(g.calls, call{from: names[i].name, to: callee.name, entry: g.entryOf(spans, names, i), start: s.Start, end: s.End, err: s.Error})
+		g.calls = append(g.calls, call{from: names[i], to: callee, entry: g.entryOf(spans, names, i), start: s.Start, end: s.End, err: s.Error})
 	}
 	g.recordCalls(spans, names, at)
 	g.recordCriticalPaths(spans, names)
@@ -540,13 +544,13 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 			}
 		}
 		for _, c := range group {
-			if _, ok := o.callees[c.to]; ok || len(o.callees) < maxCalleesPerOp {
-				o.callees[c.to]++
+			if _, ok := o.callees[c.to.name]; ok || len(o.callees) < maxCalleesPerOp {
+				o.callees[c.to.name]++
 			}
 			g.recordEdge(c, at)
 			if c.from != c.to {
 				k, dir := pairKey{c.from, c.to}, uint8(1)
-				if k.b < k.a {
+				if c.to.name < c.from.name {
 					k, dir = pairKey{c.to, c.from}, 2
 				}
 				acc := pairs[k]
@@ -608,7 +612,7 @@ func (g *Graph) recordEdge(c call, at int64) {
 		}
 		e = &edge{firstSeen: c.start}
 		g.edges[k] = e
-		g.publish(Event{Type: EdgeAdded, Time: time.Unix(0, at), From: c.from, To: c.to})
+		g.publish(Event{Type: EdgeAdded, Time: time.Unix(0, at), From: c.from.name, To: c.to.name})
 	}
 	e.calls++
 	e.curCalls++
@@ -694,15 +698,15 @@ func (g *Graph) rotate(end int64) {
 		edgeKeys = append(edgeKeys, k)
 	}
 	sort.Slice(edgeKeys, func(i, j int) bool {
-		if edgeKeys[i].from != edgeKeys[j].from {
-			return edgeKeys[i].from < edgeKeys[j].from
+		if edgeKeys[i].from.name != edgeKeys[j].from.name {
+			return edgeKeys[i].from.name < edgeKeys[j].from.name
 		}
-		return edgeKeys[i].to < edgeKeys[j].to
+		return edgeKeys[i].to.name < edgeKeys[j].to.name
 	})
 	removeEdge := func(k edgeKey) {
 		if _, ok := g.edges[k]; ok {
 			delete(g.edges, k)
-			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from, To: k.to})
+			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from.name, To: k.to.name})
 		}
 	}
 	for _, k := range edgeKeys {
@@ -727,7 +731,7 @@ func (g *Graph) rotate(end int64) {
 	for _, name := range gone {
 		n := g.services[name]
 		for _, k := range edgeKeys {
-			if k.from == name || k.to == name {
+			if k.from.name == name || k.to.name == name {
 				removeEdge(k)
 			}
 		}
@@ -735,7 +739,7 @@ func (g *Graph) rotate(end int64) {
 			delete(g.roots, opKey{name, op})
 		}
 		for k := range g.pairs {
-			if k.a == name || k.b == name {
+			if k.a.name == name || k.b.name == name {
 				delete(g.pairs, k)
 			}
 		}

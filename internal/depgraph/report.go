@@ -89,7 +89,7 @@ func (g *Graph) Hotspots() Report {
 		}
 		cpt := float64(p.calls) / float64(p.traces)
 		if cpt >= g.cfg.ChattyCallsPerTrace || p.bothWays > 0 {
-			r.BackAndForth = append(r.BackAndForth, Pair{A: k.a, B: k.b, Traces: p.traces, CallsPerTrace: cpt,
+			r.BackAndForth = append(r.BackAndForth, Pair{A: k.a.name, B: k.b.name, Traces: p.traces, CallsPerTrace: cpt,
 				BothWaysFraction: float64(p.bothWays) / float64(p.traces)})
 		}
 	}

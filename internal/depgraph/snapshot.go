@@ -141,7 +141,7 @@ func (g *Graph) snapshot() Snapshot {
 	}
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	for k, e := range g.edges {
-		ei := EdgeInfo{From: k.from, To: k.to, Calls: scale(e.calls), Errors: scale(e.errors), CallRate: e.rate * inv, WindowErrorRate: e.errRate,
+		ei := EdgeInfo{From: k.from.name, To: k.to.name, Calls: scale(e.calls), Errors: scale(e.errors), CallRate: e.rate * inv, WindowErrorRate: e.errRate,
 			Latency: LatencyInfo{MeanMS: ms(e.lat.mean()), P50MS: ms(e.lat.quantile(0.5)), P99MS: ms(e.lat.quantile(0.99)), MaxMS: ms(e.lat.max)}}
 		if e.calls > 0 {
 			ei.ErrorRate = float64(e.errors) / float64(e.calls)
