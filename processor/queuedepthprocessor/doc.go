@@ -39,6 +39,26 @@
 // and cannot be corrected; the reported software queue depth is unaffected
 // by sampling (it is a reading, not a count).
 //
+// # Graph
+//
+// The graph groups spans by trace and analyses a trace once the graph's own
+// watermark (newest span end - graph.trace_wait) has passed it; spans of a
+// trace that was analysed already are counted as late. graph.sample_ratio
+// below 1 analyses only that share of the traces, chosen by trace ID like
+// consistent probability sampling, and scales counts back; it is the knob
+// for CPU at high span rates (see the benchmarks).
+//
+// # What event time implies
+//
+// Ticks advance only with spans: while no span arrives, no tick becomes
+// final (the last ones are emitted at shutdown), and after a silence longer
+// than two ring lengths the empty ticks are skipped and counted rather than
+// emitted. One global watermark serves every instance, so hosts' clocks
+// must agree to well within allowed_lateness; spans that end more than
+// max_clock_skew after the collector's clock are refused and counted.
+// Memory per live instance is about (allowed_lateness/tick + 2) * 104 bytes
+// of ring plus a small map of recent span IDs for duplicate detection.
+//
 // # How the series leave
 //
 // In process, every final tick is published as a series.Batch on the
