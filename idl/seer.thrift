@@ -65,8 +65,8 @@ struct Span {
       yet completed, not counting this one) when this request arrived: the
       software queue depth. SERVER spans only. */
   12: optional i32 outstanding_requests
-  /** Bytes (or packets, see nic_queue_unit) waiting in the NIC/socket queue
-      when the request arrived, where the host can measure it. */
+  /** Bytes waiting in the NIC/socket receive queue of the server when the
+      request arrived, where the host can measure it. */
   13: optional i32 nic_queue_depth
 
   14: required StatusCode status

@@ -330,9 +330,9 @@ func (p *KeyValue) String() string {
 //
 // yet completed, not counting this one) when this request arrived: the
 // software queue depth. SERVER spans only.
-//   - NicQueueDepth: Bytes (or packets, see nic_queue_unit) waiting in the NIC/socket queue
+//   - NicQueueDepth: Bytes waiting in the NIC/socket receive queue of the server when the
 //
-// when the request arrived, where the host can measure it.
+// request arrived, where the host can measure it.
 //   - Status
 //   - StatusMessage
 //   - PeerService: The service called, on CLIENT spans.
