@@ -35,5 +35,6 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newSimCommand())
+	root.AddCommand(newReplayCommand())
 	return root
 }
