@@ -28,7 +28,7 @@ type FaultSpec struct {
 	// or a number of seconds.
 	Duration Duration `json:"duration"`
 	// Magnitude is kind-specific; zero takes the kind's default:
-	// cpu_hog: hog goroutines (default twice the service's workers);
+	// cpu_hog: hog goroutines (default the service's worker count);
 	// delay: milliseconds added to each request (default 10);
 	// lock_contention: fraction of time the lock is held, in (0, 1)
 	// (default 0.8).
@@ -65,7 +65,7 @@ func (s *FaultSpec) validate(workers func(service string) (int, bool)) error {
 	switch s.Kind {
 	case FaultCPUHog:
 		if s.Magnitude == 0 {
-			s.Magnitude = float64(2 * n)
+			s.Magnitude = float64(n)
 		}
 		if s.Magnitude != float64(int(s.Magnitude)) || s.Magnitude > 1024 {
 			return fmt.Errorf("fault: cpu_hog magnitude %v must be a whole number of goroutines up to 1024", s.Magnitude)

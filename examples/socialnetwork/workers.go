@@ -3,7 +3,6 @@ package socialnetwork
 import (
 	"context"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,8 +67,8 @@ type workers struct {
 	sem chan struct{}
 	// delay is the sum of the active delay faults, in nanoseconds.
 	delay atomic.Int64
-	// mu guards the service's shared state (served); lock-contention
-	// faults hold it from a background goroutine.
+	// mu guards the service's shared state (served), which every request
+	// updates; lock-contention faults hold it from a background goroutine.
 	mu     sync.Mutex
 	served int64
 }
@@ -93,17 +92,21 @@ func (w *workers) do(ctx context.Context, scale float64) error {
 			return err
 		}
 	}
+	mean := time.Duration(scale * float64(w.cfg.Work))
+	d := time.Duration(0)
+	if mean > 0 {
+		d = min(time.Duration(rand.ExpFloat64()*float64(mean)), 10*mean)
+	}
+	if w.cfg.Sleep {
+		if err := sleepCtx(ctx, d); err != nil { // simulated I/O, not synchronisation
+			return err
+		}
+		d = 0
+	}
+	// Every request updates the service's shared state under its lock.
 	w.mu.Lock()
 	w.served++
 	w.mu.Unlock()
-	mean := time.Duration(scale * float64(w.cfg.Work))
-	if mean <= 0 {
-		return nil
-	}
-	d := min(time.Duration(rand.ExpFloat64()*float64(mean)), 10*mean)
-	if w.cfg.Sleep {
-		return sleepCtx(ctx, d) // simulated I/O, not synchronisation
-	}
 	spin(d)
 	return nil
 }
@@ -115,20 +118,30 @@ func spin(d time.Duration) {
 	}
 }
 
-// hogSlice is how long a hog goroutine keeps a worker before queueing for
-// it again.
-const hogSlice = 5 * time.Millisecond
+// Hog timing: a hog goroutine keeps a worker for hogSlice before queueing
+// for it again, and while it keeps it, spins for hogSpin out of every
+// hogSpin+hogRest. A hog that spun flat out would starve the whole process
+// on a small machine (and Go's network poller with it), slowing every
+// service alike; the demo's point is a culprit, so the hog burns a tenth of
+// a core per goroutine and does its harm by taking the service's workers.
+const (
+	hogSlice = 5 * time.Millisecond
+	hogSpin  = 100 * time.Microsecond
+	hogRest  = 900 * time.Microsecond
+)
 
 // startHog starts n goroutines that queue for the service's workers like
-// requests do and spin on them for hogSlice at a time, until stop is
-// called. They yield the processor every few microseconds, so the other
-// services of the process keep their CPU: the hog takes this service's
-// workers, as a co-located job takes a service's cores.
+// requests do and burn CPU on them, hogSlice at a time, until stop is
+// called: the hog takes this service's workers as a co-located job takes a
+// service's cores, and burns real CPU while it does.
 func (w *workers) startHog(n int) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
+			rest := time.NewTimer(0)
+			defer rest.Stop()
+			<-rest.C
 			for {
 				select {
 				case w.sem <- struct{}{}:
@@ -136,8 +149,9 @@ func (w *workers) startHog(n int) (stop func()) {
 					return
 				}
 				for start := time.Now(); time.Since(start) < hogSlice; {
-					spin(20 * time.Microsecond)
-					runtime.Gosched()
+					spin(hogSpin)
+					rest.Reset(hogRest)
+					<-rest.C
 				}
 				<-w.sem
 				select {
@@ -152,7 +166,7 @@ func (w *workers) startHog(n int) (stop func()) {
 }
 
 // lockCycle is the period of a lock-contention fault.
-const lockCycle = 5 * time.Millisecond
+const lockCycle = 20 * time.Millisecond
 
 // startLockHolder starts a goroutine that holds the service's mutex for
 // fraction of every lockCycle until stop is called.
