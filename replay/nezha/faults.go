@@ -27,6 +27,10 @@ type Fault struct {
 	Pod, Service string
 	// Type is inject_type.
 	Type string
+	// TimeSkew is inject_time minus inject_timestamp when they disagree
+	// (At is the timestamp: in the shipped data the culprit's latency
+	// changes then), else 0.
+	TimeSkew time.Duration
 }
 
 type rawFault struct {
@@ -40,15 +44,14 @@ const injectTimeLayout = "2006-01-02 15:04:05"
 
 // DecodeFaultList parses a fault_list.json: an object of hours ("03") to
 // lists of faults. A document that is not such an object is an error. A bad
-// entry (unknown type, empty pod, a timestamp that is not Unix seconds, an
+// entry (not an object of strings, unknown type, empty pod, a timestamp that is not Unix seconds, an
 // unreadable inject_time) is left out and returned in bad with its reason.
 // An entry whose inject_time disagrees with inject_timestamp is kept with
-// the timestamp (in the shipped data the latencies of the culprit change at
-// the timestamp) and returned in warnings. Faults come in injection order.
-func DecodeFaultList(b []byte, day string) (faults []Fault, bad, warnings []error, err error) {
-	var doc map[string][]rawFault
+// the timestamp and its TimeSkew set. Faults come in injection order.
+func DecodeFaultList(b []byte, day string) (faults []Fault, bad []error, err error) {
+	var doc map[string][]json.RawMessage
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, nil, nil, fmt.Errorf("decode fault list: %w", err)
+		return nil, nil, fmt.Errorf("decode fault list: %w", err)
 	}
 	hours := make([]string, 0, len(doc))
 	for h := range doc {
@@ -56,47 +59,46 @@ func DecodeFaultList(b []byte, day string) (faults []Fault, bad, warnings []erro
 	}
 	sort.Strings(hours)
 	for _, h := range hours {
-		for i, r := range doc[h] {
-			f, warn, err := r.fault(day, h)
-			if err != nil {
+		for i, raw := range doc[h] {
+			var r rawFault
+			if err := json.Unmarshal(raw, &r); err != nil {
 				bad = append(bad, fmt.Errorf("fault %s[%d]: %w", h, i, err))
 				continue
 			}
-			if warn != nil {
-				warnings = append(warnings, fmt.Errorf("fault %s[%d]: %w", h, i, warn))
+			f, err := r.fault(day, h)
+			if err != nil {
+				bad = append(bad, fmt.Errorf("fault %s[%d]: %w", h, i, err))
+				continue
 			}
 			faults = append(faults, f)
 		}
 	}
 	sort.SliceStable(faults, func(i, j int) bool { return faults[i].At.Before(faults[j].At) })
-	return faults, bad, warnings, nil
+	return faults, bad, nil
 }
 
-func (r rawFault) fault(day, hour string) (f Fault, warn, err error) {
+func (r rawFault) fault(day, hour string) (Fault, error) {
 	switch r.Type {
 	case TypeCPUContention, TypeCPUConsumed, TypeNetworkDelay, TypeReturn, TypeException:
 	default:
-		return Fault{}, nil, fmt.Errorf("unknown inject_type %q", r.Type)
+		return Fault{}, fmt.Errorf("unknown inject_type %q", r.Type)
 	}
 	if r.Pod == "" {
-		return Fault{}, nil, fmt.Errorf("empty inject_pod")
+		return Fault{}, fmt.Errorf("empty inject_pod")
 	}
 	sec, err := strconv.ParseInt(r.Timestamp, 10, 64)
 	if err != nil || sec < minTimeNs/int64(time.Second) || sec > maxTimeNs/int64(time.Second) {
-		return Fault{}, nil, fmt.Errorf("inject_timestamp %q: not Unix seconds between 2000 and 2100", r.Timestamp)
+		return Fault{}, fmt.Errorf("inject_timestamp %q: not Unix seconds between 2000 and 2100", r.Timestamp)
 	}
-	at := time.Unix(sec, 0).UTC()
+	f := Fault{Day: day, Hour: hour, At: time.Unix(sec, 0).UTC(), Pod: r.Pod, Service: ServiceOf(r.Pod), Type: r.Type}
 	if r.Time != "" {
 		t, err := time.Parse(injectTimeLayout, r.Time)
 		if err != nil {
-			return Fault{}, nil, fmt.Errorf("inject_time %q: %w", r.Time, err)
+			return Fault{}, fmt.Errorf("inject_time %q: %w", r.Time, err)
 		}
-		if !t.Equal(at) {
-			warn = fmt.Errorf("inject_time %s (UTC) and inject_timestamp %d (%s) disagree by %v; using inject_timestamp",
-				r.Time, sec, at.Format(injectTimeLayout), t.Sub(at))
-		}
+		f.TimeSkew = t.Sub(f.At)
 	}
-	return Fault{Day: day, Hour: hour, At: at, Pod: r.Pod, Service: ServiceOf(r.Pod), Type: r.Type}, warn, nil
+	return f, nil
 }
 
 // ID names the fault in a dataset: day, injection time and type.

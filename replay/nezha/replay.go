@@ -91,6 +91,14 @@ type Result struct {
 	Wall time.Duration
 }
 
+// OTLP batches (to an endpoint and in spans.otlp, so that the file holds
+// what an endpoint gets) end at 1024 spans or 500 ms of event time: well
+// inside the processor's 2 s allowed lateness.
+const (
+	sendBatchSpans   = 1024
+	sendBatchEventNs = int64(500 * time.Millisecond)
+)
+
 // engineConfig is the queuedepth processor's default configuration, so
 // that replayed series are what the live processor computes.
 func engineConfig(tick time.Duration) series.EngineConfig {
@@ -179,6 +187,8 @@ type replayer struct {
 
 	ds       *dataset.Writer
 	dsSpans  *otlpBatcher
+	spanw    *dataset.SpanWriter
+	pending  []ptrace.Traces
 	send     *otlpBatcher
 	pace     pacedSink
 	simSpan  sim.Span
@@ -200,7 +210,7 @@ func (r *replayer) readFaults(d Day) []FaultResult {
 		return nil
 	}
 	r.res.Stats.FaultLists++
-	fs, bad, warnings, err := DecodeFaultList(b, d.Name)
+	fs, bad, err := DecodeFaultList(b, d.Name)
 	if err != nil {
 		r.res.Stats.BadFaults++
 		r.log.add("%s: %v", path, err)
@@ -210,14 +220,15 @@ func (r *replayer) readFaults(d Day) []FaultResult {
 		r.res.Stats.BadFaults++
 		r.log.add("%s: %v", path, e)
 	}
-	for _, e := range warnings {
-		r.res.Stats.FaultWarnings++
-		r.log.add("%s: %v", path, e)
-	}
 	var out []FaultResult
 	for _, f := range fs {
 		if (!r.cfg.From.IsZero() && f.At.Before(r.cfg.From)) || (!r.cfg.To.IsZero() && !f.At.Before(r.cfg.To)) {
 			continue
+		}
+		if f.TimeSkew != 0 {
+			r.res.Stats.FaultWarnings++
+			r.log.add("%s: fault %s of %s: inject_time is %v after inject_timestamp; using inject_timestamp",
+				path, f.At.Format(time.RFC3339), f.Pod, f.TimeSkew)
 		}
 		out = append(out, FaultResult{Fault: f})
 	}
@@ -225,10 +236,11 @@ func (r *replayer) readFaults(d Day) []FaultResult {
 }
 
 func (r *replayer) run(days []Day) error {
+	if r.cfg.Out != "" && r.cfg.Spans {
+		r.dsSpans = newOTLPBatcher(r.writeSpans, sendBatchSpans, sendBatchEventNs)
+	}
 	if r.cfg.Send != nil {
-		// 1024 spans or 500 ms of event time: well inside the processor's
-		// 2 s allowed lateness.
-		r.send = newOTLPBatcher(r.cfg.Send, 1024, int64(500*time.Millisecond))
+		r.send = newOTLPBatcher(r.cfg.Send, sendBatchSpans, sendBatchEventNs)
 		r.pace.out = r.send
 	}
 	for _, d := range days {
@@ -398,13 +410,27 @@ func (r *replayer) createDataset(startNs int64) error {
 	}
 	r.ds = w
 	if r.cfg.Spans {
-		sw, err := w.Spans()
-		if err != nil {
+		if r.spanw, err = w.Spans(); err != nil {
 			return err
 		}
-		r.dsSpans = newOTLPBatcher(sw.Write, 4096, 1<<62)
+		for _, td := range r.pending {
+			if err := r.spanw.Write(td); err != nil {
+				return err
+			}
+		}
+		r.pending = nil
 	}
 	return nil
+}
+
+// writeSpans writes a batch to spans.otlp, or keeps it until the dataset
+// exists (it is created at the first final tick, whose start it needs).
+func (r *replayer) writeSpans(td ptrace.Traces) error {
+	if r.spanw == nil {
+		r.pending = append(r.pending, td)
+		return nil
+	}
+	return r.spanw.Write(td)
 }
 
 // finish computes services, edges and the coverage of every fault.
