@@ -43,8 +43,8 @@ type ExporterConfig struct {
 	BufferSize int
 	// MaxBatchSize is the most spans sent in one batch. Default 512.
 	MaxBatchSize int
-	// FlushInterval is the longest a span waits for its batch to fill.
-	// Default 1s.
+	// FlushInterval is about the longest a span waits for its batch to
+	// fill (at most twice it). Default 1s.
 	FlushInterval time.Duration
 	// MaxRetries is how many times a batch is retried after Overloaded or a
 	// transport error before it is dropped. Default 5; negative means none.
@@ -139,6 +139,10 @@ type Exporter struct {
 	cfg     ExporterConfig
 	process *seerthrift.Process
 	buf     *spanRing
+	// wake, signaled and wakeAt: see Record.
+	wake     chan struct{}
+	signaled atomic.Bool
+	wakeAt   int
 	flushCh chan chan error
 	stop    chan struct{}
 	done    chan struct{}
@@ -188,10 +192,12 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 			Host:        &cfg.Host,
 		},
 		buf:     newSpanRing(cfg.BufferSize),
+		wake:    make(chan struct{}, 1),
 		flushCh: make(chan chan error),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	e.wakeAt = max(1, min(cfg.MaxBatchSize, e.buf.cap()/2))
 	e.processBytes = encodeProcess(e.process)
 	e.runCtx, e.runCancel = context.WithCancel(context.Background())
 	e.metrics = newExporterMetrics(cfg.ServiceName, cfg.Instance)
@@ -206,8 +212,18 @@ func (e *Exporter) Record(s *SpanData) {
 		e.dropped[dropIdxShutdown].Add(1)
 		return
 	}
-	if !e.buf.push(s) {
+	fill, ok := e.buf.push(s)
+	if !ok {
 		e.dropped[dropIdxBufferFull].Add(1)
+		return
+	}
+	// Wake the export goroutine once a full batch is waiting, once: the
+	// flag keeps the RPC path off the channel until the goroutine collects.
+	if fill >= e.wakeAt && !e.signaled.Load() && e.signaled.CompareAndSwap(false, true) {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -277,41 +293,26 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// maxPollInterval is the longest the export goroutine waits before
-// collecting buffered spans. It polls the buffer instead of receiving each
-// span so that Record never has to wake it: waking a parked goroutine costs
-// more than recording a span. The buffer absorbs what arrives in between.
-const maxPollInterval = 5 * time.Millisecond
-
+// run is the export goroutine. Record does not wake it for every span,
+// which would cost more than recording the span: it wakes when a full batch
+// is waiting (Record signals once per batch), every FlushInterval for a
+// partial batch, and for ForceFlush and Shutdown.
 func (e *Exporter) run() {
 	defer close(e.done)
 	defer e.runCancel()
 	defer e.closeConn()
-	poll := min(e.cfg.FlushInterval, maxPollInterval)
-	ticker := time.NewTicker(poll)
+	ticker := time.NewTicker(e.cfg.FlushInterval)
 	defer ticker.Stop()
 	batch := make([]SpanData, 0, e.cfg.MaxBatchSize)
-	var oldest time.Time // when the partial batch got its first span
 	for {
 		select {
-		case now := <-ticker.C:
-			for n := e.buf.len(); n > 0; n-- {
-				if len(batch) == 0 {
-					oldest = now
-				}
-				batch = append(batch, SpanData{})
-				if !e.buf.pop(&batch[len(batch)-1]) {
-					batch = batch[:len(batch)-1]
-					break
-				}
-				if len(batch) >= e.cfg.MaxBatchSize {
-					_ = e.send(batch)
-					batch = batch[:0]
-				}
-			}
-			// A span waited up to poll in the buffer before it was
-			// collected at oldest.
-			if len(batch) > 0 && !now.Before(oldest.Add(e.cfg.FlushInterval-poll)) {
+		case <-e.wake:
+			batch = e.collect(batch)
+		case <-ticker.C:
+			// Spans wait at most about one FlushInterval: the ticker sends
+			// what the previous tick, or the last full batch, left.
+			batch = e.collect(batch)
+			if len(batch) > 0 {
 				_ = e.send(batch)
 				batch = batch[:0]
 			}
@@ -323,6 +324,25 @@ func (e *Exporter) run() {
 			return
 		}
 	}
+}
+
+// collect moves buffered spans into batch, sending each batch that fills,
+// and returns the partial rest.
+func (e *Exporter) collect(batch []SpanData) []SpanData {
+	// Re-arm the signal first: spans recorded from now on may signal again.
+	e.signaled.Store(false)
+	for n := e.buf.len(); n > 0; n-- {
+		batch = append(batch, SpanData{})
+		if !e.buf.pop(&batch[len(batch)-1]) {
+			batch = batch[:len(batch)-1]
+			break
+		}
+		if len(batch) >= e.cfg.MaxBatchSize {
+			_ = e.send(batch)
+			batch = batch[:0]
+		}
+	}
+	return batch
 }
 
 // drainAndSend sends batch plus whatever the buffer holds now.

@@ -39,8 +39,9 @@ func newSpanRing(size int) *spanRing {
 	return r
 }
 
-// push copies s into the ring, or returns false if it is full.
-func (r *spanRing) push(s *SpanData) bool {
+// push copies s into the ring, or returns false if it is full. fill is about
+// how many spans the ring holds with s.
+func (r *spanRing) push(s *SpanData) (fill int, ok bool) {
 	pos := r.enq.Load()
 	for {
 		slot := &r.slots[pos&r.mask]
@@ -50,11 +51,13 @@ func (r *spanRing) push(s *SpanData) bool {
 			if r.enq.CompareAndSwap(pos, pos+1) {
 				slot.span = *s
 				slot.seq.Store(pos + 1) // publish
-				return true
+				// deq may have passed pos already: then the ring is
+				// about empty.
+				return max(0, int(int64(pos+1-r.deq.Load()))), true
 			}
 			pos = r.enq.Load()
 		case d < 0:
-			return false // the slot still holds a span from a lap ago: full
+			return len(r.slots), false // the slot still holds a span from a lap ago: full
 		default:
 			pos = r.enq.Load() // another producer took pos
 		}

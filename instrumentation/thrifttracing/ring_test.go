@@ -23,12 +23,12 @@ func TestRingFIFOAndFull(t *testing.T) {
 	for lap := range 5 {
 		for i := range 4 {
 			s := spanN(lap*4 + i)
-			if !r.push(&s) {
-				t.Fatalf("lap %d: push %d refused", lap, i)
+			if fill, ok := r.push(&s); !ok || fill != i+1 {
+				t.Fatalf("lap %d: push %d: fill %d ok %v", lap, i, fill, ok)
 			}
 		}
 		s := spanN(-1)
-		if r.push(&s) || r.len() != 4 {
+		if _, ok := r.push(&s); ok || r.len() != 4 {
 			t.Fatalf("lap %d: full ring took a span (len %d)", lap, r.len())
 		}
 		for range 4 {
@@ -51,7 +51,7 @@ func TestRingConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				s := spanN(p*each + i)
-				if !r.push(&s) {
+				if _, ok := r.push(&s); !ok {
 					refused.Add(1)
 				}
 			}
