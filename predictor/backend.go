@@ -1,0 +1,77 @@
+package predictor
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// Backend names accepted by OpenBackend.
+const (
+	BackendAuto     = "auto"     // XLA if a CPU PJRT plugin loads, else simplego
+	BackendXLA      = "xla"      // XLA through the CPU PJRT plugin (cgo)
+	BackendSimpleGo = "simplego" // GoMLX's pure-Go backend
+)
+
+// BackendInfo says which backend runs the model and, when it is not the one
+// asked for, why.
+type BackendInfo struct {
+	Name     string `json:"name"`
+	Fallback string `json:"fallback,omitempty"`
+}
+
+// openXLA is set by backend_xla.go in cgo builds.
+var openXLA func() (backends.Backend, error)
+
+var (
+	backendMu    sync.Mutex
+	backendCache = map[string]backends.Backend{}
+)
+
+// OpenBackend returns a (shared, cached) GoMLX backend by name. With "auto"
+// it tries XLA and falls back to simplego, saying why in the info.
+func OpenBackend(name string) (backends.Backend, BackendInfo, error) {
+	backendMu.Lock()
+	defer backendMu.Unlock()
+	switch name {
+	case BackendSimpleGo, BackendXLA:
+		b, err := openBackendLocked(name)
+		return b, BackendInfo{Name: name}, err
+	case BackendAuto, "":
+		b, err := openBackendLocked(BackendXLA)
+		if err == nil {
+			return b, BackendInfo{Name: BackendXLA}, nil
+		}
+		g, gerr := openBackendLocked(BackendSimpleGo)
+		return g, BackendInfo{Name: BackendSimpleGo, Fallback: err.Error()}, gerr
+	}
+	return nil, BackendInfo{}, fmt.Errorf("predictor: unknown backend %q (want auto, xla or simplego)", name)
+}
+
+func openBackendLocked(name string) (backends.Backend, error) {
+	if b, ok := backendCache[name]; ok {
+		return b, nil
+	}
+	var (
+		b   backends.Backend
+		err error
+	)
+	switch name {
+	case BackendSimpleGo:
+		// ops_sequential: with parallel ops, simplego v0.26 deadlocks on 2 CPUs
+		// (parallel node tasks fill the worker pool and DotGeneral waits on it).
+		b, err = simplego.New("ops_sequential")
+	case BackendXLA:
+		if openXLA == nil {
+			return nil, fmt.Errorf("predictor: xla backend not built in (needs cgo)")
+		}
+		b, err = openXLA()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("predictor: open backend %s: %w", name, err)
+	}
+	backendCache[name] = b
+	return b, nil
+}

@@ -1,0 +1,18 @@
+//go:build cgo && !seer_noxla
+
+package predictor
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/xla"
+)
+
+func init() {
+	openXLA = func() (backends.Backend, error) {
+		// Never download plugins: these machines cannot reach GitHub, and the
+		// plugin is installed by predictor/pjrt/install.sh. The plugin is
+		// found as pjrt_c_api_cpu_plugin.so under PJRT_PLUGIN_LIBRARY_PATH.
+		xla.EnableAutoInstall(false)
+		return xla.New("cpu")
+	}
+}

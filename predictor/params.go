@@ -1,0 +1,152 @@
+package predictor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Shape is the architecture of a model: how many services and input
+// features, the window, and the layer widths.
+type Shape struct {
+	Services int `json:"services"`
+	Features int `json:"features"`
+	Window   int `json:"window"`   // ticks per input window (T)
+	Kernel   int `json:"kernel"`   // temporal kernel of the convolution (3)
+	Channels int `json:"channels"` // convolution output channels (C)
+	Hidden   int `json:"hidden"`   // LSTM units (H)
+}
+
+// Validate reports an unusable shape.
+func (s Shape) Validate() error {
+	switch {
+	case s.Services < 1:
+		return fmt.Errorf("shape: services %d < 1", s.Services)
+	case s.Features < 1:
+		return fmt.Errorf("shape: features %d < 1", s.Features)
+	case s.Kernel < 1:
+		return fmt.Errorf("shape: kernel %d < 1", s.Kernel)
+	case s.Window < s.Kernel+1:
+		return fmt.Errorf("shape: window %d must exceed the kernel %d", s.Window, s.Kernel)
+	case s.Channels < 1 || s.Hidden < 1:
+		return fmt.Errorf("shape: channels %d and hidden %d must be positive", s.Channels, s.Hidden)
+	}
+	return nil
+}
+
+// Steps is the number of LSTM steps: the window after a valid convolution.
+func (s Shape) Steps() int { return s.Window - s.Kernel + 1 }
+
+// Outputs is the number of logits: one per service, then the end-to-end
+// violation.
+func (s Shape) Outputs() int { return s.Services + 1 }
+
+// Param names, in the order the graphs take them.
+const (
+	pConvW = iota // [Kernel*Features, Channels]
+	pConvB        // [Channels]
+	pXi           // [Services*Channels, Hidden], input gate, from the convolution
+	pXf           // forget gate
+	pXg           // cell candidate
+	pXo           // output gate
+	pHi           // [Hidden, Hidden], input gate, from the previous state
+	pHf
+	pHg
+	pHo
+	pBi // [Hidden]
+	pBf
+	pBg
+	pBo
+	pOutW // [Hidden, Services+1]
+	pOutB // [Services+1]
+	numParams
+)
+
+var paramNames = [numParams]string{"conv_w", "conv_b", "x_i", "x_f", "x_g", "x_o",
+	"h_i", "h_f", "h_g", "h_o", "b_i", "b_f", "b_g", "b_o", "out_w", "out_b"}
+
+// Params are a model's weights, row-major float32, in graph-input order.
+type Params struct {
+	Shape   Shape       `json:"shape"`
+	Tensors [][]float32 `json:"-"`
+}
+
+// dims returns the dimensions of parameter i.
+func (s Shape) dims(i int) []int {
+	d := s.Services * s.Channels
+	switch i {
+	case pConvW:
+		return []int{s.Kernel * s.Features, s.Channels}
+	case pConvB:
+		return []int{s.Channels}
+	case pXi, pXf, pXg, pXo:
+		return []int{d, s.Hidden}
+	case pHi, pHf, pHg, pHo:
+		return []int{s.Hidden, s.Hidden}
+	case pBi, pBf, pBg, pBo:
+		return []int{s.Hidden}
+	case pOutW:
+		return []int{s.Hidden, s.Outputs()}
+	case pOutB:
+		return []int{s.Outputs()}
+	}
+	panic(fmt.Sprintf("predictor: no parameter %d", i))
+}
+
+func size(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// NumWeights is the number of scalar weights of a model of this shape.
+func (s Shape) NumWeights() int {
+	n := 0
+	for i := range numParams {
+		n += size(s.dims(i))
+	}
+	return n
+}
+
+// NewParams initialises weights for shape s from seed: Glorot-uniform
+// matrices, zero biases except the forget gate's (1, the usual LSTM trick)
+// and the output bias (a prior of a rare positive).
+func NewParams(s Shape, seed uint64) (*Params, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	p := &Params{Shape: s, Tensors: make([][]float32, numParams)}
+	for i := range numParams {
+		dims := s.dims(i)
+		t := make([]float32, size(dims))
+		switch {
+		case len(dims) == 2:
+			limit := math.Sqrt(6 / float64(dims[0]+dims[1]))
+			for j := range t {
+				t[j] = float32((rng.Float64()*2 - 1) * limit)
+			}
+		case i == pBf:
+			for j := range t {
+				t[j] = 1
+			}
+		case i == pOutB:
+			for j := range t {
+				t[j] = -3
+			}
+		}
+		p.Tensors[i] = t
+	}
+	return p, nil
+}
+
+// Clone returns a deep copy.
+func (p *Params) Clone() *Params {
+	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors))}
+	for i, t := range p.Tensors {
+		q.Tensors[i] = append([]float32(nil), t...)
+	}
+	return q
+}
