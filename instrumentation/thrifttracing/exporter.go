@@ -143,11 +143,11 @@ type Exporter struct {
 	wake     chan struct{}
 	signaled atomic.Bool
 	wakeAt   int
-	flushCh chan chan error
-	stop    chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
-	once    sync.Once
+	flushCh  chan chan error
+	stop     chan struct{}
+	done     chan struct{}
+	closed   atomic.Bool
+	once     sync.Once
 	// runCtx is cancelled when Shutdown gives up; it aborts backoff waits,
 	// dials and, by closing the socket, reads and writes.
 	runCtx    context.Context
