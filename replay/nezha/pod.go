@@ -5,17 +5,22 @@ import "strings"
 // ServiceOf returns the service of a Kubernetes pod name: the name without
 // the ReplicaSet hash and the pod suffix ("frontend-579b9bff58-t2dbm" ->
 // "frontend"), without the ordinal of a StatefulSet pod ("redis-cart-0" ->
-// "redis-cart"), else the name itself.
+// "redis-cart"), else the name itself. It is never empty for a non-empty
+// pod name.
 func ServiceOf(pod string) string {
 	parts := strings.Split(pod, "-")
 	n := len(parts)
-	if n >= 3 && isPodSuffix(parts[n-1]) && isHash(parts[n-2]) {
-		return strings.Join(parts[:n-2], "-")
+	var svc string
+	switch {
+	case n >= 3 && isPodSuffix(parts[n-1]) && isHash(parts[n-2]):
+		svc = strings.Join(parts[:n-2], "-")
+	case n >= 2 && isOrdinal(parts[n-1]):
+		svc = strings.Join(parts[:n-1], "-")
 	}
-	if n >= 2 && isOrdinal(parts[n-1]) {
-		return strings.Join(parts[:n-1], "-")
+	if svc == "" {
+		return pod
 	}
-	return pod
+	return svc
 }
 
 // Kubernetes draws generated name parts from this alphabet (no vowels, no

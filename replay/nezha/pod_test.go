@@ -13,6 +13,8 @@ func TestServiceOf(t *testing.T) {
 		{"front-end-v2", "front-end-v2"},                             // no hash: the name as it is
 		{"frontend-579b9bff58-t2dbmx", "frontend-579b9bff58-t2dbmx"}, // suffix too long
 		{"frontend-ABCDE-t2dbm", "frontend-ABCDE-t2dbm"},             // upper case is no hash
+		{"-2-22222", "-2-22222"},                                     // nothing before the hash
+		{"-0", "-0"},
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -71,7 +71,6 @@ func trimBOM(s string) string {
 // (truncated or corrupt gzip): the rest of the file is lost.
 func (t *TraceReader) Next(row *Row) error {
 	rec, err := t.r.Read()
-	line, _ := t.r.FieldPos(0)
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -79,6 +78,7 @@ func (t *TraceReader) Next(row *Row) error {
 		}
 		return err
 	}
+	line, _ := t.r.FieldPos(0)
 	if len(rec) != t.nf {
 		return &RowError{Line: line, Err: fmt.Errorf("%w: %d fields, header has %d", errMalformed, len(rec), t.nf)}
 	}
