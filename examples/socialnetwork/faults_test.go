@@ -13,8 +13,8 @@ import (
 func TestFaultRaisesCulpritLatencyAndQueue(t *testing.T) {
 	const (
 		culprit = PostStorage
-		rate    = 200
-		n       = 120
+		rate    = 100 // low enough for a machine shared with other work
+		n       = 100
 	)
 	tests := []struct {
 		kind      string
@@ -48,8 +48,8 @@ func TestFaultRaisesCulpritLatencyAndQueue(t *testing.T) {
 			if faultLat < 2*baseLat {
 				t.Errorf("median latency %v with the fault, %v without: want at least twice", faultLat, baseLat)
 			}
-			if faultOut < 1.5*baseOut || faultOut < baseOut+0.3 {
-				t.Errorf("mean outstanding %.2f with the fault, %.2f without: want half as many again and 0.3 more", faultOut, baseOut)
+			if faultOut < 1.5*baseOut || faultOut < baseOut+0.15 {
+				t.Errorf("mean outstanding %.2f with the fault, %.2f without: want half as many again and 0.15 more", faultOut, baseOut)
 			}
 		})
 	}

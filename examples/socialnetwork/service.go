@@ -68,9 +68,12 @@ func (a *App) startService(name string, tier Tier, processor func(s *service) th
 	// and only THeader brings the traceparent header.
 	s.server = thrift.NewTSimpleServer4(s.tracer.WrapProcessor(processor(s)), ss,
 		thrift.NewTHeaderTransportFactoryConf(nil, conf), thrift.NewTHeaderProtocolFactoryConf(conf))
+	// AcceptLoop, not Serve: Serve listens again if Stop came first, and a
+	// service stopped right after it started would then never stop.
+	s.server.SetLogContext(context.Background())
 	go func() {
 		defer close(s.served)
-		_ = s.server.Serve()
+		_ = s.server.AcceptLoop()
 	}()
 	a.services[name] = s
 	a.order = append(a.order, s)

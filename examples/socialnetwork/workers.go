@@ -32,13 +32,13 @@ type ServiceConfig struct {
 func defaultServiceConfig(t Tier) ServiceConfig {
 	switch t {
 	case TierFront:
-		return ServiceConfig{Workers: 8, Work: 100 * time.Microsecond}
+		return ServiceConfig{Workers: 8, Work: 50 * time.Microsecond}
 	case TierCache:
-		return ServiceConfig{Workers: 4, Work: 40 * time.Microsecond, HitRatio: 0.9}
+		return ServiceConfig{Workers: 4, Work: 20 * time.Microsecond, HitRatio: 0.9}
 	case TierStorage:
 		return ServiceConfig{Workers: 16, Work: 700 * time.Microsecond, Sleep: true}
 	default:
-		return ServiceConfig{Workers: 4, Work: 150 * time.Microsecond}
+		return ServiceConfig{Workers: 4, Work: 100 * time.Microsecond}
 	}
 }
 
