@@ -9,7 +9,7 @@ BIN := bin
 CACHE := .cache
 THRIFT ?= thrift
 # The module path prefix of generated Thrift code.
-THRIFT_GO_OPTS := go:package_prefix=github.com/seer-qos/seer/,skip_remote
+THRIFT_GO_OPTS := go:skip_remote,package_prefix=github.com/seer-qos/seer/
 # The whole suite must fit CI (2 cores, 90 min); today it takes minutes.
 TEST_TIMEOUT ?= 25m
 
