@@ -125,7 +125,7 @@ func printReplay(w io.Writer, res *nezha.Result, out string) {
 	st := res.Stats
 	fmt.Fprintf(w, "replayed %v of days %v: %d spans (%d server, %d client, %d internal) from %d files in %v: %.0f spans per second\n",
 		time.Duration(res.EndNs-res.StartNs).Round(time.Second), res.Days, st.Spans, st.Server, st.Client, st.Internal, st.Files,
-		res.Wall.Round(time.Millisecond), float64(st.Spans)/res.Wall.Seconds())
+		res.Wall.Round(time.Millisecond), float64(st.Spans)/max(res.Wall.Seconds(), 1e-9))
 	fmt.Fprintf(w, "rows %d: duplicates %d, malformed %d, bad timestamps %d; unknown parents %d; corrupt files %d; bad faults %d, fault warnings %d; ignored files %d\n",
 		st.Rows, st.Duplicates, st.MalformedRows, st.BadTimestamps, st.UnknownParents, st.CorruptFiles, st.BadFaults, st.FaultWarnings, st.IgnoredFiles)
 	fmt.Fprintf(w, "series: %d spans accepted, %d late, %d duplicates, %d invalid; %d ticks\n",

@@ -155,11 +155,16 @@ func Replay(cfg Config) (*Result, error) {
 	}
 	runErr := r.run(days)
 	r.finish(days, faults)
+	r.res.Wall = time.Since(started)
 	if runErr != nil {
 		// The dataset stays without a manifest: incomplete.
 		return r.res, runErr
 	}
-	if err := r.closeOutputs(r.engine.Watermark().UnixNano()); err != nil {
+	var endNs int64
+	if r.started {
+		endNs = r.engine.Watermark().UnixNano()
+	}
+	if err := r.closeOutputs(endNs); err != nil {
 		return r.res, err
 	}
 	if cfg.Out != "" {
