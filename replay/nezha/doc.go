@@ -6,12 +6,14 @@
 // fault_list.json and trace/HH_MM_trace.csv.gz, one gzip CSV of spans per
 // minute. Replay reads a root or one day, groups the trace files into
 // segments of consecutive minutes, and per segment puts the spans in
-// end-time order, the order in which a collector sees finished spans. From
-// there every consumer sees the same sequence: the series engine of the
-// queuedepth processor (internal/series), the dependency graph
-// (internal/depgraph), the dataset writer and, paced by a speed-up factor,
-// an OTLP/HTTP endpoint. The series therefore depend on span timestamps
-// only, never on the speed.
+// end-time order, the order in which a collector sees finished spans. It
+// cuts them into batches as an exporter sends them (1024 spans or 500 ms of
+// event time, grouped by pod), and every consumer gets these batches in the
+// same order: the series engine of the queuedepth processor
+// (internal/series), the dependency graph (internal/depgraph), the dataset
+// writer and, paced by a speed-up factor, an OTLP/HTTP endpoint. The series
+// therefore depend on span timestamps only, never on the speed, and are
+// exactly what the queuedepth processor computes from the batches sent.
 //
 // # Span kinds
 //

@@ -91,14 +91,6 @@ type Result struct {
 	Wall time.Duration
 }
 
-// OTLP batches (to an endpoint and in spans.otlp, so that the file holds
-// what an endpoint gets) end at 1024 spans or 500 ms of event time: well
-// inside the processor's 2 s allowed lateness.
-const (
-	sendBatchSpans   = 1024
-	sendBatchEventNs = int64(500 * time.Millisecond)
-)
-
 // engineConfig is the queuedepth processor's default configuration, so
 // that replayed series are what the live processor computes.
 func engineConfig(tick time.Duration) series.EngineConfig {
@@ -191,10 +183,9 @@ type replayer struct {
 	gbuf   []depgraph.Span
 
 	ds       *dataset.Writer
-	dsSpans  *otlpBatcher
+	batch    batcher
 	spanw    *dataset.SpanWriter
 	pending  []ptrace.Traces
-	send     *otlpBatcher
 	pace     pacedSink
 	simSpan  sim.Span
 	emitErr  error
@@ -241,13 +232,8 @@ func (r *replayer) readFaults(d Day) []FaultResult {
 }
 
 func (r *replayer) run(days []Day) error {
-	if r.cfg.Out != "" && r.cfg.Spans {
-		r.dsSpans = newOTLPBatcher(r.writeSpans, sendBatchSpans, sendBatchEventNs)
-	}
-	if r.cfg.Send != nil {
-		r.send = newOTLPBatcher(r.cfg.Send, sendBatchSpans, sendBatchEventNs)
-		r.pace.out = r.send
-	}
+	r.batch.deliver = r.deliver
+	r.pace.out = &r.batch
 	for _, d := range days {
 		for _, seg := range d.Segments(r.cfg.From, r.cfg.To) {
 			if err := r.cfg.Context.Err(); err != nil {
@@ -259,8 +245,6 @@ func (r *replayer) run(days []Day) error {
 		}
 	}
 	r.engine.Flush()
-	r.graph.Add(r.gbuf)
-	r.gbuf = r.gbuf[:0]
 	r.graph.Flush()
 	return r.emitErr
 }
@@ -280,54 +264,60 @@ func (r *replayer) segment(seg Segment) error {
 	}
 	sortByEnd(spans)
 	var pacer *export.Pacer
-	if r.send != nil && r.cfg.Speed > 0 {
+	if r.cfg.Send != nil && r.cfg.Speed > 0 {
 		pacer = export.NewPacer(r.cfg.Context, &r.pace, r.cfg.Speed, spans[0].End)
 	}
 	for i := range spans {
 		sp := &spans[i]
 		r.observe(sp)
+		var err error
+		if pacer != nil {
+			r.pace.cur = sp
+			r.simSpan.End = sp.End
+			err = pacer.Span(&r.simSpan)
+		} else {
+			err = r.batch.add(sp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// The batch holds pointers into spans: deliver it before they go.
+	return r.batch.flush()
+}
+
+// deliver hands one batch to every consumer, in the batch's order: the
+// series engine and the graph (as the processor reads a batch), spans.otlp
+// and the endpoint.
+func (r *replayer) deliver(batch []*Span) error {
+	r.gbuf = r.gbuf[:0]
+	for _, sp := range batch {
 		r.engineAdd(sp)
 		r.gbuf = append(r.gbuf, depgraph.Span{TraceID: sp.TraceID, SpanID: sp.SpanID, ParentID: sp.ParentID,
 			Service: sp.Service, Operation: sp.Operation, PeerService: sp.Peer, Kind: sp.Kind.graph(), Start: sp.Start, End: sp.End})
-		if len(r.gbuf) == cap(r.gbuf) && len(r.gbuf) >= 1024 {
-			r.graph.Add(r.gbuf)
-			r.gbuf = r.gbuf[:0]
-		}
-		if r.dsSpans != nil {
-			if err := r.dsSpans.add(sp); err != nil {
-				return err
-			}
-		}
-		if r.send != nil {
-			var err error
-			if pacer != nil {
-				r.pace.cur = sp
-				r.simSpan.End = sp.End
-				err = pacer.Span(&r.simSpan)
-			} else {
-				err = r.send.add(sp)
-			}
-			if err != nil {
-				return fmt.Errorf("send spans: %w", err)
-			}
-		}
-		if r.emitErr != nil {
-			return r.emitErr
+	}
+	r.graph.Add(r.gbuf)
+	if r.emitErr != nil {
+		return r.emitErr
+	}
+	if r.cfg.Out != "" && r.cfg.Spans {
+		if err := r.writeSpans(toTraces(batch)); err != nil {
+			return err
 		}
 	}
-	if r.send != nil {
-		if err := r.send.Flush(); err != nil {
+	if r.cfg.Send != nil {
+		if err := r.cfg.Send(toTraces(batch)); err != nil {
 			return fmt.Errorf("send spans: %w", err)
 		}
 	}
-	return r.emitErr
+	return nil
 }
 
 // pacedSink lets export.Pacer pace replayed spans: the Pacer sees a
 // sim.Span with the end time only, and the span itself goes on from cur.
 type pacedSink struct {
 	cur *Span
-	out *otlpBatcher
+	out *batcher
 }
 
 func (p *pacedSink) Span(*sim.Span) error { return p.out.add(p.cur) }
@@ -485,11 +475,7 @@ func (r *replayer) closeOutputs(endNs int64) error {
 			return err
 		}
 	}
-	var err error
-	if r.dsSpans != nil {
-		err = r.dsSpans.Flush()
-	}
 	r.ds.SetServices(r.res.Services)
 	r.ds.SetFaults(datasetFaults(r.res.Faults, r.cfg.FaultDuration, r.cfg.PartialFaults))
-	return errors.Join(err, r.ds.Close(endNs))
+	return r.ds.Close(endNs)
 }

@@ -249,8 +249,8 @@ func batchEqual(a, b series.Batch) bool {
 func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
 
 // series.bin is what the series engine computes from the SERVER spans of
-// spans.otlp (service.name, service.instance.id, start and end), the
-// queuedepth processor's reading of them.
+// spans.otlp in file order (service.name, service.instance.id, start and
+// end), the queuedepth processor's reading of them.
 func TestReplayDatasetSeriesAreTheEngineOfItsSpans(t *testing.T) {
 	cfg := aroundReturn
 	cfg.Out = t.TempDir()
@@ -281,15 +281,6 @@ func TestReplayDatasetSeriesAreTheEngineOfItsSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortStableFunc(reqs, func(a, b series.Span) int {
-		if a.End != b.End {
-			return compareInt(a.End, b.End)
-		}
-		if c := bytes.Compare(a.TraceID[:], b.TraceID[:]); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.SpanID[:], b.SpanID[:])
-	})
 	var want tickLog
 	e, err := series.NewEngine(engineConfig(100*time.Millisecond), want.onTick)
 	if err != nil {
@@ -319,16 +310,6 @@ func TestReplayDatasetSeriesAreTheEngineOfItsSpans(t *testing.T) {
 	if n != len(got) || n == 0 {
 		t.Errorf("series.bin has %d records, the engine %d", len(got), n)
 	}
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // The culprit of a latency fault is where latency rises at the injection:
