@@ -290,6 +290,9 @@ func (r *replayer) segment(seg Segment) error {
 // series engine and the graph (as the processor reads a batch), spans.otlp
 // and the endpoint.
 func (r *replayer) deliver(batch []*Span) error {
+	if err := r.cfg.Context.Err(); err != nil {
+		return err
+	}
 	r.gbuf = r.gbuf[:0]
 	for _, sp := range batch {
 		r.engineAdd(sp)

@@ -2,6 +2,8 @@ package nezha
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -382,5 +384,30 @@ func TestReplayCulpritLatencyRisesAtInjection(t *testing.T) {
 				t.Errorf("%s %s: mean latency %.0f ns in the 30 s before the injection, %.0f after", f.Service, f.Type, before, after)
 			}
 		})
+	}
+}
+
+// A replay stopped by its context returns the context's error and leaves
+// the dataset without a manifest: incomplete, as FORMAT.md defines it.
+func TestReplayStoppedLeavesNoManifest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := aroundReturn
+	cfg.Context = ctx
+	cfg.Out = t.TempDir()
+	sent := 0
+	cfg.Send = func(ptrace.Traces) error {
+		if sent++; sent == 3 {
+			cancel()
+		}
+		return nil
+	}
+	cfg.Speed = 1e6
+	cfg.Dir = day(t, "2022-08-22")
+	_, err := Replay(cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, dataset.ManifestFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("manifest after a stopped replay: %v", err)
 	}
 }
