@@ -161,7 +161,16 @@ func (g *Generator) one(ctx context.Context, scheduled time.Time, reqType string
 	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), scheduled.Add(g.cfg.Timeout))
 	defer cancel()
 	r := Result{Type: reqType, Scheduled: scheduled, Sent: time.Now()}
-	r.Err = g.send(rctx, reqType)
-	r.Done = time.Now()
+	// The send may not honour the deadline (Thrift's sockets do not): the
+	// request then counts as failed at its deadline, and the send goes on
+	// in the background.
+	errc := make(chan error, 1)
+	go func() { errc <- g.send(rctx, reqType) }()
+	select {
+	case r.Err = <-errc:
+		r.Done = time.Now()
+	case <-rctx.Done():
+		r.Err, r.Done = fmt.Errorf("%s: %w", reqType, rctx.Err()), time.Now()
+	}
 	g.observe(r)
 }

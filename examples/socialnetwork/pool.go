@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
 )
@@ -32,6 +33,9 @@ func newConnPool[C any](addr string, newClient func(thrift.TClient) C, mw ...thr
 
 var errPoolClosed = errors.New("connection pool closed")
 
+// callTimeout bounds each read and write of a call, and connecting.
+const callTimeout = 5 * time.Second
+
 func (p *connPool[C]) get() (*pooledConn[C], error) {
 	p.mu.Lock()
 	if p.closed {
@@ -46,7 +50,9 @@ func (p *connPool[C]) get() (*pooledConn[C], error) {
 	}
 	p.mu.Unlock()
 
-	conf := &thrift.TConfiguration{}
+	// Thrift's sockets ignore the context's deadline: the socket timeout
+	// is what ends a call to a stuck server.
+	conf := &thrift.TConfiguration{ConnectTimeout: callTimeout, SocketTimeout: callTimeout}
 	sock := thrift.NewTSocketConf(p.addr, conf)
 	if err := sock.Open(); err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", p.addr, err)

@@ -21,7 +21,19 @@ type QoSConfig struct {
 	Window time.Duration
 	// Tick is how often Run evaluates the window. Default 100ms.
 	Tick time.Duration
+	// Calibrate, if positive, is how long the Monitor watches the load
+	// before it judges it: meanwhile it reports no violation, and at the
+	// end it raises each type's target to CalibrationHeadroom times the
+	// 90th percentile of the windowed p99s it saw, if that is higher. On
+	// a busy or slow machine the targets then sit above its noise, so the
+	// violations that remain are the faults'. Faults must not act during
+	// calibration.
+	Calibrate time.Duration
 }
+
+// CalibrationHeadroom is how far above the calibration's windowed p99 a
+// calibrated target sits.
+const CalibrationHeadroom = 2
 
 // DefaultTargets are the demo's QoS targets: the simulator's topology's
 // (10ms, 10ms, 30ms) with headroom for a small shared machine running 21
@@ -49,6 +61,10 @@ type Monitor struct {
 	samples map[string][]sample // by type, in completion order
 	open    map[string]*dataset.Violation
 	ended   []dataset.Violation
+	// calibrateEnd is the end of calibration, set by the first Evaluate;
+	// calib holds the windowed p99s seen until then.
+	calibrateEnd time.Time
+	calib        map[string][]int64
 }
 
 type sample struct {
@@ -77,8 +93,9 @@ func NewMonitor(cfg QoSConfig, m *Metrics, log *slog.Logger, faults func() []Fau
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg.Targets = maps.Clone(cfg.Targets)
 	mon := &Monitor{cfg: cfg, metrics: m, log: log, faults: faults,
-		samples: make(map[string][]sample), open: make(map[string]*dataset.Violation)}
+		samples: make(map[string][]sample), open: make(map[string]*dataset.Violation), calib: make(map[string][]int64)}
 	if m != nil {
 		for t, d := range cfg.Targets {
 			m.target.WithLabelValues(t).Set(d.Seconds())
@@ -113,6 +130,13 @@ func (m *Monitor) Observe(r Result) {
 func (m *Monitor) Evaluate(now time.Time) []dataset.QoSPoint {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.calibrateEnd.IsZero() {
+		m.calibrateEnd = now.Add(m.cfg.Calibrate)
+	}
+	calibrating := now.Before(m.calibrateEnd)
+	if !calibrating && len(m.calib) > 0 {
+		m.calibrated()
+	}
 	cutoff := now.Add(-m.cfg.Window)
 	var points []dataset.QoSPoint
 	for _, t := range slices.Sorted(maps.Keys(m.cfg.Targets)) {
@@ -134,11 +158,36 @@ func (m *Monitor) Evaluate(now time.Time) []dataset.QoSPoint {
 		if n := len(lat); n > 0 {
 			p.P50Ns, p.P99Ns = int64(lat[rank(n, 0.50)]), int64(lat[rank(n, 0.99)])
 		}
+		if calibrating {
+			if p.WindowCount > 0 {
+				m.calib[t] = append(m.calib[t], p.P99Ns)
+			}
+			if m.metrics != nil {
+				m.metrics.p99.WithLabelValues(t).Set(float64(p.P99Ns) / 1e9)
+			}
+			points = append(points, p)
+			continue
+		}
 		p.Violated = p.P99Ns > p.TargetNs
 		m.transition(p)
 		points = append(points, p)
 	}
 	return points
+}
+
+// calibrated sets the targets from the calibration's p99s.
+func (m *Monitor) calibrated() {
+	for _, t := range slices.Sorted(maps.Keys(m.calib)) {
+		p99s := slices.Sorted(slices.Values(m.calib[t]))
+		seen := time.Duration(p99s[rank(len(p99s), 0.9)])
+		target := max(m.cfg.Targets[t], CalibrationHeadroom*seen)
+		m.cfg.Targets[t] = target
+		if m.metrics != nil {
+			m.metrics.target.WithLabelValues(t).Set(target.Seconds())
+		}
+		m.log.Info("QoS target calibrated", "type", t, "p99_p90", seen, "target", target)
+	}
+	clear(m.calib)
 }
 
 // rank is the index of the nearest-rank q-quantile of n sorted values.

@@ -199,3 +199,50 @@ func TestMidGraphFaultViolatesQoS(t *testing.T) {
 		t.Errorf("closed violations %v, want both read types", closed)
 	}
 }
+
+// TestMonitorCalibration checks that a calibrating Monitor reports no
+// violation, then raises the target to CalibrationHeadroom times what it
+// saw, and judges by that.
+func TestMonitorCalibration(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	reg := prometheus.NewPedanticRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon, err := NewMonitor(QoSConfig{Targets: map[string]time.Duration{ReadUserTimeline: 10 * time.Millisecond}, Calibrate: 2 * time.Second},
+		m, quiet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"type": ReadUserTimeline}
+	// latency(ms) of the requests completing in each 100ms tick.
+	phases := []struct {
+		from, to time.Duration
+		latency  time.Duration
+		violated bool
+	}{
+		{0, 2 * time.Second, 20 * time.Millisecond, false},               // calibration: above 10ms, not judged
+		{2 * time.Second, 4 * time.Second, 30 * time.Millisecond, false}, // below the calibrated 40ms
+		{4 * time.Second, 5 * time.Second, 50 * time.Millisecond, true},  // above it
+	}
+	for _, ph := range phases {
+		for at := ph.from; at < ph.to; at += 10 * time.Millisecond {
+			done := t0.Add(at)
+			mon.Observe(Result{Type: ReadUserTimeline, Scheduled: done.Add(-ph.latency), Sent: done.Add(-ph.latency), Done: done})
+			if at%(100*time.Millisecond) == 0 {
+				mon.Evaluate(done)
+			}
+		}
+		p := mon.Evaluate(t0.Add(ph.to - time.Millisecond))[0]
+		if p.Violated != ph.violated {
+			t.Errorf("up to +%v: violated %v, want %v (p99 %v)", ph.to, p.Violated, ph.violated, time.Duration(p.P99Ns))
+		}
+	}
+	if got := gaugeValue(t, reg, MetricQoSTarget, labels); got != 0.04 {
+		t.Errorf("%s = %v after calibration, want 0.04", MetricQoSTarget, got)
+	}
+	if vs := mon.Violations(); len(vs) != 1 || vs[0].StartNs < t0.Add(4*time.Second).UnixNano() {
+		t.Errorf("violations %+v, want one, after +4s", vs)
+	}
+}

@@ -1,6 +1,7 @@
 package socialnetwork
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		if !knownType(t) {
 			return fmt.Errorf("social network: unknown request type %q in the mix", t)
 		}
+	}
+	if first := cmp.Or(cfg.Faults.First, cfg.Faults.Every/2); cfg.Faults.Every > 0 && first <= cfg.QoS.Calibrate {
+		return fmt.Errorf("social network: the first fault (at %v) must come after the QoS calibration (%v)", first, cfg.QoS.Calibrate)
 	}
 	log := cfg.Logger
 	if log == nil {

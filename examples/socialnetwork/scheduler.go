@@ -21,9 +21,16 @@ type SchedulerConfig struct {
 	Services []string
 	// Kinds are the fault kinds, in turn; default FaultKinds.
 	Kinds []string
-	// Magnitudes by kind; a missing kind takes its default.
+	// Magnitudes by kind; default DefaultFaultMagnitudes. A kind missing
+	// from the map takes the kind's own default (FaultSpec.Magnitude).
 	Magnitudes map[string]float64
 }
+
+// DefaultFaultMagnitudes are the scheduler's default magnitudes, stronger
+// than the kinds' own defaults so that each fault shows as violations:
+// 20ms of delay, the lock held 90% of the time, and as many hog goroutines
+// as the service has workers.
+var DefaultFaultMagnitudes = map[string]float64{FaultDelay: 20, FaultLockContention: 0.9}
 
 // DefaultFaultServices are the services the scheduler faults by default:
 // services on the read paths (90% of the load), from the middle of the
@@ -58,6 +65,9 @@ func NewScheduler(cfg SchedulerConfig, in *Injector, log *slog.Logger) (*Schedul
 	}
 	if len(cfg.Kinds) == 0 {
 		cfg.Kinds = FaultKinds
+	}
+	if cfg.Magnitudes == nil {
+		cfg.Magnitudes = DefaultFaultMagnitudes
 	}
 	for i := range cfg.Services {
 		for _, k := range cfg.Kinds {

@@ -125,7 +125,7 @@ func spin(d time.Duration) {
 // service alike; the demo's point is a culprit, so the hog burns a tenth of
 // a core per goroutine and does its harm by taking the service's workers.
 const (
-	hogSlice = 5 * time.Millisecond
+	hogSlice = 20 * time.Millisecond
 	hogSpin  = 100 * time.Microsecond
 	hogRest  = 900 * time.Microsecond
 )
