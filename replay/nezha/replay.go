@@ -1,6 +1,7 @@
 package nezha
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,6 +129,12 @@ func Replay(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Out != "" {
+		// Fail before reading anything; dataset.Create checks again.
+		if _, err := os.Stat(filepath.Join(cfg.Out, dataset.ManifestFile)); err == nil {
+			return nil, fmt.Errorf("replay: %s already holds a dataset", cfg.Out)
+		}
+	}
 	r := &replayer{cfg: cfg, res: &Result{}, log: problemLog{max: cfg.MaxProblems}, intern: map[string]string{},
 		known: map[string]bool{}, pods: map[string]map[string]bool{}, starts: startHistogram{}}
 	if r.engine, err = series.NewEngine(engineConfig(cfg.Tick), r.onTick); err != nil {
@@ -189,7 +196,6 @@ type replayer struct {
 	pace     pacedSink
 	simSpan  sim.Span
 	emitErr  error
-	firstEnd int64
 	started  bool
 }
 
@@ -378,19 +384,7 @@ func (r *replayer) onTick(b series.Batch) {
 		}
 	}
 	slices.SortFunc(b.Samples, func(x, y series.Sample) int {
-		if x.Service != y.Service {
-			if x.Service < y.Service {
-				return -1
-			}
-			return 1
-		}
-		if x.Instance < y.Instance {
-			return -1
-		}
-		if x.Instance > y.Instance {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(x.Service, y.Service), cmp.Compare(x.Instance, y.Instance))
 	})
 	r.emitErr = r.ds.WriteTick(b.Start.UnixNano(), b.Samples)
 }
