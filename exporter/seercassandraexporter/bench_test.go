@@ -49,6 +49,12 @@ func BenchmarkExportSpans(b *testing.B) {
 		cfg := testConfig(b, n)
 		cfg.TLS.Insecure = true
 		cfg.QueueConfig.Get().BlockOnOverflow = true
+		if c, err := strconv.Atoi(os.Getenv("SEER_BENCH_CONCURRENCY")); err == nil && c > 0 {
+			cfg.MaxConcurrentRequests = c
+		}
+		if c, err := strconv.Atoi(os.Getenv("SEER_BENCH_CONSUMERS")); err == nil && c > 0 {
+			cfg.QueueConfig.Get().NumConsumers = c
+		}
 		st := openStore(b, n, cfg)
 		reqs := benchRequests(uint64(100+i), total)
 		f := NewFactory()

@@ -17,45 +17,22 @@ const readPageSize = 5000
 
 // Trace returns every stored span of a trace.
 func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.Span, error) {
-	iter := st.session.Query(`SELECT span_id, parent_span_id, service, instance, name, kind, start_ns, end_ns,
- status_code, status_message, server_receive_ns, app_receive_ns, processing_start_ns, processing_end_ns,
- client_send_ns, client_receive_ns, outstanding_requests, nic_queue_depth, peer_service, rpc_method, raw
- FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).WithContext(ctx).PageSize(readPageSize).Iter()
+	iter := st.session.Query(`SELECT record FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).
+		WithContext(ctx).PageSize(readPageSize).Iter()
 	var out []seerstore.Span
-	for {
-		s := seerstore.Span{TraceID: id}
-		var spanID, parent []byte
-		var statusMsg, peer, method *string
-		var outstanding, nic *int64
-		if !iter.Scan(&spanID, &parent, &s.Service, &s.Instance, &s.Name, &s.Kind, &s.StartNs, &s.EndNs,
-			&s.StatusCode, &statusMsg, &s.ServerReceiveNs, &s.AppReceiveNs, &s.ProcessingStartNs, &s.ProcessingEndNs,
-			&s.ClientSendNs, &s.ClientReceiveNs, &outstanding, &nic, &peer, &method, &s.Raw) {
-			break
+	var rec []byte
+	for iter.Scan(&rec) {
+		s, err := seerstore.DecodeRecord(rec)
+		if err != nil {
+			_ = iter.Close()
+			return nil, fmt.Errorf("reading trace %s: %w", id, err)
 		}
-		copy(s.SpanID[:], spanID)
-		copy(s.ParentSpanID[:], parent)
-		s.StatusMessage, s.PeerService, s.RPCMethod = deref(statusMsg), deref(peer), deref(method)
-		s.OutstandingRequests, s.NICQueueDepth = depthOf(outstanding), depthOf(nic)
 		out = append(out, s)
 	}
 	if err := iter.Close(); err != nil {
 		return nil, fmt.Errorf("reading trace %s: %w", id, err)
 	}
 	return out, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func depthOf(v *int64) int64 {
-	if v == nil {
-		return seerstore.NoDepth
-	}
-	return *v
 }
 
 // buckets returns the partition buckets of size that [from, to) touches, in order.
@@ -73,27 +50,18 @@ func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time
 	if !ok {
 		return nil
 	}
-	q := `SELECT start_ns, trace_id, span_id, parent_span_id, instance, name, kind, end_ns, status_code,
- server_receive_ns, app_receive_ns, processing_start_ns, processing_end_ns, client_send_ns, client_receive_ns,
- outstanding_requests, nic_queue_depth, peer_service, rpc_method
- FROM ` + st.ks + `.spans_by_service WHERE service = ? AND bucket = ? AND start_ns >= ? AND start_ns < ?`
+	q := `SELECT record FROM ` + st.ks + `.spans_by_service WHERE service = ? AND bucket = ? AND start_ns >= ? AND start_ns < ?`
+	var rec []byte
 	return st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
 		return st.session.Query(q, service, b, from.UnixNano(), to.UnixNano())
 	}, func(iter *gocql.Iter) (bool, error) {
-		s := seerstore.Span{Service: service}
-		var traceID, spanID, parent []byte
-		var peer, method *string
-		var outstanding, nic *int64
-		if !iter.Scan(&s.StartNs, &traceID, &spanID, &parent, &s.Instance, &s.Name, &s.Kind, &s.EndNs, &s.StatusCode,
-			&s.ServerReceiveNs, &s.AppReceiveNs, &s.ProcessingStartNs, &s.ProcessingEndNs, &s.ClientSendNs,
-			&s.ClientReceiveNs, &outstanding, &nic, &peer, &method) {
+		if !iter.Scan(&rec) {
 			return false, nil
 		}
-		copy(s.TraceID[:], traceID)
-		copy(s.SpanID[:], spanID)
-		copy(s.ParentSpanID[:], parent)
-		s.PeerService, s.RPCMethod = deref(peer), deref(method)
-		s.OutstandingRequests, s.NICQueueDepth = depthOf(outstanding), depthOf(nic)
+		s, err := seerstore.DecodeRecord(rec)
+		if err != nil {
+			return true, fmt.Errorf("reading spans of service %s: %w", service, err)
+		}
 		return true, fn(&s)
 	}, "spans of service "+service)
 }

@@ -35,22 +35,15 @@ var migrations = []migration{{
 	version:     1,
 	description: "spans by trace and by service, series, graph snapshots, services by day",
 	statements: []string{
+		// A span is one record blob (seerstore.EncodeRecord) per row: Cassandra's cost is per cell,
+		// and typed columns would make 22 cells of each row. Readers decode records; the ids and
+		// times that queries select on are key columns.
 		`CREATE TABLE IF NOT EXISTS {{ks}}.spans_by_trace (
-  trace_id blob, span_id blob, parent_span_id blob,
-  service text, instance text, name text, kind tinyint,
-  start_ns bigint, end_ns bigint, status_code tinyint, status_message text,
-  server_receive_ns bigint, app_receive_ns bigint, processing_start_ns bigint, processing_end_ns bigint,
-  client_send_ns bigint, client_receive_ns bigint,
-  outstanding_requests bigint, nic_queue_depth bigint, peer_service text, rpc_method text,
-  raw blob,
+  trace_id blob, span_id blob, record blob,
   PRIMARY KEY ((trace_id), span_id)
 ) WITH ` + twcs,
 		`CREATE TABLE IF NOT EXISTS {{ks}}.spans_by_service (
-  service text, bucket bigint, start_ns bigint, trace_id blob, span_id blob, parent_span_id blob,
-  instance text, name text, kind tinyint, end_ns bigint, status_code tinyint,
-  server_receive_ns bigint, app_receive_ns bigint, processing_start_ns bigint, processing_end_ns bigint,
-  client_send_ns bigint, client_receive_ns bigint,
-  outstanding_requests bigint, nic_queue_depth bigint, peer_service text, rpc_method text,
+  service text, bucket bigint, start_ns bigint, trace_id blob, span_id blob, record blob,
   PRIMARY KEY ((service, bucket), start_ns, trace_id, span_id)
 ) WITH CLUSTERING ORDER BY (start_ns ASC, trace_id ASC, span_id ASC) AND ` + twcs,
 		`CREATE TABLE IF NOT EXISTS {{ks}}.series (

@@ -20,14 +20,8 @@ type statements struct {
 
 func newStatements(ks string) statements {
 	return statements{
-		insertByTrace: `INSERT INTO ` + ks + `.spans_by_trace (trace_id, span_id, parent_span_id, service, instance, name, kind,
- start_ns, end_ns, status_code, status_message, server_receive_ns, app_receive_ns, processing_start_ns,
- processing_end_ns, client_send_ns, client_receive_ns, outstanding_requests, nic_queue_depth, peer_service,
- rpc_method, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
-		insertByService: `INSERT INTO ` + ks + `.spans_by_service (service, bucket, start_ns, trace_id, span_id, parent_span_id,
- instance, name, kind, end_ns, status_code, server_receive_ns, app_receive_ns, processing_start_ns,
- processing_end_ns, client_send_ns, client_receive_ns, outstanding_requests, nic_queue_depth, peer_service,
- rpc_method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
+		insertByTrace:    `INSERT INTO ` + ks + `.spans_by_trace (trace_id, span_id, record) VALUES (?, ?, ?) USING TTL ?`,
+		insertByService:  `INSERT INTO ` + ks + `.spans_by_service (service, bucket, start_ns, trace_id, span_id, record) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`,
 		insertSeries:     `INSERT INTO ` + ks + `.series (service, bucket, ts_ns, instance, metric, value) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`,
 		insertGraph:      `INSERT INTO ` + ks + `.graph_snapshots (bucket, ts_ns, version, edges) VALUES (?, ?, ?, ?) USING TTL ?`,
 		insertServiceDay: `INSERT INTO ` + ks + `.services_by_day (day, service) VALUES (?, ?) USING TTL ?`,
@@ -57,37 +51,6 @@ func (p *partitions) add(key string, r row) {
 	p.rows[key] = append(p.rows[key], r)
 }
 
-// Absent values are bound as unset, not null: a null is written as a cell tombstone, which costs
-// space and slows every read of the row (Cassandra warns, then fails reads with too many).
-
-func depth(v int64) any {
-	if v == seerstore.NoDepth {
-		return gocql.UnsetValue
-	}
-	return v
-}
-
-func ns(v int64) any {
-	if v == 0 {
-		return gocql.UnsetValue
-	}
-	return v
-}
-
-func nonEmpty(s string) any {
-	if s == "" {
-		return gocql.UnsetValue
-	}
-	return s
-}
-
-func nonEmptyBytes(b []byte) any {
-	if len(b) == 0 {
-		return gocql.UnsetValue
-	}
-	return b
-}
-
 // WriteSpans writes each span to spans_by_trace and spans_by_service, and each new (day, service)
 // to services_by_day, in unlogged batches of one partition each.
 func (st *Store) WriteSpans(ctx context.Context, spans []seerstore.Span) error {
@@ -97,24 +60,13 @@ func (st *Store) WriteSpans(ctx context.Context, spans []seerstore.Span) error {
 	st.mu.Lock()
 	for i := range spans {
 		s := &spans[i]
-		parent := any(gocql.UnsetValue)
-		if !s.ParentSpanID.IsZero() {
-			parent = s.ParentSpanID[:]
-		}
-		p.add("t"+string(s.TraceID[:]), row{stmt: st.stmts.insertByTrace, bytes: 200 + len(s.Raw) + len(s.Name) + len(s.Service), args: []any{
-			s.TraceID[:], s.SpanID[:], parent, s.Service, s.Instance, s.Name, s.Kind,
-			s.StartNs, s.EndNs, s.StatusCode, nonEmpty(s.StatusMessage), ns(s.ServerReceiveNs), ns(s.AppReceiveNs),
-			ns(s.ProcessingStartNs), ns(s.ProcessingEndNs), ns(s.ClientSendNs), ns(s.ClientReceiveNs),
-			depth(s.OutstandingRequests), depth(s.NICQueueDepth), nonEmpty(s.PeerService), nonEmpty(s.RPCMethod),
-			nonEmptyBytes(s.Raw), ttl,
-		}})
+		full := seerstore.EncodeRecord(s, true)
+		p.add("t"+string(s.TraceID[:]), row{stmt: st.stmts.insertByTrace, bytes: 40 + len(full),
+			args: []any{s.TraceID[:], s.SpanID[:], full, ttl}})
 		bucket := s.StartNs / spanBucket
-		p.add(fmt.Sprintf("s%d/%s", bucket, s.Service), row{stmt: st.stmts.insertByService, bytes: 200 + len(s.Name) + len(s.Service), args: []any{
-			s.Service, bucket, s.StartNs, s.TraceID[:], s.SpanID[:], parent, s.Instance, s.Name, s.Kind,
-			s.EndNs, s.StatusCode, ns(s.ServerReceiveNs), ns(s.AppReceiveNs), ns(s.ProcessingStartNs),
-			ns(s.ProcessingEndNs), ns(s.ClientSendNs), ns(s.ClientReceiveNs),
-			depth(s.OutstandingRequests), depth(s.NICQueueDepth), nonEmpty(s.PeerService), nonEmpty(s.RPCMethod), ttl,
-		}})
+		short := seerstore.EncodeRecord(s, false)
+		p.add(fmt.Sprintf("s%d/%s", bucket, s.Service), row{stmt: st.stmts.insertByService, bytes: 50 + len(s.Service) + len(short),
+			args: []any{s.Service, bucket, s.StartNs, s.TraceID[:], s.SpanID[:], short, ttl}})
 		sd := serviceDay{s.StartNs / dayBucket, s.Service}
 		if _, ok := st.servicesSeen[sd]; !ok {
 			if _, ok := newDays[sd]; !ok {

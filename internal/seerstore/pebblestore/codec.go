@@ -16,7 +16,6 @@ const (
 	prefixSeries  = 'q'
 	prefixGraph   = 'g'
 	prefixDay     = 'd'
-	recordVersion = 1
 )
 
 // keyPart makes a string safe as a 0-terminated key part.
@@ -88,69 +87,6 @@ func dayKey(day int64, service string) []byte {
 func timeBound(prefix []byte, ns int64) []byte {
 	k := append([]byte(nil), prefix...)
 	return binary.BigEndian.AppendUint64(k, orderedTime(ns))
-}
-
-// encodeSpan encodes everything but the ids of the key; Raw only when withRaw.
-func encodeSpan(s *seerstore.Span, withRaw bool) []byte {
-	b := make([]byte, 0, 128+len(s.Raw))
-	b = append(b, recordVersion)
-	b = append(b, s.TraceID[:]...)
-	b = append(b, s.SpanID[:]...)
-	b = append(b, s.ParentSpanID[:]...)
-	b = append(b, byte(s.Kind), byte(s.StatusCode))
-	for _, v := range []int64{s.StartNs, s.EndNs, s.ServerReceiveNs, s.AppReceiveNs, s.ProcessingStartNs,
-		s.ProcessingEndNs, s.ClientSendNs, s.ClientReceiveNs, s.OutstandingRequests, s.NICQueueDepth} {
-		b = binary.AppendVarint(b, v)
-	}
-	for _, str := range []string{s.Service, s.Instance, s.Name, s.StatusMessage, s.PeerService, s.RPCMethod} {
-		b = binary.AppendUvarint(b, uint64(len(str)))
-		b = append(b, str...)
-	}
-	raw := s.Raw
-	if !withRaw {
-		raw = nil
-	}
-	b = binary.AppendUvarint(b, uint64(len(raw)))
-	return append(b, raw...)
-}
-
-var errCorrupt = errors.New("corrupt span record")
-
-// decodeSpan decodes a record of encodeSpan. It never panics on corrupt input.
-func decodeSpan(b []byte) (seerstore.Span, error) {
-	var s seerstore.Span
-	if len(b) < 1+16+8+8+2 || b[0] != recordVersion {
-		return s, errCorrupt
-	}
-	b = b[1:]
-	copy(s.TraceID[:], b[:16])
-	copy(s.SpanID[:], b[16:24])
-	copy(s.ParentSpanID[:], b[24:32])
-	s.Kind, s.StatusCode = int8(b[32]), int8(b[33])
-	b = b[34:]
-	for _, p := range []*int64{&s.StartNs, &s.EndNs, &s.ServerReceiveNs, &s.AppReceiveNs, &s.ProcessingStartNs,
-		&s.ProcessingEndNs, &s.ClientSendNs, &s.ClientReceiveNs, &s.OutstandingRequests, &s.NICQueueDepth} {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			return s, errCorrupt
-		}
-		*p, b = v, b[n:]
-	}
-	for _, p := range []*string{&s.Service, &s.Instance, &s.Name, &s.StatusMessage, &s.PeerService, &s.RPCMethod} {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || l > uint64(len(b)-n) {
-			return s, errCorrupt
-		}
-		*p, b = string(b[n:n+int(l)]), b[n+int(l):]
-	}
-	l, n := binary.Uvarint(b)
-	if n <= 0 || l != uint64(len(b)-n) {
-		return s, errCorrupt
-	}
-	if l > 0 {
-		s.Raw = append([]byte(nil), b[n:]...)
-	}
-	return s, nil
 }
 
 func encodeFloat(v float64) []byte { return binary.BigEndian.AppendUint64(nil, math.Float64bits(v)) }

@@ -45,8 +45,8 @@ func (st *Store) WriteSpans(_ context.Context, spans []seerstore.Span) error {
 	for i := range spans {
 		s := &spans[i]
 		if err := errors.Join(
-			b.Set(traceKey(s.TraceID, s.SpanID), encodeSpan(s, true), nil),
-			b.Set(serviceKey(s), encodeSpan(s, false), nil),
+			b.Set(traceKey(s.TraceID, s.SpanID), seerstore.EncodeRecord(s, true), nil),
+			b.Set(serviceKey(s), seerstore.EncodeRecord(s, false), nil),
 			b.Set(dayKey(s.StartNs/dayNs, s.Service), nil, nil),
 		); err != nil {
 			return fmt.Errorf("embedded store: %w", err)
@@ -114,7 +114,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	prefix := append([]byte{prefixTrace}, id[:]...)
 	var out []seerstore.Span
 	err := st.each(ctx, prefix, prefixEnd(prefix), func(k, v []byte) error {
-		s, err := decodeSpan(v)
+		s, err := seerstore.DecodeRecord(v)
 		if err != nil {
 			return fmt.Errorf("embedded store: span %x: %w", k[1:], err)
 		}
@@ -128,7 +128,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.Span) error) error {
 	p := servicePrefix(service)
 	return st.each(ctx, timeBound(p, from.UnixNano()), timeBound(p, to.UnixNano()), func(k, v []byte) error {
-		s, err := decodeSpan(v)
+		s, err := seerstore.DecodeRecord(v)
 		if err != nil {
 			return fmt.Errorf("embedded store: service span %x: %w", k, err)
 		}

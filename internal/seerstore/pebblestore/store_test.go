@@ -117,24 +117,6 @@ func TestPrefixEnd(t *testing.T) {
 	assert.Nil(t, prefixEnd([]byte{0xff}))
 }
 
-// FuzzDecodeSpan: arbitrary records decode or fail, never panic; valid records round-trip.
-func FuzzDecodeSpan(f *testing.F) {
-	s := seerstore.Span{TraceID: seerstore.TraceID{1}, SpanID: seerstore.SpanID{2}, Service: "svc", Name: "op",
-		StartNs: 10, EndNs: 20, OutstandingRequests: seerstore.NoDepth, NICQueueDepth: 3, Raw: []byte{1, 2, 3}}
-	f.Add(encodeSpan(&s, true))
-	f.Add(encodeSpan(&s, false))
-	f.Add([]byte{recordVersion})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := decodeSpan(b)
-		if err != nil {
-			return
-		}
-		again, err := decodeSpan(encodeSpan(&s, true))
-		require.NoError(t, err)
-		assert.Equal(t, s, again)
-	})
-}
-
 // FuzzSeriesKey: keys built from arbitrary strings decode to the same (NUL-free) parts.
 func FuzzSeriesKey(f *testing.F) {
 	f.Add("text", "text-0", "seer.queue.outstanding_requests", int64(5))
