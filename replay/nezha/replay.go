@@ -189,14 +189,14 @@ type replayer struct {
 	graph  *depgraph.Graph
 	gbuf   []depgraph.Span
 
-	ds       *dataset.Writer
-	batch    batcher
-	spanw    *dataset.SpanWriter
-	pending  []ptrace.Traces
-	pace     pacedSink
-	simSpan  sim.Span
-	emitErr  error
-	started  bool
+	ds      *dataset.Writer
+	batch   batcher
+	spanw   *dataset.SpanWriter
+	pending []ptrace.Traces
+	pace    pacedSink
+	simSpan sim.Span
+	emitErr error
+	started bool
 }
 
 func (r *replayer) readFaults(d Day) []FaultResult {
