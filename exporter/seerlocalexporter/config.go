@@ -1,0 +1,68 @@
+package seerlocalexporter
+
+import (
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/seer-qos/seer/internal/seerstore"
+)
+
+// Config is the seerlocal exporter's configuration. Defaults are in factory.go.
+type Config struct {
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	QueueConfig                  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	RetryConfig                  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+
+	// Directory holds the store; one Collector at a time may use it.
+	Directory string `mapstructure:"directory"`
+	// Retention is how long data is kept; older data is deleted every RetentionCheck.
+	Retention      RetentionConfig `mapstructure:"retention"`
+	RetentionCheck time.Duration   `mapstructure:"retention_check"`
+	Limits         LimitsConfig    `mapstructure:"limits"`
+	// SeriesMetricPrefix selects the metrics stored as series.
+	SeriesMetricPrefix string `mapstructure:"series_metric_prefix"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// RetentionConfig sets how long spans and series are kept.
+type RetentionConfig struct {
+	Spans  time.Duration `mapstructure:"spans"`
+	Series time.Duration `mapstructure:"series"`
+}
+
+// LimitsConfig bounds the spans accepted (see seerstore.Limits).
+type LimitsConfig struct {
+	MaxAttributeBytes int           `mapstructure:"max_attribute_bytes"`
+	MaxSpanBytes      int           `mapstructure:"max_span_bytes"`
+	MaxFutureSkew     time.Duration `mapstructure:"max_future_skew"`
+	MaxDuration       time.Duration `mapstructure:"max_duration"`
+}
+
+func (l LimitsConfig) limits() seerstore.Limits {
+	return seerstore.Limits{MaxAttributeBytes: l.MaxAttributeBytes, MaxSpanBytes: l.MaxSpanBytes,
+		MaxFutureSkew: l.MaxFutureSkew, MaxDuration: l.MaxDuration}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Directory == "" {
+		errs = append(errs, errors.New("directory: must not be empty"))
+	}
+	if c.Retention.Spans <= 0 || c.Retention.Series <= 0 || c.RetentionCheck <= 0 {
+		errs = append(errs, errors.New("retention: spans, series and retention_check must be positive"))
+	}
+	if c.Limits.MaxSpanBytes <= 0 || c.Limits.MaxAttributeBytes < 0 || c.Limits.MaxFutureSkew <= 0 || c.Limits.MaxDuration <= 0 {
+		errs = append(errs, errors.New("limits: max_span_bytes, max_future_skew and max_duration must be positive, max_attribute_bytes not negative"))
+	}
+	if c.SeriesMetricPrefix == "" {
+		errs = append(errs, errors.New("series_metric_prefix: must not be empty"))
+	}
+	return errors.Join(errs...)
+}

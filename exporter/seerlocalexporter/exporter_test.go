@@ -1,0 +1,87 @@
+package seerlocalexporter
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/seer-qos/seer/internal/seerstore"
+	"github.com/seer-qos/seer/internal/seerstore/pebblestore"
+	"github.com/seer-qos/seer/internal/seerstore/seerstoretest"
+)
+
+// TestTracesAndMetricsShareTheStore runs a traces and a metrics exporter on one directory (as a
+// Collector with both pipelines does), then reads what they stored through the Reader.
+func TestTracesAndMetricsShareTheStore(t *testing.T) {
+	ctx := context.Background()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = t.TempDir()
+	f := NewFactory()
+	texp, err := f.CreateTraces(ctx, exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	mexp, err := f.CreateMetrics(ctx, exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	require.NoError(t, texp.Start(ctx, componenttest.NewNopHost()))
+	require.NoError(t, mexp.Start(ctx, componenttest.NewNopHost()))
+
+	g := seerstoretest.Gen{Seed: 1, Start: time.Now().Add(-time.Minute)}
+	for i := 0; i < 10; i++ {
+		require.NoError(t, texp.ConsumeTraces(ctx, g.Traces(50)))
+	}
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "text")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("seer.queue.outstanding_requests")
+	dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(g.Start))
+	dp.SetIntValue(3)
+	require.NoError(t, mexp.ConsumeMetrics(ctx, md))
+	require.NoError(t, texp.Shutdown(ctx))
+	require.NoError(t, mexp.Shutdown(ctx))
+
+	st, err := pebblestore.Open(cfg.Directory)
+	require.NoError(t, err)
+	defer st.Close()
+	var n int
+	require.NoError(t, st.ServiceSpans(ctx, "frontend", g.Start.Add(-time.Hour), g.Start.Add(time.Hour), func(*seerstore.Span) error {
+		n++
+		return nil
+	}))
+	assert.Equal(t, 500, n)
+	var pts []seerstore.SeriesPoint
+	require.NoError(t, st.Series(ctx, "text", g.Start, g.Start.Add(time.Second), func(p *seerstore.SeriesPoint) error {
+		pts = append(pts, *p)
+		return nil
+	}))
+	assert.Equal(t, []seerstore.SeriesPoint{{Service: "text", Metric: "seer.queue.outstanding_requests", TsNs: g.Start.UnixNano(), Value: 3}}, pts)
+}
+
+func TestBadSpansArePermanent(t *testing.T) {
+	ctx := context.Background()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = t.TempDir()
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	f := NewFactory()
+	exp, err := f.CreateTraces(ctx, exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(t, exp.Shutdown(ctx)) }()
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetName("no ids")
+	err = exp.ConsumeTraces(ctx, td)
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "zero_trace_id=1")
+}
