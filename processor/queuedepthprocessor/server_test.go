@@ -1,6 +1,7 @@
 package queuedepthprocessor
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -113,4 +114,53 @@ func TestHTTPEndpoint(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	h.stop()
+}
+
+// Two pipelines feed the shared engine while Prometheus and a graph client
+// read it (run with -race).
+func TestConcurrentPipelinesAndReaders(t *testing.T) {
+	h := newHarness(t, "concurrent", nil)
+	url := "http://" + h.sh.Addr().String()
+	done := make(chan struct{})
+	errs := make(chan error, 3)
+	for g := range 2 {
+		go func() {
+			for i := range uint64(100) {
+				n := uint64(g)<<32 | (i + 1)
+				if err := h.proc.ConsumeTraces(context.Background(), buildTraces(exampleTrace(n, int64(i)*50))); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			for _, p := range []string{MetricsPath, GraphPath, HotspotsPath} {
+				resp, err := http.Get(url + p)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}()
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	close(done)
+	require.NoError(t, <-errs)
+	h.stop()
+	// The two senders race in event time, so some spans may be late; none
+	// is lost without being counted.
+	st := h.sh.engine.Stats()
+	assert.Equal(t, uint64(2*100*4), st.Accepted+st.LateDropped)
 }
