@@ -130,7 +130,6 @@ func (e *cassandraExporter) pushTraces(ctx context.Context, td ptrace.Traces) er
 		return e.writeError(ctx, err)
 	}
 	v := seerstore.FromTraces(td, e.limits, e.nowForTest())
-	e.count(ctx, e.tb.ExporterSeercassandraRepairedSpans, v.Repaired)
 	if len(v.Spans) > 0 {
 		if err := st.WriteSpans(ctx, v.Spans); err != nil {
 			return e.writeError(ctx, err)
@@ -142,6 +141,8 @@ func (e *cassandraExporter) pushTraces(ctx context.Context, td ptrace.Traces) er
 			}
 		}
 	}
+	// Counted once the spans are stored: a retried request does not count twice.
+	e.count(ctx, e.tb.ExporterSeercassandraRepairedSpans, v.Repaired)
 	if err := v.Err(); err != nil {
 		e.count(ctx, e.tb.ExporterSeercassandraRejectedSpans, v.Rejected)
 		e.logger.Warn("Refused bad spans", zap.Int("refused", v.Rejected.Total()), zap.Int("stored", len(v.Spans)), zap.Error(err))

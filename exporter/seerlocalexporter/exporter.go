@@ -116,12 +116,13 @@ func (e *localExporter) shutdown(context.Context) error {
 // pushTraces stores the request's valid spans, then fails permanently if any span was refused.
 func (e *localExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 	v := seerstore.FromTraces(td, e.limits, time.Now())
-	count(ctx, e.tb.ExporterSeerlocalRepairedSpans, v.Repaired)
 	if len(v.Spans) > 0 {
 		if err := e.st.WriteSpans(ctx, v.Spans); err != nil {
 			return fmt.Errorf("seerlocal: %w", err)
 		}
 	}
+	// Counted once the spans are stored: a retried request does not count twice.
+	count(ctx, e.tb.ExporterSeerlocalRepairedSpans, v.Repaired)
 	if err := v.Err(); err != nil {
 		count(ctx, e.tb.ExporterSeerlocalRejectedSpans, v.Rejected)
 		e.logger.Warn("Refused bad spans", zap.Int("refused", v.Rejected.Total()), zap.Int("stored", len(v.Spans)), zap.Error(err))
