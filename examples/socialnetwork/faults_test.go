@@ -1,6 +1,8 @@
 package socialnetwork
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,28 +31,41 @@ func TestFaultRaisesCulpritLatencyAndQueue(t *testing.T) {
 	t.Cleanup(in.Close)
 	load(t, app, rate, n/2, nil) // warm the caches and connections
 	rec.take(culprit)
+	// The machine may be busy with other work, which slows both phases at
+	// random: a kind passes if one of three baseline/fault pairs shows the
+	// rise. A fault without effect fails all three.
+	const attempts = 3
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			load(t, app, rate, n, nil)
-			baseLat, baseOut := spanStats(rec.take(culprit))
+			var failures []string
+			for attempt := 1; attempt <= attempts; attempt++ {
+				load(t, app, rate, n, nil)
+				baseLat, baseOut := spanStats(rec.take(culprit))
 
-			f, err := in.Inject(FaultSpec{Kind: tt.kind, Service: culprit, Duration: Duration(time.Minute), Magnitude: tt.magnitude}, "test")
-			if err != nil {
-				t.Fatal(err)
+				f, err := in.Inject(FaultSpec{Kind: tt.kind, Service: culprit, Duration: Duration(time.Minute), Magnitude: tt.magnitude}, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				load(t, app, rate, n, nil)
+				if _, err := in.Remove(f.ID); err != nil {
+					t.Fatal(err)
+				}
+				faultLat, faultOut := spanStats(rec.take(culprit))
+				t.Logf("%s on %s: median latency %v -> %v, mean outstanding %.2f -> %.2f",
+					tt.kind, culprit, baseLat, faultLat, baseOut, faultOut)
+				var fail []string
+				if faultLat < 2*baseLat {
+					fail = append(fail, fmt.Sprintf("median latency %v with the fault, %v without: want at least twice", faultLat, baseLat))
+				}
+				if faultOut < 1.5*baseOut || faultOut < baseOut+0.15 {
+					fail = append(fail, fmt.Sprintf("mean outstanding %.2f with the fault, %.2f without: want half as many again and 0.15 more", faultOut, baseOut))
+				}
+				if len(fail) == 0 {
+					return
+				}
+				failures = append(failures, strings.Join(fail, "; "))
 			}
-			load(t, app, rate, n, nil)
-			if _, err := in.Remove(f.ID); err != nil {
-				t.Fatal(err)
-			}
-			faultLat, faultOut := spanStats(rec.take(culprit))
-			t.Logf("%s on %s: median latency %v -> %v, mean outstanding %.2f -> %.2f",
-				tt.kind, culprit, baseLat, faultLat, baseOut, faultOut)
-			if faultLat < 2*baseLat {
-				t.Errorf("median latency %v with the fault, %v without: want at least twice", faultLat, baseLat)
-			}
-			if faultOut < 1.5*baseOut || faultOut < baseOut+0.15 {
-				t.Errorf("mean outstanding %.2f with the fault, %.2f without: want half as many again and 0.15 more", faultOut, baseOut)
-			}
+			t.Errorf("no rise in %d attempts:\n%s", attempts, strings.Join(failures, "\n"))
 		})
 	}
 }

@@ -24,16 +24,16 @@ type QoSConfig struct {
 	// Calibrate, if positive, is how long the Monitor watches the load
 	// before it judges it: meanwhile it reports no violation, and at the
 	// end it raises each type's target to CalibrationHeadroom times the
-	// 90th percentile of the windowed p99s it saw, if that is higher. On
-	// a busy or slow machine the targets then sit above its noise, so the
-	// violations that remain are the faults'. Faults must not act during
-	// calibration.
+	// median of the windowed p99s it saw, if that is higher. On a busy or
+	// slow machine the targets then sit above its usual noise, so that
+	// most violations that remain are the faults'. Faults must not act
+	// during calibration.
 	Calibrate time.Duration
 }
 
 // CalibrationHeadroom is how far above the calibration's windowed p99 a
 // calibrated target sits.
-const CalibrationHeadroom = 2
+const CalibrationHeadroom = 3
 
 // DefaultTargets are the demo's QoS targets: the simulator's topology's
 // (10ms, 10ms, 30ms) with headroom for a small shared machine running 21
@@ -56,6 +56,10 @@ type Monitor struct {
 	metrics *Metrics
 	log     *slog.Logger
 	faults  func() []Fault
+
+	// types are the request types with a target; fixed, unlike the
+	// targets, which calibration changes under mu.
+	types map[string]bool
 
 	mu      sync.Mutex
 	samples map[string][]sample // by type, in completion order
@@ -94,7 +98,11 @@ func NewMonitor(cfg QoSConfig, m *Metrics, log *slog.Logger, faults func() []Fau
 		log = slog.Default()
 	}
 	cfg.Targets = maps.Clone(cfg.Targets)
-	mon := &Monitor{cfg: cfg, metrics: m, log: log, faults: faults,
+	types := make(map[string]bool)
+	for t := range cfg.Targets {
+		types[t] = true
+	}
+	mon := &Monitor{cfg: cfg, metrics: m, log: log, faults: faults, types: types,
 		samples: make(map[string][]sample), open: make(map[string]*dataset.Violation), calib: make(map[string][]int64)}
 	if m != nil {
 		for t, d := range cfg.Targets {
@@ -116,7 +124,7 @@ func (m *Monitor) Observe(r Result) {
 		}
 		m.metrics.requests.WithLabelValues(r.Type, outcome).Inc()
 	}
-	if _, ok := m.cfg.Targets[r.Type]; !ok {
+	if !m.types[r.Type] {
 		return
 	}
 	m.mu.Lock()
@@ -179,13 +187,13 @@ func (m *Monitor) Evaluate(now time.Time) []dataset.QoSPoint {
 func (m *Monitor) calibrated() {
 	for _, t := range slices.Sorted(maps.Keys(m.calib)) {
 		p99s := slices.Sorted(slices.Values(m.calib[t]))
-		seen := time.Duration(p99s[rank(len(p99s), 0.9)])
+		seen := time.Duration(p99s[rank(len(p99s), 0.5)])
 		target := max(m.cfg.Targets[t], CalibrationHeadroom*seen)
 		m.cfg.Targets[t] = target
 		if m.metrics != nil {
 			m.metrics.target.WithLabelValues(t).Set(target.Seconds())
 		}
-		m.log.Info("QoS target calibrated", "type", t, "p99_p90", seen, "target", target)
+		m.log.Info("QoS target calibrated", "type", t, "median_p99", seen, "target", target)
 	}
 	clear(m.calib)
 }

@@ -216,15 +216,15 @@ func TestMonitorCalibration(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"type": ReadUserTimeline}
-	// latency(ms) of the requests completing in each 100ms tick.
+	// The latency of the requests completing in each phase.
 	phases := []struct {
 		from, to time.Duration
 		latency  time.Duration
 		violated bool
 	}{
 		{0, 2 * time.Second, 20 * time.Millisecond, false},               // calibration: above 10ms, not judged
-		{2 * time.Second, 4 * time.Second, 30 * time.Millisecond, false}, // below the calibrated 40ms
-		{4 * time.Second, 5 * time.Second, 50 * time.Millisecond, true},  // above it
+		{2 * time.Second, 4 * time.Second, 50 * time.Millisecond, false}, // below the calibrated 60ms
+		{4 * time.Second, 5 * time.Second, 70 * time.Millisecond, true},  // above it
 	}
 	for _, ph := range phases {
 		for at := ph.from; at < ph.to; at += 10 * time.Millisecond {
@@ -239,8 +239,8 @@ func TestMonitorCalibration(t *testing.T) {
 			t.Errorf("up to +%v: violated %v, want %v (p99 %v)", ph.to, p.Violated, ph.violated, time.Duration(p.P99Ns))
 		}
 	}
-	if got := gaugeValue(t, reg, MetricQoSTarget, labels); got != 0.04 {
-		t.Errorf("%s = %v after calibration, want 0.04", MetricQoSTarget, got)
+	if got := gaugeValue(t, reg, MetricQoSTarget, labels); got != 0.06 {
+		t.Errorf("%s = %v after calibration, want 0.06", MetricQoSTarget, got)
 	}
 	if vs := mon.Violations(); len(vs) != 1 || vs[0].StartNs < t0.Add(4*time.Second).UnixNano() {
 		t.Errorf("violations %+v, want one, after +4s", vs)
