@@ -40,24 +40,29 @@
 // coordinated omission. The request mix is DeathStarBench's: 60%
 // read-home-timeline, 30% read-user-timeline, 10% compose-post. A Monitor
 // keeps each request type's end-to-end p99 over a sliding window (1 s)
-// against its QoS target and reports violation intervals as log lines and
-// as seer_demo_* Prometheus metrics.
+// against its QoS target (which it can first calibrate to the machine,
+// QoSConfig.Calibrate) and reports violation intervals as log lines and as
+// seer_demo_* Prometheus metrics.
 //
 // # Faults
 //
-// An Injector applies faults to one service at a time, with real effects
-// inside the process:
+// An Injector applies faults to services, each fault to one service, with
+// real effects inside the process:
 //
-//   - cpu_hog: goroutines spin on the service's workers, taking turns with
-//     its requests, so the service has fewer workers for its requests.
-//     Magnitude is the number of hog goroutines (default: the service's
-//     worker count).
-//   - delay: every request of the service waits this long on its worker, as
-//     if a synchronous call inside the handler were slow. Magnitude is the
-//     delay in milliseconds (default 10).
-//   - lock_contention: a background goroutine holds a mutex that every
-//     request of the service must take on its worker, for this fraction of
-//     each 5 ms cycle. Magnitude is the fraction, in (0, 1) (default 0.8).
+//   - cpu_hog: goroutines queue for the service's workers as requests do
+//     and hold each for 20 ms, spinning a tenth of that time, so the
+//     service has fewer workers for its requests and real CPU burns.
+//     (A hog spinning flat out would starve the whole process, Go's
+//     network poller included, and slow every service alike.) Magnitude
+//     is the number of hog goroutines (default: the service's worker
+//     count).
+//   - delay: every request of the service waits this long on its worker,
+//     as if a synchronous call inside the handler were slow. Magnitude is
+//     the delay in milliseconds (default 10).
+//   - lock_contention: a background goroutine holds the mutex of the
+//     service's shared state, which every request takes on its worker, for
+//     this fraction of each 20 ms cycle. Magnitude is the fraction, in
+//     (0, 1) (default 0.8).
 //
 // The admin endpoint (AdminHandler: POST /faults, GET /faults, DELETE
 // /faults/{id}) and the Scheduler, which injects a fault every few minutes
@@ -65,6 +70,6 @@
 // keeps the ground truth (kind, service, start, end) and exports it as
 // seer_demo_fault_active{kind,service}.
 //
-// Run starts everything for `seer demo`; Start, App.Load and the pieces
+// Run starts everything for `seer demo`; Start, NewGenerator and the pieces
 // above are for tests and other drivers.
 package socialnetwork

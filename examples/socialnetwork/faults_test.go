@@ -11,7 +11,8 @@ import (
 // post-storage-service under the same open-loop load and compares the
 // culprit's SERVER spans with and without it: the median time from arrival
 // to the end of processing, and the mean number of requests outstanding at
-// arrival (the queue depth Seer reads from the spans).
+// arrival (the queue depth Seer reads from the spans; trimmed of its
+// highest tenth, see spanStats).
 func TestFaultRaisesCulpritLatencyAndQueue(t *testing.T) {
 	const (
 		culprit = PostStorage
@@ -51,7 +52,7 @@ func TestFaultRaisesCulpritLatencyAndQueue(t *testing.T) {
 					t.Fatal(err)
 				}
 				faultLat, faultOut := spanStats(rec.take(culprit))
-				t.Logf("%s on %s: median latency %v -> %v, mean outstanding %.2f -> %.2f",
+				t.Logf("%s on %s: median latency %v -> %v, trimmed mean outstanding %.2f -> %.2f",
 					tt.kind, culprit, baseLat, faultLat, baseOut, faultOut)
 				var fail []string
 				if faultLat < 2*baseLat {
