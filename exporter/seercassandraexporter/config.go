@@ -57,6 +57,11 @@ type Config struct {
 	// pipeline; the queuedepth processor's series use the seer.queue. names.
 	SeriesMetricPrefix string `mapstructure:"series_metric_prefix"`
 
+	// SeriesSource names a queuedepth processor (its component ID, e.g. "queuedepth") whose series
+	// and dependency graph the exporter stores, taken in process from the processor's series hub and
+	// graph feed. Empty: none (series can still come through a metrics pipeline).
+	SeriesSource string `mapstructure:"series_source"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }

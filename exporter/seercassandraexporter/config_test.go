@@ -57,6 +57,7 @@ func TestLoadConfig(t *testing.T) {
 		want.TTL = TTLConfig{Spans: 168 * time.Hour, Series: 720 * time.Hour, Graph: 8760 * time.Hour}
 		want.Limits = LimitsConfig{MaxAttributeBytes: 1024, MaxSpanBytes: 65536, MaxFutureSkew: 10 * time.Minute, MaxDuration: time.Hour}
 		want.SeriesMetricPrefix = "seer."
+		want.SeriesSource = "queuedepth"
 		want.TimeoutConfig = exporterhelper.TimeoutConfig{Timeout: 20 * time.Second}
 		q := *want.QueueConfig.Get()
 		storage := component.MustNewID("file_storage")

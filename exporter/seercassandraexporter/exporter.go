@@ -20,6 +20,7 @@ import (
 	"github.com/seer-qos/seer/exporter/seercassandraexporter/internal/metadata"
 	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore"
+	"github.com/seer-qos/seer/internal/seerstore/tap"
 )
 
 // afterWriteFunc runs after spans were written (tests only).
@@ -45,6 +46,10 @@ type cassandraExporter struct {
 	lastErrAt  time.Time
 	shutDown   bool
 	nowForTest func() time.Time
+
+	// tapSeries is set on the traces exporter only, so that one tap per configuration runs.
+	tapSeries bool
+	tap       *tap.Tap
 }
 
 func newExporter(cfg *Config, set exporter.Settings, afterWrite afterWriteFunc) (*cassandraExporter, error) {
@@ -82,6 +87,11 @@ func (e *cassandraExporter) start(ctx context.Context, _ component.Host) error {
 		e.logger.Warn("Cassandra is not reachable yet; data waits in the sending queue and is written once it is",
 			zap.Strings("hosts", e.cfg.Hosts), zap.Error(err))
 	}
+	if e.tapSeries && e.cfg.SeriesSource != "" {
+		e.tap = tap.Start(e.cfg.SeriesSource, func(ctx context.Context) (seerstore.Writer, error) {
+			return e.open(ctx)
+		}, e.logger)
+	}
 	return nil
 }
 
@@ -111,6 +121,13 @@ func (e *cassandraExporter) open(ctx context.Context) (*cassandrastore.Store, er
 }
 
 func (e *cassandraExporter) shutdown(context.Context) error {
+	if e.tap != nil {
+		e.tap.Stop()
+		st := e.tap.Stats()
+		e.logger.Info("Stopped storing the queuedepth series", zap.String("source", e.cfg.SeriesSource),
+			zap.Int64("points", st.Points), zap.Int64("graphs", st.Graphs), zap.Int64("failed_writes", st.Failures))
+		e.tap = nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.shutDown = true

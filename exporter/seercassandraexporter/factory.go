@@ -79,6 +79,7 @@ func createDefaultConfig() component.Config {
 			MaxDuration:       24 * time.Hour,
 		},
 		SeriesMetricPrefix: "seer.queue.",
+		SeriesSource:       "", // set to the queuedepth processor's ID to store its series and graph
 	}
 }
 
@@ -88,6 +89,7 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 	if err != nil {
 		return nil, err
 	}
+	e.tapSeries = true
 	return exporterhelper.NewTraces(ctx, set, cfg, e.pushTraces, helperOptions(c, e)...)
 }
 

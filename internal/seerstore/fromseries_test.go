@@ -1,0 +1,36 @@
+package seerstore
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/series"
+)
+
+func TestFromSeriesBatch(t *testing.T) {
+	nan := math.NaN()
+	start := time.Unix(100, 0)
+	b := series.Batch{Start: start, End: start.Add(time.Second), Samples: []series.Sample{{
+		Key: series.Key{Service: "text", Instance: "text-0"}, Depth: 2, MeanDepth: 2, InstantDepth: 1,
+		ReportedDepth: nan, NICDepth: nan, ListenBacklog: nan, Arrivals: 10, Completions: 9,
+		Latency: series.Latency{Count: 2, Sum: 4 * time.Millisecond, Min: time.Millisecond, Max: 3 * time.Millisecond},
+	}}}
+	got := FromSeriesBatch(b)
+	p := func(m string, v float64) SeriesPoint {
+		return SeriesPoint{Service: "text", Instance: "text-0", Metric: m, TsNs: start.UnixNano(), Value: v}
+	}
+	assert.Equal(t, []SeriesPoint{
+		p(MetricDepth, 2), p(MetricMeanDepth, 2), p(MetricInstantDepth, 1), p(MetricArrivals, 10), p(MetricCompletions, 9),
+		p(MetricLatencyMean, float64(2*time.Millisecond)), p(MetricLatencyMax, float64(3*time.Millisecond)),
+	}, got)
+}
+
+func TestFromGraphSnapshot(t *testing.T) {
+	w := time.Unix(200, 0)
+	g := FromGraphSnapshot(depgraph.Snapshot{Watermark: w, Edges: []depgraph.EdgeInfo{{From: "a", To: "b", Calls: 7}}}, 3)
+	assert.Equal(t, GraphSnapshot{TsNs: w.UnixNano(), Version: 3, Edges: []GraphEdge{{Caller: "a", Callee: "b", Calls: 7}}}, g)
+}
