@@ -26,6 +26,13 @@ import (
 //	traced   client and server traced
 //	tserver  only the server traced (client as in "header")
 //	tclient  only the client traced
+//	lean     as plain, but served and called with this package's
+//	         HeaderProtocol (NewTSimpleServer, NewHeaderProtocol)
+//	ltraced  as traced, over HeaderProtocol: the recommended setup
+//
+// plain, header, traced, tserver and tclient use thrift's THeaderProtocol.
+// ltraced against plain is what instrumenting a service costs; ltraced
+// against lean is the cost of the spans alone.
 //
 // The traced variants export through a real Exporter to a blackhole
 // collector, so span encoding and sending are part of the cost. allocs/op
@@ -35,6 +42,7 @@ import (
 //	./bench_ab.sh RPC/inmemory 50000x 9
 //	./bench_ab.sh RPC/loopback 20000x 9
 //	./bench_ab.sh RPCParallel/loopback 20000x 9
+//	VARIANTS='plain lean ltraced' ./bench_ab.sh RPCParallel/loopback 20000x 9
 //	go test -run '^$' -bench 'InstrumentationOnly|Record|EncodeSpan|Now' -benchmem .
 
 // benchTracer returns a Tracer exporting to an in-test collector, and reports
@@ -71,10 +79,20 @@ func (m *memConn) String() string                           { return "memConn" }
 func (m *memConn) SetTConfiguration(*thrift.TConfiguration) {}
 
 // inMemoryClient returns a Collector client whose calls are served in-line
-// by processor, both over THeader as in production.
-func inMemoryClient(processor thrift.TProcessor, mw ...thrift.ClientMiddleware) *seerthrift.CollectorClient {
+// by processor, both over THeader as in production (HeaderProtocol if lean).
+func inMemoryClient(lean bool, processor thrift.TProcessor, mw ...thrift.ClientMiddleware) *seerthrift.CollectorClient {
 	req, resp := new(bytes.Buffer), new(bytes.Buffer)
 	conf := &thrift.TConfiguration{}
+	if lean {
+		// What TSimpleServer does per request with a HeaderProtocol.
+		server := NewHeaderProtocol(&memConn{in: req, out: resp, onFlush: noFlush}, conf)
+		serve := func() error {
+			_, err := processor.Process(context.Background(), server, server)
+			return err
+		}
+		client := NewHeaderProtocol(&memConn{in: resp, out: req, onFlush: serve}, conf)
+		return seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(client, client), mw...))
+	}
 	server := thrift.NewTHeaderProtocolConf(&memConn{in: req, out: resp, onFlush: noFlush}, conf)
 	serve := func() error {
 		// What TSimpleServer does per request.
@@ -88,6 +106,15 @@ func inMemoryClient(processor thrift.TProcessor, mw ...thrift.ClientMiddleware) 
 	}
 	client := thrift.NewTHeaderProtocolConf(&memConn{in: resp, out: req, onFlush: serve}, conf)
 	return seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(client, client), mw...))
+}
+
+// isLean says whether variant v runs over HeaderProtocol, and sets the
+// test servers and clients to it until the benchmark ends.
+func isLean(b *testing.B, v string) bool {
+	lean := v == "lean" || v == "ltraced"
+	leanServer, leanClient = lean, lean
+	b.Cleanup(func() { leanServer, leanClient = false, false })
+	return lean
 }
 
 // setup returns a processor and client middlewares, traced or not.
@@ -113,9 +140,10 @@ func staticTraceparent(next thrift.TClient) thrift.TClient {
 // BenchmarkRPC is the latency of one call, sequential.
 func BenchmarkRPC(b *testing.B) {
 	for _, transport := range []string{"inmemory", "loopback"} {
-		for _, v := range []string{"plain", "header", "traced", "tserver", "tclient"} {
+		for _, v := range []string{"plain", "header", "traced", "tserver", "tclient", "lean", "ltraced"} {
 			b.Run(transport+"/"+v, func(b *testing.B) {
-				processor, mw := setup(b, v != "plain" && v != "header")
+				lean := isLean(b, v)
+				processor, mw := setup(b, v != "plain" && v != "header" && v != "lean")
 				switch v {
 				case "header", "tserver": // the server alone is traced
 					mw = []thrift.ClientMiddleware{staticTraceparent}
@@ -124,7 +152,7 @@ func BenchmarkRPC(b *testing.B) {
 				}
 				var client *seerthrift.CollectorClient
 				if transport == "inmemory" {
-					client = inMemoryClient(processor, mw...)
+					client = inMemoryClient(lean, processor, mw...)
 				} else {
 					p := dialTHeader(b, startTHeaderServer(b, processor))
 					client = seerthrift.NewCollectorClient(thrift.WrapClient(thrift.NewTStandardClient(p, p), mw...))
@@ -148,9 +176,10 @@ func BenchmarkRPC(b *testing.B) {
 // BenchmarkRPCParallel is the throughput of concurrent calls over loopback,
 // one connection per goroutine: ns/op is the inverse of calls per second.
 func BenchmarkRPCParallel(b *testing.B) {
-	for _, v := range []string{"plain", "header", "traced"} {
+	for _, v := range []string{"plain", "header", "traced", "lean", "ltraced"} {
 		b.Run("loopback/"+v, func(b *testing.B) {
-			processor, mw := setup(b, v == "traced")
+			isLean(b, v)
+			processor, mw := setup(b, v == "traced" || v == "ltraced")
 			if v == "header" {
 				mw = []thrift.ClientMiddleware{staticTraceparent}
 			}

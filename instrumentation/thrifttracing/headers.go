@@ -78,6 +78,14 @@ type clientCall struct {
 	tpBytes [traceparentLen]byte
 	tp      any // the traceparent as a boxed string, for Value
 	keys    any // the write-header list, boxed
+	// onlyTraceparent: the traceparent is the only header to write, so
+	// HeaderProtocol can take it without looking the headers up.
+	onlyTraceparent bool
+}
+
+// tpString returns the traceparent (aliasing c.tpBytes).
+func (c *clientCall) tpString() string {
+	return unsafe.String(&c.tpBytes[0], traceparentLen)
 }
 
 // Value answers thrift's header lookups for the traceparent, and the rest
@@ -99,7 +107,7 @@ func (c *clientCall) withTraceparent(parent context.Context, tid trace.TraceID, 
 	formatTraceparent(&c.tpBytes, tid, sid)
 	// The string aliases c.tpBytes, which lives as long as anything (the
 	// context, thrift's header map) refers to the string.
-	tp := unsafe.String(&c.tpBytes[0], traceparentLen)
+	tp := c.tpString()
 	if !probedKeys() {
 		return injectWithThrift(parent, tp)
 	}
@@ -109,6 +117,7 @@ func (c *clientCall) withTraceparent(parent context.Context, tid trace.TraceID, 
 	switch {
 	case len(keys) == 0:
 		c.keys = traceparentOnlyList
+		c.onlyTraceparent = true
 	case slices.Contains(keys, TraceparentHeader):
 		c.keys = keys
 	default:

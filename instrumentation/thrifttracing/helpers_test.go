@@ -72,6 +72,12 @@ func accept(ctx context.Context, b *seerthrift.SpanBatch) (*seerthrift.SubmitRes
 	return &seerthrift.SubmitResult_{AcceptedSpans: int32(len(b.Spans))}, nil
 }
 
+// The THeader implementation of the test servers and clients: thrift's
+// (thrift.THeaderProtocol) by default, this package's HeaderProtocol
+// (NewTSimpleServer, NewHeaderProtocol) when set. TestHeaderProtocolStack
+// runs the span tests with each; tests do not run in parallel.
+var leanServer, leanClient bool
+
 // startTHeaderServer serves processor over THeader on a free loopback port,
 // the way instrumented services are meant to run.
 func startTHeaderServer(t testing.TB, processor thrift.TProcessor) string {
@@ -86,6 +92,9 @@ func startTHeaderServer(t testing.TB, processor thrift.TProcessor) string {
 	conf := &thrift.TConfiguration{}
 	srv := thrift.NewTSimpleServer4(processor, ss,
 		thrift.NewTHeaderTransportFactoryConf(nil, conf), thrift.NewTHeaderProtocolFactoryConf(conf))
+	if leanServer {
+		srv = NewTSimpleServer(processor, ss, conf)
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -100,14 +109,17 @@ func startTHeaderServer(t testing.TB, processor thrift.TProcessor) string {
 
 // dialTHeader returns a THeader client connection to addr, closed at cleanup
 // (before the server stops, which waits for its connections).
-func dialTHeader(t testing.TB, addr string) *thrift.THeaderProtocol {
+func dialTHeader(t testing.TB, addr string) thrift.TProtocol {
 	t.Helper()
 	conf := &thrift.TConfiguration{}
 	sock := thrift.NewTSocketConf(addr, conf)
 	if err := sock.Open(); err != nil {
 		t.Fatal(err)
 	}
-	p := thrift.NewTHeaderProtocolConf(sock, conf)
+	var p thrift.TProtocol = thrift.NewTHeaderProtocolConf(sock, conf)
+	if leanClient {
+		p = NewHeaderProtocol(sock, conf)
+	}
 	t.Cleanup(func() { _ = p.Transport().Close() })
 	return p
 }
@@ -192,3 +204,23 @@ func (c *testCollector) acceptCount() int {
 	defer c.mu.Unlock()
 	return c.accepts
 }
+
+// headerCarrier adapts one traceparent value to OpenTelemetry's propagator.
+type headerCarrier struct {
+	traceparent string
+}
+
+func (h *headerCarrier) Get(key string) string {
+	if key == TraceparentHeader {
+		return h.traceparent
+	}
+	return ""
+}
+
+func (h *headerCarrier) Set(key, value string) {
+	if key == TraceparentHeader {
+		h.traceparent = value
+	}
+}
+
+func (h *headerCarrier) Keys() []string { return []string{TraceparentHeader} }

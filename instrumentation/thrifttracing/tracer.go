@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/thrift/lib/go/thrift"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/seer-qos/seer/idl/seerthrift"
 )
@@ -126,16 +124,15 @@ type serverFunc struct {
 
 // serverCall is everything one request needs, in one allocation: it is the
 // handler's context (so that MarkProcessingStart and client calls find the
-// span), the protocol wrappers that timestamp decode and reply, the span and
-// the carrier for trace-context extraction. It is never reused, so a handler
+// span), the protocol wrappers that timestamp decode and reply, and the
+// span. It is never reused, so a handler
 // that keeps its context after returning cannot corrupt another request.
 type serverCall struct {
 	context.Context
-	t       *Tracer
-	span    SpanData
-	in      timedInput
-	out     timedOutput
-	carrier headerCarrier
+	t    *Tracer
+	span SpanData
+	in   timedInput
+	out  timedOutput
 }
 
 // Value makes the call findable from the handler's context.
@@ -159,13 +156,11 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	f.t.active.Add(1)
 	s.Kind = seerthrift.SpanKind_SERVER
 	s.Operation = f.name
-	if tp, ok := readTraceparent(ctx); ok {
-		c.carrier.traceparent = tp
-		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), &c.carrier))
-		if sc.IsValid() {
-			s.TraceID = sc.TraceID()
-			s.ParentSpanID = sc.SpanID()
-		}
+	if hp, ok := in.(*HeaderProtocol); ok {
+		// Served by NewTSimpleServer: the transport kept the ids.
+		s.TraceID, s.ParentSpanID, _ = hp.t.traceparent()
+	} else if tp, ok := readTraceparent(ctx); ok {
+		s.TraceID, s.ParentSpanID, _ = parseTraceparent(tp)
 	}
 	if !s.TraceID.IsValid() {
 		s.TraceID = newTraceID()
@@ -228,26 +223,6 @@ func (p *timedOutput) WriteMessageBegin(ctx context.Context, name string, typeID
 	}
 	return p.TProtocol.WriteMessageBegin(ctx, name, typeID, seqID)
 }
-
-// headerCarrier adapts one traceparent value to OpenTelemetry's propagator.
-type headerCarrier struct {
-	traceparent string
-}
-
-func (h *headerCarrier) Get(key string) string {
-	if key == TraceparentHeader {
-		return h.traceparent
-	}
-	return ""
-}
-
-func (h *headerCarrier) Set(key, value string) {
-	if key == TraceparentHeader {
-		h.traceparent = value
-	}
-}
-
-func (h *headerCarrier) Keys() []string { return []string{TraceparentHeader} }
 
 // ClientMiddleware returns a middleware that records a CLIENT span per call
 // to peerService and sends the span's trace context to the server in the
