@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,69 +13,126 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/seer-qos/seer/examples/socialnetwork"
 	"github.com/seer-qos/seer/examples/threeservices"
+)
+
+// Demo applications `seer demo --app` runs.
+const (
+	appSocialNetwork = "socialnetwork"
+	appThreeServices = "threeservices"
 )
 
 // demoOptions are the flags of `seer demo`.
 type demoOptions struct {
-	collector string
-	rate      float64
-	metrics   string
+	app        string
+	collector  string
+	rate       float64
+	metrics    string
+	admin      string
+	faultEvery time.Duration
+	faultFirst time.Duration
+	faultFor   time.Duration
+	calibrate  time.Duration
 }
 
 func newDemoCommand() *cobra.Command {
 	opts := demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the example Thrift services under open-loop load, tracing them to a seerthrift receiver",
-		Long: `demo starts the three example services (frontend calls users and storage;
-users calls storage), instrumented with instrumentation/thrifttracing, sends
-them Poisson (open-loop) load, and exports their spans to a seerthrift
-receiver until interrupted.`,
+		Short: "Run an instrumented Thrift demo application under open-loop load, with scheduled faults",
+		Long: `demo runs a demo application whose services talk Thrift over loopback,
+instrumented with instrumentation/thrifttracing, sends it open-loop (Poisson)
+load, and exports the spans to a seerthrift receiver until interrupted.
+
+--app socialnetwork (default): 21 services modelled on DeathStarBench's Social
+Network (nginx, compose-post, text, user, timelines, social graph, memcached/
+redis-like caches, mongodb-like storage), an end-to-end p99 QoS monitor, and a
+fault (CPU hog, added delay, lock contention) injected every --fault-every on a
+rotating service; the admin endpoint (--admin) lists and injects faults:
+GET/POST /faults, DELETE /faults/{id}, GET /violations.
+
+--app threeservices: the three-service example (frontend -> users, storage).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.collector, "collector", "localhost:6833", "host:port of the seerthrift receiver's Thrift TCP listener")
-	cmd.Flags().Float64Var(&opts.rate, "rate", 200, "requests per second sent to the frontend")
-	cmd.Flags().StringVar(&opts.metrics, "metrics", "localhost:9464", "address to serve the services' instrumentation metrics on (/metrics); empty disables")
+	f := cmd.Flags()
+	f.StringVar(&opts.app, "app", appSocialNetwork, "demo application: socialnetwork or threeservices")
+	f.StringVar(&opts.collector, "collector", "localhost:6833", "host:port of the seerthrift receiver's Thrift TCP listener")
+	f.Float64Var(&opts.rate, "rate", 100, "requests per second")
+	f.StringVar(&opts.metrics, "metrics", "localhost:9464", "address to serve the demo's metrics on (/metrics); empty disables")
+	f.StringVar(&opts.admin, "admin", "localhost:9465", "socialnetwork: address of the fault admin endpoint; empty disables")
+	f.DurationVar(&opts.faultEvery, "fault-every", 2*time.Minute, "socialnetwork: time between scheduled faults; 0 disables the schedule")
+	f.DurationVar(&opts.faultFirst, "fault-first", 40*time.Second, "socialnetwork: when the first scheduled fault starts (after --calibrate)")
+	f.DurationVar(&opts.faultFor, "fault-duration", 30*time.Second, "socialnetwork: how long each scheduled fault acts")
+	f.DurationVar(&opts.calibrate, "calibrate", 20*time.Second, "socialnetwork: watch fault-free load this long and raise QoS targets above this machine's noise; 0 keeps the defaults")
 	return cmd
 }
 
 func runDemo(cmd *cobra.Command, opts demoOptions) error {
-	if opts.rate <= 0 {
+	if !(opts.rate > 0) {
 		return fmt.Errorf("--rate must be positive, got %v", opts.rate)
+	}
+	if opts.app != appSocialNetwork && opts.app != appThreeServices {
+		return fmt.Errorf("--app must be %s or %s, got %q", appSocialNetwork, appThreeServices, opts.app)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	out := cmd.OutOrStdout()
 
-	ctx := cmd.Context()
 	if opts.metrics != "" {
-		ln, err := net.Listen("tcp", opts.metrics)
+		stop, addr, err := serveMetrics(cmd, reg, opts.metrics)
 		if err != nil {
-			return fmt.Errorf("listen for metrics on %s: %w", opts.metrics, err)
+			return err
 		}
-		srv := &http.Server{
-			Handler:           promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-			ReadHeaderTimeout: 5 * time.Second,
-		}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintln(cmd.ErrOrStderr(), "seer demo: metrics server:", err)
-			}
-		}()
-		defer srv.Close()
-		fmt.Fprintf(cmd.OutOrStdout(), "instrumentation metrics on http://%s/metrics\n", ln.Addr())
+		defer stop()
+		fmt.Fprintf(out, "demo metrics on http://%s/metrics\n", addr)
 	}
+	fmt.Fprintf(out, "%s: sending %g requests/s, spans to %s\n", opts.app, opts.rate, opts.collector)
 
-	fmt.Fprintf(cmd.OutOrStdout(), "sending %.0f requests/s through frontend -> users, storage; spans to %s\n", opts.rate, opts.collector)
-	stats, err := threeservices.Run(ctx, threeservices.Config{
-		CollectorEndpoint: opts.collector,
-		Registerer:        reg,
-	}, opts.rate)
-	if stats != nil {
-		fmt.Fprintln(cmd.OutOrStdout(), stats)
+	if opts.app == appThreeServices {
+		stats, err := threeservices.Run(cmd.Context(), threeservices.Config{
+			CollectorEndpoint: opts.collector,
+			Registerer:        reg,
+		}, opts.rate)
+		if stats != nil {
+			fmt.Fprintln(out, stats)
+		}
+		return err
 	}
-	return err
+	return socialnetwork.Run(cmd.Context(), socialnetwork.Config{
+		AppConfig: socialnetwork.AppConfig{CollectorEndpoint: opts.collector, Registerer: reg},
+		Load:      socialnetwork.LoadConfig{Rate: opts.rate},
+		QoS:       socialnetwork.QoSConfig{Calibrate: opts.calibrate},
+		Faults: socialnetwork.SchedulerConfig{
+			Every: opts.faultEvery, First: opts.faultFirst, Duration: opts.faultFor,
+		},
+		AdminAddr: opts.admin,
+		Logger:    slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)),
+		OnStart: func(admin string) {
+			if admin != "" {
+				fmt.Fprintf(out, "faults: http://%s/faults, violations: http://%s/violations\n", admin, admin)
+			}
+		},
+	})
+}
+
+// serveMetrics serves reg on addr until stop is called.
+func serveMetrics(cmd *cobra.Command, reg *prometheus.Registry, addr string) (stop func(), bound net.Addr, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for metrics on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "seer demo: metrics server:", err)
+		}
+	}()
+	return func() { _ = srv.Close() }, ln.Addr(), nil
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 
 BIN=${BIN:-bin}
 CONFIG=${SEER_CONFIG:-otelcol-seer/config.yaml}
-RATE=${SEER_DEMO_RATE:-200}
+RATE=${SEER_DEMO_RATE:-100}
 LOGDIR=.cache/run
 mkdir -p "$LOGDIR"
 
@@ -36,7 +36,8 @@ if [ "$ready" != 1 ]; then
   exit 1
 fi
 
-"$BIN/seer" demo --collector localhost:6833 --rate "$RATE" --metrics localhost:9464 >"$LOGDIR/demo.log" 2>&1 &
+# The Social Network demo: 21 Thrift services, a fault every 2 minutes.
+"$BIN/seer" demo --collector localhost:6833 --rate "$RATE" --metrics localhost:9464 --admin localhost:9465 >"$LOGDIR/demo.log" 2>&1 &
 pids+=("$!")
 
 cat <<EOF
@@ -48,10 +49,13 @@ Seer is running (Ctrl-C stops it).
   design hotspots (JSON):                http://localhost:9470/graph/hotspots
   Prometheus exporter (OTLP metrics):    http://localhost:8889/metrics
   health:                                http://localhost:13133/
-  example services' instrumentation:     http://localhost:9464/metrics
+  demo QoS, faults, instrumentation:     http://localhost:9464/metrics
+      (seer_demo_qos_violation, seer_demo_fault_active, seer_demo_request_p99_seconds)
+  demo faults (GET, POST, DELETE):       http://localhost:9465/faults
+  demo violations with their culprits:   http://localhost:9465/violations
   span intake: seerthrift tcp localhost:6833, http http://localhost:6834/api/spans;
                otlp grpc localhost:4317, http http://localhost:4318; jaeger thrift_http localhost:14268
-  logs: $LOGDIR/otelcol-seer.log, $LOGDIR/demo.log
+  logs: $LOGDIR/otelcol-seer.log, $LOGDIR/demo.log (faults and violations as they happen)
 EOF
 
 # Stop when either process ends, and say which.
