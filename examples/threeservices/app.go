@@ -158,9 +158,10 @@ func (a *App) startService(name string, processor func(*thrifttracing.Tracer) th
 	s.addr = ss.Addr().String()
 	conf := &thrift.TConfiguration{}
 	// THeader on the server accepts THeader, framed and unframed clients,
-	// and only THeader brings the traceparent header.
-	s.server = thrift.NewTSimpleServer4(s.tracer.WrapProcessor(processor(s.tracer)), ss,
-		thrift.NewTHeaderTransportFactoryConf(nil, conf), thrift.NewTHeaderProtocolFactoryConf(conf))
+	// and only THeader brings the traceparent header. The
+	// instrumentation's server speaks it without thrift's per-call
+	// allocations.
+	s.server = thrifttracing.NewTSimpleServer(s.tracer.WrapProcessor(processor(s.tracer)), ss, conf)
 	go func() {
 		defer close(s.served)
 		_ = s.server.Serve()

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/seer-qos/seer/instrumentation/thrifttracing"
 )
 
 // connPool hands out connections to one service. A Thrift client carries one
@@ -51,8 +53,10 @@ func (p *connPool[C]) get() (*pooledConn[C], error) {
 	if err := sock.Open(); err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", p.addr, err)
 	}
-	// THeader both ways: it carries the traceparent header.
-	proto := thrift.NewTHeaderProtocolConf(sock, conf)
+	// THeader both ways: it carries the traceparent header. The
+	// instrumentation's HeaderProtocol speaks it without thrift's per-call
+	// allocations.
+	proto := thrifttracing.NewHeaderProtocol(sock, conf)
 	tc := thrift.WrapClient(thrift.NewTStandardClient(proto, proto), p.mw...)
 	return &pooledConn[C]{trans: proto.Transport(), client: p.newClient(tc)}, nil
 }
