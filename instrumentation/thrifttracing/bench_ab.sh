@@ -17,7 +17,7 @@ go test -c -o "$dir/tt.test" . >/dev/null
 variants=${VARIANTS:-plain header traced}
 for _ in $(seq "$rounds"); do
 	for v in $variants; do
-		"$dir/tt.test" -test.run '^$' -test.bench "^Benchmark${bench%%/*}\$/${bench#*/}/$v\$" \
+		"$dir/tt.test" -test.run '^$' -test.bench "^Benchmark${bench%%/*}\$/${bench#*/}/^$v\$" \
 			-test.benchtime "$benchtime" -test.benchmem 2>/dev/null | grep '^Benchmark' >>"$dir/$v.txt"
 	done
 done

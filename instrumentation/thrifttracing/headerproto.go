@@ -231,11 +231,18 @@ func protocolError(kind int, format string, args ...any) error {
 }
 
 // readFrame reads the next frame if the current one is done, and learns the
-// peer's dialect, as thrift.THeaderTransport.ReadFrame does.
+// peer's dialect, as thrift.THeaderTransport.ReadFrame does. Like thrift, it
+// goes on to the next frame after a THeader frame without payload.
 func (t *headerTransport) readFrame(ctx context.Context) error {
-	if t.kind != dialectUnknown && (!t.framed() || t.pos < len(t.frame)) {
-		return nil
+	for t.kind == dialectUnknown || t.framed() && t.pos >= len(t.frame) {
+		if err := t.readOneFrame(ctx); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func (t *headerTransport) readOneFrame(ctx context.Context) error {
 	var buf []byte
 	var err error
 	_, deadline := ctx.Deadline()
@@ -273,7 +280,6 @@ func (t *headerTransport) readFrame(ctx context.Context) error {
 		return thrift.NewTTransportExceptionFromError(err)
 	}
 	t.frame, t.pos = frame, 0
-	t.rok = false
 	version := binary.BigEndian.Uint32(frame)
 	switch {
 	case version&headerMask == headerMagic:
@@ -333,6 +339,7 @@ func (t *headerTransport) parseHeader(frame []byte) error {
 	if len(frame) < headerMetaSize {
 		return protocolError(thrift.INVALID_DATA, "THeader frame too small")
 	}
+	t.rok = false
 	t.flags = uint16(binary.BigEndian.Uint32(frame))
 	t.seqID = int32(binary.BigEndian.Uint32(frame[4:]))
 	hlen := int(binary.BigEndian.Uint16(frame[8:])) * 4

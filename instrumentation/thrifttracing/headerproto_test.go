@@ -1,6 +1,7 @@
 package thrifttracing
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -171,6 +172,72 @@ func TestHeaderProtocolInterop(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// headerFrame builds a THeader frame as thrift's client writes it.
+func headerFrame(t testing.TB, conf *thrift.TConfiguration, headers ...string) []byte {
+	t.Helper()
+	buf := thrift.NewTMemoryBuffer()
+	p := thrift.NewTHeaderProtocolConf(buf, conf)
+	for i := 0; i < len(headers); i += 2 {
+		p.SetWriteHeader(headers[i], headers[i+1])
+	}
+	ctx := context.Background()
+	if err := p.WriteMessageBegin(ctx, "submitBatch", thrift.CALL, 7); err != nil {
+		t.Fatal(err)
+	}
+	_ = (&seerthrift.CollectorSubmitBatchArgs{Batch: oneSpanBatch()}).Write(ctx, p)
+	if err := p.WriteMessageEnd(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+// FuzzHeaderFrame reads arbitrary bytes as a request with HeaderProtocol
+// and with thrift's THeaderProtocol: HeaderProtocol must not panic, and when
+// thrift reads a THeader frame, HeaderProtocol reads the same traceparent
+// ids and message header.
+func FuzzHeaderFrame(f *testing.F) {
+	const tp = "00-a00102030405060708090a0b0c0d0eff-deadbeef00010203-01"
+	for _, conf := range []*thrift.TConfiguration{{}, {THeaderTransforms: []thrift.THeaderTransformID{thrift.TransformZlib}}} {
+		f.Add(headerFrame(f, conf))
+		f.Add(headerFrame(f, conf, TraceparentHeader, tp))
+		f.Add(headerFrame(f, conf, "a", "b", TraceparentHeader, tp, "c", ""))
+		f.Add(headerFrame(f, conf, TraceparentHeader, "00-zz"))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		ctx := context.Background()
+		conf := &thrift.TConfiguration{MaxFrameSize: 1 << 20}
+		lean := NewHeaderProtocol(&memConn{in: bytes.NewBuffer(frame), out: new(bytes.Buffer), onFlush: noFlush}, conf)
+		lname, _, lseq, lerr := lean.ReadMessageBegin(ctx)
+
+		stock := thrift.NewTHeaderProtocolConf(&memConn{in: bytes.NewBuffer(frame), out: new(bytes.Buffer), onFlush: noFlush}, conf)
+		if err := stock.ReadFrame(ctx); err != nil {
+			return
+		}
+		if stock.Transport().(*thrift.THeaderTransport).Protocol() != thrift.THeaderProtocolBinary ||
+			len(frame) < 8 || frame[4] != 0x0f || frame[5] != 0xff {
+			return // only compare THeader frames of binary messages
+		}
+		name, _, seq, err := stock.ReadMessageBegin(ctx)
+		if err != nil {
+			return
+		}
+		if lerr != nil && lean.t.readZlib {
+			// HeaderProtocol inflates the whole payload first, so it
+			// refuses corrupt compressed data that thrift, inflating as
+			// it reads, may not reach.
+			return
+		}
+		if lerr != nil || lname != name || lseq != seq {
+			t.Fatalf("thrift read %q %d, HeaderProtocol %q %d %v", name, seq, lname, lseq, lerr)
+		}
+		h := stock.GetReadHeaders()
+		wt, ws, wok := parseTraceparent(h[TraceparentHeader])
+		if gt, gs, gok := lean.t.traceparent(); gt != wt || gs != ws || gok != wok {
+			t.Fatalf("traceparent %q: HeaderProtocol %v %v %v", h[TraceparentHeader], gt, gs, gok)
 		}
 	})
 }
