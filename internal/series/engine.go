@@ -101,7 +101,7 @@ type instance struct {
 	overflow bool
 	// seen maps the spans accepted recently (spanKey) to the first open
 	// tick when they came, for duplicate detection.
-	seen map[uint64]int64
+	seen seenSet
 }
 
 // spanKey folds a trace and span ID into 64 bits for duplicate detection
@@ -148,6 +148,9 @@ type Engine struct {
 	// The spans of one resource come together: remember the last instance.
 	lastKey  Key
 	lastInst *instance
+
+	// keep is scratch of the duplicate sweep.
+	keep []seenSlot
 
 	stats Stats
 }
@@ -228,14 +231,9 @@ func (e *Engine) Add(s *Span) {
 	}
 	inst := e.instance(s.Key)
 	// Duplicates are looked for per instance: the spans of one instance
-	// come together, so its small map stays in cache. One map operation:
-	// the map does not grow for a key it has.
-	if inst.seen == nil {
-		inst.seen = make(map[uint64]int64)
-	}
-	n := len(inst.seen)
-	inst.seen[spanKey(s.TraceID, s.SpanID)] = e.nextTick
-	if len(inst.seen) == n {
+	// come together, so its small table stays in cache. One probe both
+	// looks the span up and records it (a repeat refreshes its tick).
+	if inst.seen.put(spanKey(s.TraceID, s.SpanID), e.nextTick) {
 		e.stats.Duplicates++
 		return
 	}
@@ -388,11 +386,7 @@ func (e *Engine) finalize(k int64) {
 		if sweep {
 			// A span seen when tick t was open ended after t's start, so
 			// it is late once the watermark passes t + ringN.
-			for key, t := range in.seen {
-				if t+e.ringN <= k {
-					delete(in.seen, key)
-				}
-			}
+			e.keep = in.seen.removeUpTo(k-e.ringN, e.keep)
 		}
 		in.bcarry += c.bdiff
 		in.fcarry += c.fdiff
