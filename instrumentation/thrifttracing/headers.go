@@ -76,7 +76,6 @@ type clientCall struct {
 	context.Context
 	span    SpanData
 	tpBytes [traceparentLen]byte
-	tp      any // the traceparent as a boxed string, for Value
 	keys    any // the write-header list, boxed
 	// onlyTraceparent: the traceparent is the only header to write, so
 	// HeaderProtocol can take it without looking the headers up.
@@ -93,7 +92,9 @@ func (c *clientCall) tpString() string {
 func (c *clientCall) Value(key any) any {
 	switch key {
 	case traceparentKey:
-		return c.tp
+		// Boxed when thrift asks (its THeaderProtocol does, once per
+		// call); HeaderProtocol takes the bytes and never does.
+		return c.tpString()
 	case writeHeaderListKey:
 		return c.keys
 	}
@@ -112,7 +113,6 @@ func (c *clientCall) withTraceparent(parent context.Context, tid trace.TraceID, 
 		return injectWithThrift(parent, tp)
 	}
 	c.Context = parent
-	c.tp = tp
 	keys := thrift.GetWriteHeaderList(parent)
 	switch {
 	case len(keys) == 0:

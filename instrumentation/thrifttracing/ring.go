@@ -2,7 +2,12 @@ package thrifttracing
 
 import (
 	"math/bits"
+	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/seer-qos/seer/idl/seerthrift"
 )
 
 // spanRing is the Exporter's bounded buffer: a lock-free ring (D. Vyukov's
@@ -10,20 +15,49 @@ import (
 // export goroutine. A producer claims a slot with one compare-and-swap and
 // never waits: not for a lock that a descheduled goroutine might hold, as a
 // channel's would, and not for room, since a full ring drops.
+//
+// The slots hold spans as ringSpans, without pointers: the garbage collector
+// does not scan the ring, and copying spans in and out needs no write
+// barriers. Names are interned (see names); a status message, rare, and a
+// name that does not fit the name table wait in side, keyed by position.
 type spanRing struct {
-	mask  uint64
-	slots []ringSlot
-	_     [56]byte // keep enq and deq on their own cache lines
-	enq   atomic.Uint64
-	_     [56]byte
-	deq   atomic.Uint64
+	mask   uint64
+	slots  []ringSlot
+	sideMu sync.Mutex
+	side   map[uint64]sideStrings
+	_      [56]byte // keep enq and deq on their own cache lines
+	enq    atomic.Uint64
+	_      [56]byte
+	deq    atomic.Uint64
 }
 
 // ringSlot's seq says whose turn the slot is: seq == pos, a producer may
 // fill it for position pos; seq == pos+1, the consumer may take it.
 type ringSlot struct {
 	seq  atomic.Uint64
-	span SpanData
+	span ringSpan
+}
+
+// ringSpan is a SpanData without pointers.
+type ringSpan struct {
+	TraceID      trace.TraceID
+	SpanID       trace.SpanID
+	ParentSpanID trace.SpanID
+	Kind         seerthrift.SpanKind
+	Status       seerthrift.StatusCode
+
+	ClientSendNs, ServerReceiveNs, AppReceiveNs         int64
+	ProcessingStartNs, ProcessingEndNs, ClientReceiveNs int64
+
+	OutstandingRequests int32
+	op, peer            uint32 // names ids
+	side                bool   // strings wait in spanRing.side
+}
+
+// sideStrings are the strings of a span that a ringSpan cannot hold.
+type sideStrings struct {
+	op, peer, msg  string
+	hasOp, hasPeer bool // op, peer hold the names (not in the table)
 }
 
 // newSpanRing returns a ring of at least size slots (a power of two).
@@ -49,7 +83,7 @@ func (r *spanRing) push(s *SpanData) (fill int, ok bool) {
 		switch d := int64(seq - pos); {
 		case d == 0:
 			if r.enq.CompareAndSwap(pos, pos+1) {
-				slot.span = *s
+				r.fill(&slot.span, pos, s)
 				slot.seq.Store(pos + 1) // publish
 				// deq may have passed pos already: then the ring is
 				// about empty.
@@ -73,8 +107,7 @@ func (r *spanRing) pop(dst *SpanData) bool {
 	if slot.seq.Load() != pos+1 {
 		return false
 	}
-	*dst = slot.span
-	slot.span = SpanData{} // let go of the strings
+	r.read(dst, &slot.span, pos)
 	slot.seq.Store(pos + r.mask + 1)
 	r.deq.Store(pos + 1)
 	return true
@@ -90,3 +123,57 @@ func (r *spanRing) len() int {
 }
 
 func (r *spanRing) cap() int { return len(r.slots) }
+
+// fill writes s into the slot claimed for pos.
+func (r *spanRing) fill(d *ringSpan, pos uint64, s *SpanData) {
+	*d = ringSpan{
+		TraceID: s.TraceID, SpanID: s.SpanID, ParentSpanID: s.ParentSpanID,
+		Kind: s.Kind, Status: s.Status,
+		ClientSendNs: s.ClientSendNs, ServerReceiveNs: s.ServerReceiveNs, AppReceiveNs: s.AppReceiveNs,
+		ProcessingStartNs: s.ProcessingStartNs, ProcessingEndNs: s.ProcessingEndNs, ClientReceiveNs: s.ClientReceiveNs,
+		OutstandingRequests: s.OutstandingRequests,
+	}
+	var side sideStrings
+	var ok bool
+	if d.op, ok = names.lookup(s.opID, s.Operation); !ok {
+		side.op, side.hasOp = s.Operation, true
+	}
+	if d.peer, ok = names.lookup(s.peerID, s.PeerService); !ok {
+		side.peer, side.hasPeer = s.PeerService, true
+	}
+	side.msg = s.StatusMessage
+	if side.hasOp || side.hasPeer || side.msg != "" {
+		d.side = true
+		r.sideMu.Lock()
+		if r.side == nil {
+			r.side = make(map[uint64]sideStrings)
+		}
+		r.side[pos] = side
+		r.sideMu.Unlock()
+	}
+}
+
+// read turns the slot of pos back into a SpanData.
+func (r *spanRing) read(dst *SpanData, d *ringSpan, pos uint64) {
+	*dst = SpanData{
+		TraceID: d.TraceID, SpanID: d.SpanID, ParentSpanID: d.ParentSpanID,
+		Operation: names.name(d.op), Kind: d.Kind,
+		ClientSendNs: d.ClientSendNs, ServerReceiveNs: d.ServerReceiveNs, AppReceiveNs: d.AppReceiveNs,
+		ProcessingStartNs: d.ProcessingStartNs, ProcessingEndNs: d.ProcessingEndNs, ClientReceiveNs: d.ClientReceiveNs,
+		OutstandingRequests: d.OutstandingRequests,
+		Status:              d.Status, PeerService: names.name(d.peer),
+	}
+	if d.side {
+		r.sideMu.Lock()
+		side := r.side[pos]
+		delete(r.side, pos)
+		r.sideMu.Unlock()
+		if side.hasOp {
+			dst.Operation = side.op
+		}
+		if side.hasPeer {
+			dst.PeerService = side.peer
+		}
+		dst.StatusMessage = side.msg
+	}
+}

@@ -33,6 +33,10 @@ type SpanData struct {
 	Status        seerthrift.StatusCode
 	StatusMessage string
 	PeerService   string // CLIENT: the service called
+
+	// opID and peerID are the names ids of Operation and PeerService,
+	// when the Tracer knows them (see names); zero otherwise.
+	opID, peerID uint32
 }
 
 // SpanSink receives finished spans. Record is called on the RPC path, so it

@@ -112,7 +112,7 @@ func (t *Tracer) WrapProcessor(p thrift.TProcessor) thrift.TProcessor {
 // middlewares.
 func (t *Tracer) ProcessorMiddleware() thrift.ProcessorMiddleware {
 	return func(name string, next thrift.TProcessorFunction) thrift.TProcessorFunction {
-		return &serverFunc{t: t, name: name, next: next}
+		return &serverFunc{t: t, name: name, next: next, opID: names.mustID(name)}
 	}
 }
 
@@ -120,6 +120,7 @@ type serverFunc struct {
 	t    *Tracer
 	name string
 	next thrift.TProcessorFunction
+	opID uint32 // names id of name
 }
 
 // serverCall is everything one request needs, in one allocation: it is the
@@ -155,7 +156,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	s.OutstandingRequests = int32(f.t.outstanding.Add(1) - 1)
 	f.t.active.Add(1)
 	s.Kind = seerthrift.SpanKind_SERVER
-	s.Operation = f.name
+	s.Operation, s.opID = f.name, f.opID
 	if hp, ok := in.(*HeaderProtocol); ok {
 		// Served by NewTSimpleServer: the transport kept the ids.
 		s.TraceID, s.ParentSpanID, _ = hp.t.traceparent()
@@ -230,14 +231,15 @@ func (p *timedOutput) WriteMessageBegin(ctx context.Context, name string, typeID
 // see it). The span is a child of the span in the call's context, if any.
 func (t *Tracer) ClientMiddleware(peerService string) thrift.ClientMiddleware {
 	return func(next thrift.TClient) thrift.TClient {
-		return &tracingClient{t: t, peer: peerService, next: next}
+		return &tracingClient{t: t, peer: peerService, peerID: names.mustID(peerService), next: next}
 	}
 }
 
 type tracingClient struct {
-	t    *Tracer
-	peer string
-	next thrift.TClient
+	t      *Tracer
+	peer   string
+	peerID uint32 // names id of peer
+	next   thrift.TClient
 }
 
 func (c *tracingClient) Call(ctx context.Context, method string, args, result thrift.TStruct) (thrift.ResponseMeta, error) {
@@ -245,7 +247,7 @@ func (c *tracingClient) Call(ctx context.Context, method string, args, result th
 	s := &cc.span
 	s.Kind = seerthrift.SpanKind_CLIENT
 	s.Operation = method
-	s.PeerService = c.peer
+	s.PeerService, s.peerID = c.peer, c.peerID
 	if tid, sid, ok := parentFromContext(ctx); ok {
 		s.TraceID, s.ParentSpanID = tid, sid
 	} else {
