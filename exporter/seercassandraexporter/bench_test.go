@@ -52,6 +52,9 @@ func BenchmarkExportSpans(b *testing.B) {
 		if c, err := strconv.Atoi(os.Getenv("SEER_BENCH_CONCURRENCY")); err == nil && c > 0 {
 			cfg.MaxConcurrentRequests = c
 		}
+		if c, err := strconv.Atoi(os.Getenv("SEER_BENCH_CONNS")); err == nil && c > 0 {
+			cfg.NumConns = c
+		}
 		if c, err := strconv.Atoi(os.Getenv("SEER_BENCH_CONSUMERS")); err == nil && c > 0 {
 			cfg.QueueConfig.Get().NumConsumers = c
 		}
