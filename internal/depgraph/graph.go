@@ -83,7 +83,7 @@ const maxPathsPerRoot = 32
 
 type pendingTrace struct {
 	id     [16]byte
-	spans  []Span
+	spans  []span
 	maxEnd int64
 	filed  int64 // maxEnd when it was queued
 }
@@ -141,10 +141,29 @@ type Graph struct {
 
 	stats Stats
 
+	// lastTrace is the pending trace of the last span added (spans of a
+	// trace tend to come together); nil once it is analysed.
+	lastTrace *pendingTrace
+	lastKey   uint64
+	// Pending spans hold their names as IDs (span), so the buffered
+	// spans hold no pointers for the garbage collector to scan.
+	nameIDs  map[string]nameID
+	nameStrs []string // by nameID; 0 is ""
+	// nameLimit is the size of nameStrs that triggers compactNames.
+	nameLimit int
+	// The spans of one resource share their service name.
+	lastSvc   string
+	lastSvcID nameID
+	// nodes is the live service node of each name, where known; emptied
+	// when a service is removed.
+	nodes []*serviceNode
+
 	// scratch of analyse
 	idx     map[[8]byte]int
 	names   []*serviceNode
-	pairAcc map[pairKey]pairScratch
+	entryOp []*opStats
+	pairAcc []pairScratch
+	pairIdx map[pairKey]int // index of pairAcc, for traces with many pairs
 	pathBuf []byte
 	parent  []int
 	entry   []int
@@ -179,7 +198,11 @@ func New(cfg Config, feed *Feed) (*Graph, error) {
 		pairs:    make(map[pairKey]*pairStats),
 		roots:    make(map[opKey]*rootPaths),
 		idx:      make(map[[8]byte]int),
-		pairAcc:  make(map[pairKey]pairScratch),
+		pairIdx:  make(map[pairKey]int),
+		nameIDs:  make(map[string]nameID),
+		nameStrs: []string{""},
+		// Names in use are bounded by the caps (and the pending spans).
+		nameLimit: minNameLimit(cfg),
 	}, nil
 }
 
@@ -242,7 +265,10 @@ func (g *Graph) add(s *Span) {
 	}
 	g.stats.Buffered++
 	key := traceKey(s.TraceID)
-	t, ok := g.pending[key]
+	t, ok := g.lastTrace, g.lastTrace != nil && g.lastKey == key
+	if !ok {
+		t, ok = g.pending[key]
+	}
 	if ok && t.id != s.TraceID {
 		// Two live traces share a 64-bit key (about 2^-64 per pair).
 		g.stats.Dropped++
@@ -253,7 +279,7 @@ func (g *Graph) add(s *Span) {
 			t = g.free[n-1]
 			g.free = g.free[:n-1]
 		} else {
-			t = &pendingTrace{}
+			t = &pendingTrace{spans: make([]span, 0, 8)}
 		}
 		t.id, t.maxEnd, t.filed = s.TraceID, s.End, s.End
 		g.pending[key] = t
@@ -261,7 +287,22 @@ func (g *Graph) add(s *Span) {
 	} else if s.End > t.maxEnd {
 		t.maxEnd = s.End
 	}
-	t.spans = append(t.spans, *s)
+	g.lastTrace, g.lastKey = t, key
+	if len(g.nameStrs)+3 > g.nameLimit {
+		g.compactNames()
+	}
+	ps := span{TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID, Start: s.Start, End: s.End,
+		op: g.intern(s.Operation), Kind: s.Kind, Error: s.Error}
+	if s.Service == g.lastSvc && g.lastSvcID != 0 {
+		ps.svc = g.lastSvcID
+	} else {
+		ps.svc = g.intern(s.Service)
+		g.lastSvc, g.lastSvcID = g.nameStrs[ps.svc], ps.svc
+	}
+	if s.Kind.isClient() { // only client spans name a peer
+		ps.peer = g.intern(s.PeerService)
+	}
+	t.spans = append(t.spans, ps)
 	g.pendingSpans++
 	if s.End > g.maxEnd {
 		g.maxEnd = s.End
@@ -293,11 +334,13 @@ func (g *Graph) advance() {
 }
 
 func (g *Graph) complete(t *pendingTrace) {
+	if g.lastTrace == t {
+		g.lastTrace = nil
+	}
 	delete(g.pending, traceKey(t.id))
 	g.pendingSpans -= len(t.spans)
 	g.analyse(t.spans, t.maxEnd)
 	if len(g.free) < maxFreeTraces && cap(t.spans) <= 256 {
-		clear(t.spans) // drop the strings
 		t.spans = t.spans[:0]
 		g.free = append(g.free, t)
 	}
@@ -343,6 +386,28 @@ func (g *Graph) service(name string, at int64, virtual bool) *serviceNode {
 	return n
 }
 
+// serviceOf is service(name, at, virtual) for an interned name, with the
+// live node of each name remembered.
+func (g *Graph) serviceOf(id nameID, at int64, virtual bool) *serviceNode {
+	if int(id) < len(g.nodes) {
+		if n := g.nodes[id]; n != nil {
+			if !virtual {
+				n.virtual = false
+			}
+			return n
+		}
+	}
+	name := g.nameStrs[id]
+	n := g.service(name, at, virtual)
+	if n.name == name { // not the overflow sink standing in for it
+		if int(id) >= len(g.nodes) {
+			g.nodes = append(g.nodes, make([]*serviceNode, len(g.nameStrs)-len(g.nodes))...)
+		}
+		g.nodes[id] = n
+	}
+	return n
+}
+
 func (g *Graph) op(n *serviceNode, name string) *opStats {
 	if o, ok := n.ops[name]; ok {
 		return o
@@ -365,7 +430,7 @@ func (g *Graph) op(n *serviceNode, name string) *opStats {
 	return o
 }
 
-func (g *Graph) analyse(spans []Span, at int64) {
+func (g *Graph) analyse(spans []span, at int64) {
 	g.stats.Traces++
 	n := len(spans)
 	if n > smallTrace {
@@ -409,7 +474,7 @@ func (g *Graph) analyse(spans []Span, at int64) {
 	names := g.names[:n]
 	for i := range spans {
 		s := &spans[i]
-		node := g.service(s.Service, s.Start, false)
+		node := g.serviceOf(s.svc, s.Start, false)
 		names[i] = node
 		node.spans++
 		if s.End > node.lastSeen {
@@ -457,11 +522,11 @@ func (g *Graph) analyse(spans []Span, at int64) {
 		if !s.Kind.isClient() || g.paired[i] {
 			continue
 		}
-		if s.PeerService == "" {
+		if s.peer == 0 {
 			g.stats.UnpairedClients++
 			continue
 		}
-		callee := g.service(s.PeerService, s.Start, true)
+		callee := g.serviceOf(s.peer, s.Start, true)
 		if s.End > callee.lastSeen {
 			callee.lastSeen = s.End
 		}
@@ -474,7 +539,7 @@ func (g *Graph) analyse(spans []Span, at int64) {
 // entryOf is the invocation a span belongs to: its nearest ancestor (or
 // itself) that is a server span of the same service, else the topmost span
 // of its service's chain.
-func (g *Graph) entryOf(spans []Span, names []*serviceNode, i int) int {
+func (g *Graph) entryOf(spans []span, names []*serviceNode, i int) int {
 	if g.entry[i] != -2 {
 		return g.entry[i]
 	}
@@ -494,11 +559,18 @@ func (g *Graph) entryOf(spans []Span, names []*serviceNode, i int) int {
 	return cur
 }
 
-func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
+func (g *Graph) recordCalls(spans []span, names []*serviceNode, at int64) {
 	// Invocations: every entry span.
+	if cap(g.entryOp) < len(spans) {
+		g.entryOp = make([]*opStats, len(spans))
+	}
+	entryOp := g.entryOp[:len(spans)]
 	for i := range spans {
+		entryOp[i] = nil
 		if g.entryOf(spans, names, i) == i {
-			g.op(names[i], spans[i].Operation).invocations++
+			o := g.op(names[i], g.nameStrs[spans[i].op])
+			o.invocations++
+			entryOp[i] = o
 		}
 	}
 	slices.SortStableFunc(g.calls, func(a, b call) int {
@@ -513,7 +585,7 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 		}
 		return 0
 	})
-	pairs := g.pairAcc
+	pairs := g.pairAcc[:0]
 	for lo := 0; lo < len(g.calls); {
 		hi := lo
 		for hi < len(g.calls) && g.calls[hi].entry == g.calls[lo].entry {
@@ -521,7 +593,11 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 		}
 		group := g.calls[lo:hi]
 		e := group[0].entry
-		o := g.op(names[e], spans[e].Operation)
+		o := entryOp[e]
+		if o == nil || o == g.overflowOp {
+			// The overflow sink counts every look-up.
+			o = g.op(names[e], g.nameStrs[spans[e].op])
+		}
 		o.calls += uint64(len(group))
 		if uint64(len(group)) > o.maxCalls {
 			o.maxCalls = uint64(len(group))
@@ -553,15 +629,13 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 				if c.to.name < c.from.name {
 					k, dir = pairKey{c.to, c.from}, 2
 				}
-				acc := pairs[k]
-				acc.dirs |= dir
-				acc.calls++
-				pairs[k] = acc
+				pairs = g.pairAdd(pairs, k, dir)
 			}
 		}
 		lo = hi
 	}
-	for k, acc := range pairs {
+	for _, acc := range pairs {
+		k := acc.key
 		ps, ok := g.pairs[k]
 		if !ok {
 			if len(g.pairs) >= g.cfg.MaxEdges {
@@ -578,18 +652,59 @@ func (g *Graph) recordCalls(spans []Span, names []*serviceNode, at int64) {
 		}
 	}
 	clear(pairs)
+	g.pairAcc = pairs[:0]
+	if len(g.pairIdx) > 0 {
+		clear(g.pairIdx)
+	}
 }
+
+// pairAdd counts one call between the services of k in the trace's pair
+// scratch: a short list, indexed by a map once it is long.
+func (g *Graph) pairAdd(pairs []pairScratch, k pairKey, dir uint8) []pairScratch {
+	i := -1
+	if len(pairs) <= smallPairs {
+		for j := range pairs {
+			if pairs[j].key == k {
+				i = j
+				break
+			}
+		}
+	} else {
+		if len(g.pairIdx) == 0 {
+			for j := range pairs {
+				g.pairIdx[pairs[j].key] = j
+			}
+		}
+		if j, ok := g.pairIdx[k]; ok {
+			i = j
+		}
+	}
+	if i < 0 {
+		i = len(pairs)
+		pairs = append(pairs, pairScratch{key: k})
+		if len(pairs) > smallPairs+1 {
+			g.pairIdx[k] = i
+		}
+	}
+	pairs[i].dirs |= dir
+	pairs[i].calls++
+	return pairs
+}
+
+// smallPairs is the most service pairs of a trace looked up by scanning.
+const smallPairs = 16
 
 // smallTrace is the largest trace analysed without the span index map.
 const smallTrace = 16
 
 type pairScratch struct {
+	key   pairKey
 	dirs  uint8
 	calls uint64
 }
 
 // find returns the index of span id among spans.
-func (g *Graph) find(spans []Span, small bool, id [8]byte) (int, bool) {
+func (g *Graph) find(spans []span, small bool, id [8]byte) (int, bool) {
 	if small {
 		for i := range spans {
 			if spans[i].SpanID == id {
@@ -628,7 +743,7 @@ func (g *Graph) recordEdge(c call, at int64) {
 
 // recordCriticalPaths follows, from each root, the child that ended last:
 // the chain of services that decided the request's completion.
-func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
+func (g *Graph) recordCriticalPaths(spans []span, names []*serviceNode) {
 	for r := range spans {
 		if g.parent[r] >= 0 {
 			continue
@@ -655,7 +770,7 @@ func (g *Graph) recordCriticalPaths(spans []Span, names []*serviceNode) {
 			steps++
 		}
 		g.pathBuf = buf
-		key := opKey{names[r].name, spans[r].Operation}
+		key := opKey{names[r].name, g.nameStrs[spans[r].op]}
 		rp, ok := g.roots[key]
 		if !ok {
 			if len(g.roots) >= g.cfg.MaxOperations {
@@ -745,6 +860,7 @@ func (g *Graph) rotate(end int64) {
 		}
 		g.nOps -= len(n.ops)
 		delete(g.services, name)
+		clear(g.nodes)
 		g.publish(Event{Type: ServiceRemoved, Time: at, Service: name})
 	}
 	roots := make([]opKey, 0, len(g.roots))

@@ -1,5 +1,7 @@
 package depgraph
 
+import "strings"
+
 // Kind is the span kind, as OpenTelemetry defines it.
 type Kind uint8
 
@@ -33,3 +35,73 @@ type Span struct {
 }
 
 func (s *Span) hasParent() bool { return s.ParentID != [8]byte{} }
+
+// nameID is an interned service or operation name (Graph.nameStrs); 0 is
+// the empty name.
+type nameID uint32
+
+// span is a buffered Span: its names are interned, so it holds no pointers
+// and a graph full of pending traces costs the garbage collector nothing to
+// scan.
+type span struct {
+	TraceID    [16]byte
+	SpanID     [8]byte
+	ParentID   [8]byte
+	Start, End int64
+	// svc is the service, op the operation and peer the peer service (of
+	// client spans only).
+	svc, op, peer nameID
+	Kind          Kind
+	Error         bool
+}
+
+func (s *span) hasParent() bool { return s.ParentID != [8]byte{} }
+
+// minNameLimit is the least size of the name table that triggers its
+// compaction: room for every name the caps let the graph hold, and more.
+func minNameLimit(cfg Config) int {
+	return 2*(cfg.MaxServices+cfg.MaxOperations) + 1024
+}
+
+// intern returns the ID of name, adding it to the table.
+func (g *Graph) intern(name string) nameID {
+	if name == "" {
+		return 0
+	}
+	if id, ok := g.nameIDs[name]; ok {
+		return id
+	}
+	name = strings.Clone(name) // not a view into a request buffer
+	id := nameID(len(g.nameStrs))
+	g.nameStrs = append(g.nameStrs, name)
+	g.nameIDs[name] = id
+	return id
+}
+
+// compactNames rebuilds the name table from the names the pending spans
+// use, so names that come and go (operations beyond the caps, expired
+// services) do not accumulate.
+func (g *Graph) compactNames() {
+	old := g.nameStrs
+	remap := make([]nameID, len(old))
+	g.nameIDs = make(map[string]nameID, len(g.nameIDs)/2)
+	g.nameStrs = []string{""}
+	re := func(id nameID) nameID {
+		if id == 0 {
+			return 0
+		}
+		if remap[id] == 0 {
+			remap[id] = g.intern(old[id])
+		}
+		return remap[id]
+	}
+	for _, t := range g.pending {
+		for i := range t.spans {
+			s := &t.spans[i]
+			s.svc, s.op, s.peer = re(s.svc), re(s.op), re(s.peer)
+		}
+	}
+	g.nodes = nil
+	g.lastSvc, g.lastSvcID = "", 0
+	g.nameLimit = max(minNameLimit(g.cfg), 2*len(g.nameStrs))
+}
