@@ -44,6 +44,10 @@ type serviceNode struct {
 	lastSeen  int64
 	spans     uint64
 	ops       map[string]*opStats
+	// opIDs and out look ops and g.edges up by name ID and callee without
+	// hashing strings; they hold what those maps hold.
+	opIDs map[nameID]*opStats
+	out   map[*serviceNode]*edge
 }
 
 type opStats struct {
@@ -152,8 +156,9 @@ type Graph struct {
 	// nameLimit is the size of nameStrs that triggers compactNames.
 	nameLimit int
 	// The spans of one resource share their service name.
-	lastSvc   string
-	lastSvcID nameID
+	lastSvc     string
+	lastSvcID   nameID
+	internCache [internCacheN]internEntry
 	// nodes is the live service node of each name, where known; emptied
 	// when a service is removed.
 	nodes []*serviceNode
@@ -380,7 +385,8 @@ func (g *Graph) service(name string, at int64, virtual bool) *serviceNode {
 			return n
 		}
 	}
-	n := &serviceNode{name: name, virtual: virtual, firstSeen: at, lastSeen: at, ops: make(map[string]*opStats)}
+	n := &serviceNode{name: name, virtual: virtual, firstSeen: at, lastSeen: at, ops: make(map[string]*opStats),
+		opIDs: make(map[nameID]*opStats), out: make(map[*serviceNode]*edge)}
 	g.services[name] = n
 	g.publish(Event{Type: ServiceAdded, Time: time.Unix(0, at), Service: name})
 	return n
@@ -406,6 +412,18 @@ func (g *Graph) serviceOf(id nameID, at int64, virtual bool) *serviceNode {
 		g.nodes[id] = n
 	}
 	return n
+}
+
+// opOf is op(n, name) for an interned name.
+func (g *Graph) opOf(n *serviceNode, id nameID) *opStats {
+	if o, ok := n.opIDs[id]; ok {
+		return o
+	}
+	o := g.op(n, g.nameStrs[id])
+	if o != g.overflowOp {
+		n.opIDs[id] = o
+	}
+	return o
 }
 
 func (g *Graph) op(n *serviceNode, name string) *opStats {
@@ -568,7 +586,7 @@ func (g *Graph) recordCalls(spans []span, names []*serviceNode, at int64) {
 	for i := range spans {
 		entryOp[i] = nil
 		if g.entryOf(spans, names, i) == i {
-			o := g.op(names[i], g.nameStrs[spans[i].op])
+			o := g.opOf(names[i], spans[i].op)
 			o.invocations++
 			entryOp[i] = o
 		}
@@ -596,7 +614,7 @@ func (g *Graph) recordCalls(spans []span, names []*serviceNode, at int64) {
 		o := entryOp[e]
 		if o == nil || o == g.overflowOp {
 			// The overflow sink counts every look-up.
-			o = g.op(names[e], g.nameStrs[spans[e].op])
+			o = g.opOf(names[e], spans[e].op)
 		}
 		o.calls += uint64(len(group))
 		if uint64(len(group)) > o.maxCalls {
@@ -718,15 +736,15 @@ func (g *Graph) find(spans []span, small bool, id [8]byte) (int, bool) {
 }
 
 func (g *Graph) recordEdge(c call, at int64) {
-	k := edgeKey{c.from, c.to}
-	e, ok := g.edges[k]
+	e, ok := c.from.out[c.to]
 	if !ok {
 		if len(g.edges) >= g.cfg.MaxEdges {
 			g.stats.OverflowEdges++
 			return
 		}
 		e = &edge{firstSeen: c.start}
-		g.edges[k] = e
+		g.edges[edgeKey{c.from, c.to}] = e
+		c.from.out[c.to] = e
 		g.publish(Event{Type: EdgeAdded, Time: time.Unix(0, at), From: c.from.name, To: c.to.name})
 	}
 	e.calls++
@@ -821,6 +839,7 @@ func (g *Graph) rotate(end int64) {
 	removeEdge := func(k edgeKey) {
 		if _, ok := g.edges[k]; ok {
 			delete(g.edges, k)
+			delete(k.from.out, k.to)
 			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from.name, To: k.to.name})
 		}
 	}

@@ -68,14 +68,35 @@ func (g *Graph) intern(name string) nameID {
 	if name == "" {
 		return 0
 	}
-	if id, ok := g.nameIDs[name]; ok {
-		return id
+	c := &g.internCache[internSlot(name)]
+	if c.id != 0 && c.name == name {
+		return c.id
 	}
-	name = strings.Clone(name) // not a view into a request buffer
-	id := nameID(len(g.nameStrs))
-	g.nameStrs = append(g.nameStrs, name)
-	g.nameIDs[name] = id
+	id, ok := g.nameIDs[name]
+	if !ok {
+		name = strings.Clone(name) // not a view into a request buffer
+		id = nameID(len(g.nameStrs))
+		g.nameStrs = append(g.nameStrs, name)
+		g.nameIDs[name] = id
+	}
+	*c = internEntry{name: g.nameStrs[id], id: id}
 	return id
+}
+
+// internCacheN is the size of the direct-mapped cache in front of
+// Graph.nameIDs: operation names repeat, and comparing one string is
+// cheaper than hashing it.
+const internCacheN = 256
+
+type internEntry struct {
+	name string
+	id   nameID
+}
+
+// internSlot picks the cache slot of a non-empty name.
+func internSlot(name string) int {
+	n := len(name)
+	return int(uint(n)*131+uint(name[0])*31+uint(name[n-1])*7+uint(name[n/2])) % internCacheN
 }
 
 // compactNames rebuilds the name table from the names the pending spans
@@ -86,6 +107,7 @@ func (g *Graph) compactNames() {
 	remap := make([]nameID, len(old))
 	g.nameIDs = make(map[string]nameID, len(g.nameIDs)/2)
 	g.nameStrs = []string{""}
+	g.internCache = [internCacheN]internEntry{}
 	re := func(id nameID) nameID {
 		if id == 0 {
 			return 0
@@ -103,5 +125,8 @@ func (g *Graph) compactNames() {
 	}
 	g.nodes = nil
 	g.lastSvc, g.lastSvcID = "", 0
+	for _, n := range g.services {
+		clear(n.opIDs)
+	}
 	g.nameLimit = max(minNameLimit(g.cfg), 2*len(g.nameStrs))
 }
