@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/thrift/lib/go/thrift"
@@ -171,8 +172,13 @@ type headerTransport struct {
 	wtp  string
 	wkv  [][2]string
 
-	closed bool
+	closed atomic.Bool
 }
+
+// bigBuffer is the capacity past which a buffer is not kept for the next
+// message: one large message should not pin its size for the connection's
+// life.
+const bigBuffer = 1 << 20
 
 func newHeaderTransport(trans thrift.TTransport, conf *thrift.TConfiguration) *headerTransport {
 	if conf == nil {
@@ -272,7 +278,7 @@ func (t *headerTransport) readOneFrame(ctx context.Context) error {
 		return protocolError(thrift.INVALID_DATA, "frame too small: %d bytes", size)
 	}
 	_, _ = t.r.Discard(4)
-	if cap(t.frameBuf) < int(size) {
+	if cap(t.frameBuf) < int(size) || cap(t.frameBuf) > bigBuffer && size <= bigBuffer {
 		t.frameBuf = make([]byte, size)
 	}
 	frame := t.frameBuf[:size]
@@ -497,7 +503,15 @@ func (t *headerTransport) Flush(ctx context.Context) error {
 		return nil
 	}
 	payload := t.wbuf
-	defer func() { t.wbuf = t.wbuf[:0] }()
+	defer func() {
+		t.wbuf = t.wbuf[:0]
+		if cap(t.wbuf) > bigBuffer {
+			t.wbuf = nil
+		}
+		if cap(t.out) > bigBuffer {
+			t.out = nil
+		}
+	}()
 	out := t.out[:0]
 	switch t.kind {
 	case dialectUnknown, dialectHeader:
@@ -587,10 +601,9 @@ func (t *headerTransport) IsOpen() bool { return t.trans.IsOpen() }
 // Close closes the socket once (TSimpleServer closes its input and output
 // transport, here the same one).
 func (t *headerTransport) Close() error {
-	if t.closed {
+	if t.closed.Swap(true) {
 		return nil
 	}
-	t.closed = true
 	return t.trans.Close()
 }
 
