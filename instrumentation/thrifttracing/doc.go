@@ -40,12 +40,22 @@
 // # Cost on the RPC path
 //
 // The instrumentation itself (a client span with injection plus a server
-// span with extraction) takes about 1µs per RPC and 5 allocations, and about
-// 70ns of the export goroutine's CPU per span to encode it. Carrying the
-// traceparent costs Thrift's THeader code another 1.5 to 2.5µs and 13
-// allocations per call on top of that, outside this package's control. Spans
-// go to the Exporter's lock-free bounded buffer and a span that does not fit
-// is dropped and counted (seer_instrumentation_spans_dropped_total with
-// reason="buffer_full"): recording never blocks. Encoding, batching,
-// retries and reconnects run on the Exporter's own goroutine.
+// span with extraction) takes about 0.5µs of the RPC path's CPU per RPC and
+// 2 allocations (the call's and the request's context), plus about 150ns of
+// the export goroutine's CPU per span to encode and send it: 1.4µs per RPC
+// in all in BenchmarkInstrumentationOnly. Spans go to the Exporter's
+// lock-free bounded buffer, which holds no pointers (the garbage collector
+// does not scan it), and a span that does not fit is dropped and counted
+// (seer_instrumentation_spans_dropped_total with reason="buffer_full"):
+// recording never blocks. Encoding, batching, retries and reconnects run on
+// the Exporter's own goroutine.
+//
+// Measured as CPU time per call of the smallest Collector call (the
+// benchmarks' process: client, server, exporters; medians of 9 alternated
+// runs on a loaded 2-core machine): over loopback with 4 concurrent
+// connections, uninstrumented with thrift's THeader 45µs, traced with
+// HeaderProtocol 22µs, uninstrumented with HeaderProtocol 19.5µs; in
+// memory 12.4µs, 5.1µs and 3.7µs. Traced over thrift's own THeader the
+// same call costs 52µs (the header alone costs thrift 1.5 to 3.5µs and 13
+// allocations).
 package thrifttracing

@@ -20,9 +20,11 @@ import (
 // does and interoperating with it and with any other THeader peer, but of
 // the info headers it only keeps the traceparent, as ids, and it reuses its
 // buffers and wrapped protocols: per call it allocates nothing, where
-// thrift's THeader code allocates a header map, buffers, protocol objects
-// and a context value per header on every frame (about 2µs and 20
-// allocations a call, a third of them for the one header).
+// thrift's THeader code allocates header maps, buffers, protocol objects
+// and context values on every frame (for the smallest call, client and
+// server together: some 80 allocations and more than half of the call's
+// CPU, of which the traceparent header takes 13 allocations and 1.5 to
+// 3.5µs).
 //
 // As a server (NewTSimpleServer) it also accepts framed and unframed binary
 // and compact clients and answers each in its own dialect, and it answers a
