@@ -36,5 +36,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newSimCommand())
 	root.AddCommand(newReplayCommand())
+	root.AddCommand(newTrainCommand())
+	root.AddCommand(newEvalCommand())
 	return root
 }

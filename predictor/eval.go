@@ -1,0 +1,162 @@
+package predictor
+
+import (
+	"slices"
+	"sort"
+)
+
+// Detection is what one detector (Seer or a baseline) says about each tick
+// of a trace: whether it warns, and how it ranks the trace's services as
+// culprits (higher first).
+type Detection struct {
+	Alarm []bool
+	Score [][]float32 // [tick][trace service]
+	// Reactive detectors rank culprits at their first alarm after onset.
+	Reactive bool
+}
+
+// EvalConfig are the parameters of the scoring.
+type EvalConfig struct {
+	HorizonNs int64 // how far ahead a warning may come
+	MinLeadNs int64 // a warning counts as anticipation only this long before onset
+	FirstTick int   // ticks before it are not scored (no full window yet)
+}
+
+// Metrics are a detector's figures over a set of traces. See README.md for
+// the definitions.
+type Metrics struct {
+	Violations        int                 `json:"violations"`
+	Anticipated       int                 `json:"anticipated"`
+	Recall            float64             `json:"recall"`
+	Precision         float64             `json:"precision"`
+	FalsePositiveRate float64             `json:"false_positive_rate"`
+	WithCulprit       int                 `json:"with_culprit"`
+	CulpritTop1       float64             `json:"culprit_top1"`
+	CulpritTop3       float64             `json:"culprit_top3"`
+	LeadMsP50         float64             `json:"lead_ms_p50"`
+	ByKind            map[string]*Metrics `json:"by_kind,omitempty"`
+
+	alarms, truePos, negatives, falsePos int
+	top1, top3                           int
+	leads                                []float64
+}
+
+// score adds one trace's detection to m (and to the per-kind breakdown).
+func (m *Metrics) score(tr *Trace, d *Detection, cfg EvalConfig) {
+	labels := tr.Labels(cfg.HorizonNs)
+	for t := cfg.FirstTick; t < tr.Ticks; t++ {
+		if d.Alarm[t] {
+			m.alarms++
+			if labels.Violation[t] {
+				m.truePos++
+			}
+		}
+		if !labels.Violation[t] {
+			m.negatives++
+			if d.Alarm[t] {
+				m.falsePos++
+			}
+		}
+	}
+	firstEnd := tr.TickEndNs(cfg.FirstTick)
+	for _, e := range tr.Episodes() {
+		if e.StartNs-cfg.MinLeadNs < firstEnd {
+			continue // no full window before it
+		}
+		anticipated, lead, rankTick := false, 0.0, -1
+		for t := cfg.FirstTick; t < tr.Ticks; t++ {
+			end := tr.TickEndNs(t)
+			if end > e.StartNs-cfg.MinLeadNs {
+				break
+			}
+			if end >= e.StartNs-cfg.HorizonNs && d.Alarm[t] && !d.Reactive {
+				anticipated, lead, rankTick = true, float64(e.StartNs-end)/1e6, t
+				break
+			}
+			rankTick = t // the last tick at least MinLead before onset
+		}
+		if d.Reactive {
+			rankTick = -1
+			for t := cfg.FirstTick; t < tr.Ticks && tr.TickEndNs(t) < e.EndNs; t++ {
+				if tr.TickEndNs(t) >= e.StartNs && d.Alarm[t] {
+					rankTick = t
+					break
+				}
+			}
+		}
+		top1, top3 := false, false
+		if len(e.Culprits) > 0 && rankTick >= 0 {
+			top1, top3 = rankHits(tr, d.Score[rankTick], e.Culprits)
+		}
+		kinds := append([]string{""}, e.Kinds...)
+		for _, k := range kinds {
+			mk := m
+			if k != "" {
+				if m.ByKind == nil {
+					m.ByKind = map[string]*Metrics{}
+				}
+				if m.ByKind[k] == nil {
+					m.ByKind[k] = &Metrics{}
+				}
+				mk = m.ByKind[k]
+			}
+			mk.Violations++
+			if anticipated {
+				mk.Anticipated++
+				mk.leads = append(mk.leads, lead)
+			}
+			if len(e.Culprits) > 0 {
+				mk.WithCulprit++
+				if top1 {
+					mk.top1++
+				}
+				if top3 {
+					mk.top3++
+				}
+			}
+		}
+	}
+}
+
+// rankHits reports whether a culprit is the first, or among the first
+// three, services by score.
+func rankHits(tr *Trace, score []float32, culprits []string) (top1, top3 bool) {
+	order := make([]int, len(score))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	for r, i := range order[:min(3, len(order))] {
+		if slices.Contains(culprits, tr.Services[i]) {
+			return r == 0, true
+		}
+	}
+	return false, false
+}
+
+// finish computes the ratios.
+func (m *Metrics) finish() {
+	m.Recall = ratio(m.Anticipated, m.Violations)
+	m.Precision = ratio(m.truePos, m.alarms)
+	m.FalsePositiveRate = ratio(m.falsePos, m.negatives)
+	m.CulpritTop1 = ratio(m.top1, m.WithCulprit)
+	m.CulpritTop3 = ratio(m.top3, m.WithCulprit)
+	if len(m.leads) > 0 {
+		l := slices.Clone(m.leads)
+		slices.Sort(l)
+		m.LeadMsP50 = l[len(l)/2]
+		if len(l)%2 == 0 {
+			m.LeadMsP50 = (l[len(l)/2-1] + l[len(l)/2]) / 2
+		}
+	}
+	for _, k := range m.ByKind {
+		k.finish()
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

@@ -1,0 +1,129 @@
+package predictor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Norm standardises one feature of one service: (log1p(x) - Mean) / Std.
+type Norm struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+}
+
+// FeatureSet says which raw features feed the model and how each service's
+// values are normalised. Services are the model's inputs, by name.
+type FeatureSet struct {
+	Services []string `json:"services"`
+	Features []string `json:"features"`
+	// Norms[s][f] for Services[s], Features[f].
+	Norms [][]Norm `json:"norms"`
+}
+
+// featureIndex maps feature names to raw indices.
+func featureIndex(names []string) ([]int, error) {
+	out := make([]int, len(names))
+	for i, n := range names {
+		j := slices.Index(FeatureNames, n)
+		if j < 0 {
+			return nil, fmt.Errorf("predictor: unknown feature %q (known: %v)", n, FeatureNames)
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
+// FitFeatures fits per-service normalisation on traces for the union of
+// their services.
+func FitFeatures(traces []*Trace, features []string) (*FeatureSet, error) {
+	idx, err := featureIndex(features)
+	if err != nil {
+		return nil, err
+	}
+	var services []string
+	for _, tr := range traces {
+		for _, s := range tr.Services {
+			if !slices.Contains(services, s) {
+				services = append(services, s)
+			}
+		}
+	}
+	slices.Sort(services)
+	fs := &FeatureSet{Services: services, Features: features, Norms: make([][]Norm, len(services))}
+	for si, svc := range services {
+		fs.Norms[si] = make([]Norm, len(idx))
+		for fi, q := range idx {
+			var n, sum, sq float64
+			for _, tr := range traces {
+				s := slices.Index(tr.Services, svc)
+				if s < 0 {
+					continue
+				}
+				for t := range tr.Ticks {
+					v := math.Log1p(float64(tr.Raw(t, s, q)))
+					n++
+					sum += v
+					sq += v * v
+				}
+			}
+			mean := sum / math.Max(n, 1)
+			std := math.Sqrt(math.Max(sq/math.Max(n, 1)-mean*mean, 0))
+			fs.Norms[si][fi] = Norm{Mean: mean, Std: math.Max(std, 0.1)}
+		}
+	}
+	return fs, nil
+}
+
+// Matrix is a trace normalised for a model: [tick][model service][feature].
+type Matrix struct {
+	Ticks, Services, Features int
+	V                         []float32
+}
+
+// Normalize lays a trace out in the model's service order: a model service
+// the trace lacks reads 0 (its training mean); services the model does not
+// know are dropped.
+func (fs *FeatureSet) Normalize(tr *Trace) (*Matrix, error) {
+	idx, err := featureIndex(fs.Features)
+	if err != nil {
+		return nil, err
+	}
+	nS, nF := len(fs.Services), len(idx)
+	m := &Matrix{Ticks: tr.Ticks, Services: nS, Features: nF, V: make([]float32, tr.Ticks*nS*nF)}
+	for si, svc := range fs.Services {
+		s := slices.Index(tr.Services, svc)
+		if s < 0 {
+			continue
+		}
+		for fi, q := range idx {
+			nm := fs.Norms[si][fi]
+			for t := range tr.Ticks {
+				v := (math.Log1p(float64(tr.Raw(t, s, q))) - nm.Mean) / nm.Std
+				m.V[(t*nS+si)*nF+fi] = float32(v)
+			}
+		}
+	}
+	return m, nil
+}
+
+// Im2col appends to dst the window ending at tick t (ticks t-window+1..t,
+// earlier than 0 read as 0) laid out for the graph: [step][service][k*F+f]
+// = value at tick (t-window+1+step+k).
+func (m *Matrix) Im2col(dst []float32, s Shape, t int) []float32 {
+	first := t - s.Window + 1
+	for step := range s.Steps() {
+		for svc := range m.Services {
+			for k := range s.Kernel {
+				tick := first + step + k
+				if tick < 0 {
+					dst = append(dst, make([]float32, m.Features)...)
+					continue
+				}
+				o := (tick*m.Services + svc) * m.Features
+				dst = append(dst, m.V[o:o+m.Features]...)
+			}
+		}
+	}
+	return dst
+}

@@ -1,0 +1,192 @@
+package predictor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/seer-qos/seer/dataset"
+	"github.com/seer-qos/seer/sim/topology"
+)
+
+// Raw per-service quantities a Trace holds per tick, in this order.
+const (
+	rawDepth       = iota // queue depth (sum over instances)
+	rawArrivals           // arrivals in the tick
+	rawCompletions        // completions in the tick
+	rawLatency            // mean latency of the tick's completions, ms
+	rawUtilization        // busy workers / workers (baseline only)
+	numRaw
+)
+
+// FeatureNames are the per-service input features a model may use, in raw
+// order; utilization is left out (Seer's point is that it is a poor signal,
+// and it needs the worker counts of the topology).
+var FeatureNames = []string{"depth", "arrivals", "completions", "latency"}
+
+// Trace is one dataset as the predictor sees it: per tick, per service (not
+// instance) aggregates, and the ground truth.
+type Trace struct {
+	Dir      string
+	Services []string // sorted names
+	TickNs   int64
+	StartNs  int64
+	Ticks    int
+	raw      []float32 // [tick][service][numRaw]
+	Faults   []dataset.Fault
+	// Violations in start order.
+	Violations []dataset.Violation
+	Edges      []dataset.Edge
+}
+
+// Raw returns raw quantity q of service index s at tick t.
+func (tr *Trace) Raw(t, s, q int) float32 { return tr.raw[(t*len(tr.Services)+s)*numRaw+q] }
+
+// TickEndNs is the end of tick t: the instant a prediction made on it
+// refers to.
+func (tr *Trace) TickEndNs(t int) int64 { return tr.StartNs + int64(t+1)*tr.TickNs }
+
+// LoadTraces opens dir as one dataset, or, when it has no manifest, every
+// dataset directly under it (sorted by name).
+func LoadTraces(dir string) ([]*Trace, error) {
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		tr, err := LoadTrace(dir)
+		if err != nil {
+			return nil, err
+		}
+		return []*Trace{tr}, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("predictor: read datasets: %w", err)
+	}
+	var out []*Trace
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, "manifest.json")); err != nil {
+			continue
+		}
+		tr, err := LoadTrace(sub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tr)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("predictor: no dataset (manifest.json) in %s or its subdirectories", dir)
+	}
+	return out, nil
+}
+
+// LoadTrace reads one dataset.
+func LoadTrace(dir string) (*Trace, error) {
+	d, err := dataset.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("predictor: open dataset: %w", err)
+	}
+	m := d.Manifest
+	if m.TickNs <= 0 || m.EndNs <= m.StartNs {
+		return nil, fmt.Errorf("predictor: dataset %s: bad tick %d or range", dir, m.TickNs)
+	}
+	tr := &Trace{Dir: dir, TickNs: m.TickNs, StartNs: m.StartNs, Edges: m.Edges}
+	tr.Ticks = int((m.EndNs - m.StartNs + m.TickNs - 1) / m.TickNs)
+	svcIndex := map[string]int{}
+	for _, k := range m.Series {
+		if _, ok := svcIndex[k.Service]; !ok {
+			svcIndex[k.Service] = 0
+			tr.Services = append(tr.Services, k.Service)
+		}
+	}
+	sort.Strings(tr.Services)
+	for i, s := range tr.Services {
+		svcIndex[s] = i
+	}
+	workers := topologyWorkers(d)
+	nS := len(tr.Services)
+	tr.raw = make([]float32, tr.Ticks*nS*numRaw)
+	latSum := make([]float64, tr.Ticks*nS)
+	latCnt := make([]float64, tr.Ticks*nS)
+	busy := make([]float64, tr.Ticks*nS)
+	cap := make([]float64, tr.Ticks*nS)
+	r, err := d.Series()
+	if err != nil {
+		return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
+	}
+	defer r.Close()
+	for {
+		var rec dataset.Record
+		if err := r.Next(&rec); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
+		}
+		t := int((rec.StartNs - m.StartNs) / m.TickNs)
+		if t < 0 || t >= tr.Ticks || int(rec.Series) >= len(m.Series) {
+			continue
+		}
+		svc := m.Series[rec.Series].Service
+		s := svcIndex[svc]
+		x := &rec.Sample
+		base := (t*nS + s) * numRaw
+		tr.raw[base+rawDepth] += float32(finite(x.Depth))
+		tr.raw[base+rawArrivals] += float32(finite(x.Arrivals))
+		tr.raw[base+rawCompletions] += float32(finite(x.Completions))
+		latSum[t*nS+s] += float64(x.Latency.Sum)
+		latCnt[t*nS+s] += x.Latency.Count
+		if w := workers[svc]; w > 0 {
+			busy[t*nS+s] += math.Min(finite(x.MeanDepth), w)
+			cap[t*nS+s] += w
+		}
+	}
+	for i := range latSum {
+		if latCnt[i] > 0 {
+			tr.raw[i*numRaw+rawLatency] = float32(latSum[i] / latCnt[i] / 1e6)
+		}
+		if cap[i] > 0 {
+			tr.raw[i*numRaw+rawUtilization] = float32(busy[i] / cap[i])
+		}
+	}
+	if tr.Faults, err = d.Faults(); err != nil {
+		return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
+	}
+	if tr.Violations, err = d.Violations(); err != nil {
+		return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
+	}
+	slices.SortStableFunc(tr.Violations, func(a, b dataset.Violation) int {
+		return int(a.StartNs - b.StartNs)
+	})
+	return tr, nil
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// topologyWorkers returns the worker pool size of one instance per service,
+// from the dataset's topology.yaml (empty when there is none).
+func topologyWorkers(d *dataset.Dataset) map[string]float64 {
+	out := map[string]float64{}
+	if d.Manifest.Files.Topology == "" {
+		return out
+	}
+	doc, err := d.Topology()
+	if err != nil {
+		return out
+	}
+	t, err := topology.Parse(doc)
+	if err != nil {
+		return out
+	}
+	for _, s := range t.Services {
+		out[s.Name] = float64(s.Workers)
+	}
+	return out
+}

@@ -1,0 +1,362 @@
+package predictor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// TrainConfig are the knobs of Train.
+type TrainConfig struct {
+	Features  []string
+	Window    int
+	Channels  int
+	Hidden    int
+	HorizonNs int64
+	MinLeadNs int64
+	Seed      uint64
+	Epochs    int
+	Patience  int // epochs without a better validation loss before stopping
+	Batch     int
+	LR        float64
+	ValFrac   float64 // share of traces (whole scenarios) held out for validation
+	Stride    int     // train on every Stride-th tick (all violation-labelled ticks are kept)
+	MaxFPR    float64 // the warning threshold and the baselines are set for this FPR on validation/training
+	Backend   string
+	Progress  io.Writer // progress bar, nil for none
+	// Init, when set, starts from these weights (incremental retraining).
+	Init *Params
+}
+
+// DefaultTrainConfig returns the defaults of `seer train`.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{Features: []string{"depth"}, Window: 16, Channels: 8, Hidden: 32,
+		HorizonNs: 2e9, MinLeadNs: 1e8, Seed: 1, Epochs: 8, Patience: 2, Batch: 32, LR: 2e-3,
+		ValFrac: 0.2, Stride: 4, MaxFPR: 0.02, Backend: BackendSimpleGo}
+}
+
+// Validate reports an unusable configuration.
+func (c *TrainConfig) Validate() error {
+	var errs []error
+	if len(c.Features) == 0 {
+		errs = append(errs, errors.New("no features"))
+	}
+	if _, err := featureIndex(c.Features); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Epochs < 1 || c.Batch < 1 || c.Stride < 1 || c.Patience < 1 {
+		errs = append(errs, fmt.Errorf("epochs %d, batch %d, stride %d and patience %d must be positive",
+			c.Epochs, c.Batch, c.Stride, c.Patience))
+	}
+	if !(c.LR > 0) {
+		errs = append(errs, fmt.Errorf("learning rate %v must be positive", c.LR))
+	}
+	if !(c.ValFrac > 0 && c.ValFrac < 1) {
+		errs = append(errs, fmt.Errorf("validation fraction %v must be in (0,1)", c.ValFrac))
+	}
+	if c.HorizonNs <= 0 || c.MinLeadNs < 0 || c.MinLeadNs >= c.HorizonNs {
+		errs = append(errs, fmt.Errorf("need 0 <= min lead (%v) < horizon (%v)",
+			time.Duration(c.MinLeadNs), time.Duration(c.HorizonNs)))
+	}
+	return errors.Join(errs...)
+}
+
+// TrainReport is the training part of a model card.
+type TrainReport struct {
+	Backend        BackendInfo `json:"backend"`
+	Seed           uint64      `json:"seed"`
+	TrainTraces    []string    `json:"train_traces"`
+	ValTraces      []string    `json:"validation_traces"`
+	Samples        int         `json:"samples"`
+	Epochs         int         `json:"epochs"`
+	BestEpoch      int         `json:"best_epoch"`
+	TrainLoss      float64     `json:"train_loss"`
+	ValLoss        float64     `json:"validation_loss"`
+	SamplesPerSec  float64     `json:"samples_per_sec"`
+	Seconds        float64     `json:"seconds"`
+	WeightsCount   int         `json:"weights"`
+	ThresholdOnFPR float64     `json:"threshold_max_fpr"`
+}
+
+type sample struct{ trace, tick int }
+
+// batcher lays out batches of windows, labels and loss weights.
+type batcher struct {
+	shape     Shape
+	mats      []*Matrix
+	labels    []Labels
+	services  []string
+	posWeight float64
+}
+
+func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32, []float32) {
+	x, y, wt = x[:0], y[:0], wt[:0]
+	nS := b.shape.Services
+	for _, sm := range batch {
+		x = b.mats[sm.trace].Im2col(x, b.shape, sm.tick)
+		l := b.labels[sm.trace]
+		viol := l.Violation[sm.tick]
+		culprits := l.Culprit[sm.tick]
+		for s := range nS {
+			isC := slices.Contains(culprits, b.services[s])
+			switch {
+			case isC:
+				y, wt = append(y, 1), append(wt, float32(nS))
+			case viol && len(culprits) > 0:
+				y, wt = append(y, 0), append(wt, 1)
+			default:
+				y, wt = append(y, 0), append(wt, 0.2)
+			}
+		}
+		if viol {
+			y, wt = append(y, 1), append(wt, float32(b.posWeight)*float32(nS)/4)
+		} else {
+			y, wt = append(y, 0), append(wt, float32(nS)/4)
+		}
+	}
+	return x, y, wt
+}
+
+// Train fits a model on traces: a seeded split of whole traces into
+// training and validation, Adam on mini-batches, early stopping on the
+// validation loss (the best epoch's weights are kept), then the warning
+// threshold and the baselines are calibrated and the validation split is
+// evaluated into the card. Cancelling ctx stops it between batches.
+func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("predictor: train config: %w", err)
+	}
+	if len(traces) < 2 {
+		return nil, fmt.Errorf("predictor: need at least 2 traces (one for validation), got %d", len(traces))
+	}
+	backend, info, err := OpenBackend(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
+	order := rng.Perm(len(traces))
+	nVal := max(1, int(math.Round(cfg.ValFrac*float64(len(traces)))))
+	var trainT, valT []*Trace
+	for i, j := range order {
+		if i < nVal {
+			valT = append(valT, traces[j])
+		} else {
+			trainT = append(trainT, traces[j])
+		}
+	}
+	fs, err := FitFeatures(trainT, cfg.Features)
+	if err != nil {
+		return nil, err
+	}
+	shape := Shape{Services: len(fs.Services), Features: len(cfg.Features), Window: cfg.Window,
+		Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden}
+	params := cfg.Init
+	if params == nil || params.Shape != shape {
+		if params, err = NewParams(shape, cfg.Seed); err != nil {
+			return nil, err
+		}
+	} else {
+		params = params.Clone()
+	}
+	mk := func(ts []*Trace, stride int) (*batcher, []sample, error) {
+		b := &batcher{shape: shape, services: fs.Services}
+		var samples []sample
+		pos := 0
+		for i, tr := range ts {
+			m, err := fs.Normalize(tr)
+			if err != nil {
+				return nil, nil, err
+			}
+			b.mats = append(b.mats, m)
+			l := tr.Labels(cfg.HorizonNs)
+			b.labels = append(b.labels, l)
+			for t := shape.Window - 1; t < tr.Ticks; t++ {
+				if l.Violation[t] || t%stride == 0 {
+					samples = append(samples, sample{i, t})
+					if l.Violation[t] {
+						pos++
+					}
+				}
+			}
+		}
+		b.posWeight = math.Min(math.Max(float64(len(samples)-pos)/math.Max(float64(pos), 1), 1), 20)
+		return b, samples, nil
+	}
+	trainB, trainS, err := mk(trainT, cfg.Stride)
+	if err != nil {
+		return nil, err
+	}
+	valB, valS, err := mk(valT, cfg.Stride)
+	if err != nil {
+		return nil, err
+	}
+	valB.posWeight = trainB.posWeight
+	if len(trainS) < cfg.Batch || len(valS) < cfg.Batch {
+		return nil, fmt.Errorf("predictor: too few windows (%d train, %d validation) for batch %d",
+			len(trainS), len(valS), cfg.Batch)
+	}
+	stepExec, err := graph.NewExec(backend, trainGraph(shape))
+	if err != nil {
+		return nil, fmt.Errorf("predictor: training graph: %w", err)
+	}
+	defer stepExec.Finalize()
+	lossExec, err := graph.NewExec(backend, evalLossGraph(shape))
+	if err != nil {
+		return nil, fmt.Errorf("predictor: loss graph: %w", err)
+	}
+	defer lossExec.Finalize()
+
+	opt := newAdam(params, cfg.LR)
+	rep := TrainReport{Backend: info, Seed: cfg.Seed, Samples: len(trainS), WeightsCount: shape.NumWeights(),
+		ThresholdOnFPR: cfg.MaxFPR}
+	for _, tr := range trainT {
+		rep.TrainTraces = append(rep.TrainTraces, tr.Dir)
+	}
+	for _, tr := range valT {
+		rep.ValTraces = append(rep.ValTraces, tr.Dir)
+	}
+	perEpoch := len(trainS) / cfg.Batch
+	bar := newProgress(cfg.Progress)
+	start := time.Now()
+	best, bestLoss, stale := params.Clone(), math.Inf(1), 0
+	var x, y, wt []float32
+	trained := 0
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		rng.Shuffle(len(trainS), func(i, j int) { trainS[i], trainS[j] = trainS[j], trainS[i] })
+		var sum float64
+		for bi := range perEpoch {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("predictor: training stopped: %w", err)
+			}
+			x, y, wt = trainB.fill(trainS[bi*cfg.Batch:(bi+1)*cfg.Batch], x, y, wt)
+			loss, grads, err := runStep(stepExec, shape, cfg.Batch, x, y, wt, params)
+			if err != nil {
+				return nil, err
+			}
+			opt.update(params, grads)
+			sum += loss
+			trained += cfg.Batch
+			bar.update(epoch, cfg.Epochs, (epoch-1)*perEpoch+bi+1, cfg.Epochs*perEpoch, sum/float64(bi+1), false)
+		}
+		rep.TrainLoss = sum / float64(perEpoch)
+		vl, err := meanLoss(lossExec, valB, valS, shape, cfg.Batch, params)
+		if err != nil {
+			return nil, err
+		}
+		rep.Epochs = epoch
+		if cfg.Progress != nil {
+			bar.update(epoch, cfg.Epochs, epoch*perEpoch, cfg.Epochs*perEpoch, rep.TrainLoss, true)
+			fmt.Fprintf(cfg.Progress, "epoch %d: train loss %.4f, validation loss %.4f\n", epoch, rep.TrainLoss, vl)
+		}
+		if vl < bestLoss {
+			best, bestLoss, stale, rep.BestEpoch = params.Clone(), vl, 0, epoch
+		} else if stale++; stale >= cfg.Patience {
+			break
+		}
+	}
+	rep.ValLoss = bestLoss
+	rep.Seconds = time.Since(start).Seconds()
+	rep.SamplesPerSec = float64(trained) / rep.Seconds
+
+	model := &Model{Params: best}
+	model.Card = Card{Format: ModelFormat, Features: *fs, Shape: shape,
+		HorizonMs: cfg.HorizonNs / 1e6, TickMs: traces[0].TickNs / 1e6, Train: rep,
+		Fingerprint: Fingerprint(fs.Services, traces[0].Edges)}
+	ecfg := EvalConfig{HorizonNs: cfg.HorizonNs, MinLeadNs: cfg.MinLeadNs, FirstTick: shape.Window - 1}
+	model.Baselines = CalibrateBaselines(trainT, cfg.HorizonNs, ecfg.FirstTick, cfg.MaxFPR)
+	runner, err := NewRunner(backend, best)
+	if err != nil {
+		return nil, err
+	}
+	defer runner.Close()
+	preds := make([]*Predictions, len(valT))
+	for i, tr := range valT {
+		if preds[i], err = model.PredictTrace(runner, tr); err != nil {
+			return nil, err
+		}
+	}
+	model.Card.Threshold = chooseThreshold(valT, preds, ecfg, cfg.MaxFPR)
+	dets := make([]*Detection, len(valT))
+	for i, tr := range valT {
+		dets[i] = preds[i].Detect(tr, model.Card.Threshold)
+	}
+	model.Card.Validation = Evaluate(valT, dets, model.Baselines, ecfg)
+	model.Card.Validation.Threshold = model.Card.Threshold
+	return model, nil
+}
+
+// chooseThreshold returns the lowest threshold of a grid whose validation
+// false-positive rate is at most maxFPR (the highest recall under that
+// budget).
+func chooseThreshold(ts []*Trace, preds []*Predictions, cfg EvalConfig, maxFPR float64) float64 {
+	for th := 0.05; th < 0.99; th += 0.025 {
+		m := &Metrics{}
+		for i, tr := range ts {
+			m.score(tr, preds[i].Detect(tr, th), cfg)
+		}
+		m.finish()
+		if m.FalsePositiveRate <= maxFPR {
+			return math.Round(th*1000) / 1000
+		}
+	}
+	return 0.99
+}
+
+func runStep(e *graph.Exec, s Shape, batch int, x, y, wt []float32, p *Params) (float64, [][]float32, error) {
+	args := []any{
+		tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...),
+		tensors.FromFlatDataAndDimensions(y, batch, s.Outputs()),
+		tensors.FromFlatDataAndDimensions(wt, batch, s.Outputs()),
+	}
+	args = append(args, weightTensors(p)...)
+	out, err := e.Exec(args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("predictor: training step: %w", err)
+	}
+	defer finalize(out)
+	loss, err := tensors.CopyFlatData[float32](out[0])
+	if err != nil {
+		return 0, nil, fmt.Errorf("predictor: read loss: %w", err)
+	}
+	grads := make([][]float32, numParams)
+	for i := range numParams {
+		if grads[i], err = tensors.CopyFlatData[float32](out[1+i]); err != nil {
+			return 0, nil, fmt.Errorf("predictor: read gradient %s: %w", paramNames[i], err)
+		}
+	}
+	return float64(loss[0]), grads, nil
+}
+
+func meanLoss(e *graph.Exec, b *batcher, samples []sample, s Shape, batch int, p *Params) (float64, error) {
+	var x, y, wt []float32
+	var sum float64
+	n := len(samples) / batch
+	w := weightTensors(p)
+	for bi := range n {
+		x, y, wt = b.fill(samples[bi*batch:(bi+1)*batch], x, y, wt)
+		args := []any{
+			tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...),
+			tensors.FromFlatDataAndDimensions(y, batch, s.Outputs()),
+			tensors.FromFlatDataAndDimensions(wt, batch, s.Outputs()),
+		}
+		out, err := e.Exec(append(args, w...)...)
+		if err != nil {
+			return 0, fmt.Errorf("predictor: validation loss: %w", err)
+		}
+		l, err := tensors.CopyFlatData[float32](out[0])
+		finalize(out)
+		if err != nil {
+			return 0, fmt.Errorf("predictor: read loss: %w", err)
+		}
+		sum += float64(l[0])
+	}
+	return sum / float64(max(n, 1)), nil
+}
