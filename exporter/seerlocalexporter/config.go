@@ -25,6 +25,9 @@ type Config struct {
 	Limits         LimitsConfig    `mapstructure:"limits"`
 	// SeriesMetricPrefix selects the metrics stored as series.
 	SeriesMetricPrefix string `mapstructure:"series_metric_prefix"`
+	// SeriesSource names a queuedepth processor (component ID, e.g. "queuedepth") whose series and
+	// dependency graph are stored, taken in process from its hub and feed. Empty: none.
+	SeriesSource string `mapstructure:"series_source"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

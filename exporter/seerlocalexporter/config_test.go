@@ -36,6 +36,7 @@ func TestLoadConfig(t *testing.T) {
 	want.RetentionCheck = time.Minute
 	want.Limits = LimitsConfig{MaxAttributeBytes: 2048, MaxSpanBytes: 65536, MaxFutureSkew: 5 * time.Minute, MaxDuration: time.Hour}
 	want.SeriesMetricPrefix = "seer."
+	want.SeriesSource = "queuedepth"
 	q := *want.QueueConfig.Get()
 	q.NumConsumers = 1
 	want.QueueConfig = configoptional.Some(q)

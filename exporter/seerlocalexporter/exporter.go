@@ -19,6 +19,7 @@ import (
 	"github.com/seer-qos/seer/exporter/seerlocalexporter/internal/metadata"
 	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/pebblestore"
+	"github.com/seer-qos/seer/internal/seerstore/tap"
 )
 
 // stores shares one open store per directory between the traces and metrics exporters of a
@@ -42,6 +43,9 @@ type localExporter struct {
 	limits seerstore.Limits
 	dir    string
 	st     *pebblestore.Store
+
+	tapSeries bool // set on the traces exporter only: one tap per configuration
+	tap       *tap.Tap
 }
 
 func newExporter(cfg *Config, set exporter.Settings) (*localExporter, error) {
@@ -62,6 +66,7 @@ func (e *localExporter) start(context.Context, component.Host) error {
 	if s, ok := stores.m[e.dir]; ok {
 		s.refs++
 		e.st = s.st
+		e.startTap()
 		return nil
 	}
 	st, err := pebblestore.Open(e.dir)
@@ -73,7 +78,16 @@ func (e *localExporter) start(context.Context, component.Host) error {
 	e.st = st
 	go e.retain(s)
 	e.logger.Info("Embedded store open", zap.String("directory", e.dir))
+	e.startTap()
 	return nil
+}
+
+func (e *localExporter) startTap() {
+	if !e.tapSeries || e.cfg.SeriesSource == "" {
+		return
+	}
+	st := e.st
+	e.tap = tap.Start(e.cfg.SeriesSource, func(context.Context) (seerstore.Writer, error) { return st, nil }, e.logger)
 }
 
 // retain deletes data older than the retention every RetentionCheck until the store closes.
@@ -94,6 +108,10 @@ func (e *localExporter) retain(s *shared) {
 }
 
 func (e *localExporter) shutdown(context.Context) error {
+	if e.tap != nil {
+		e.tap.Stop()
+		e.tap = nil
+	}
 	if e.st == nil {
 		return nil
 	}

@@ -2,6 +2,8 @@ package seerlocalexporter
 
 import (
 	"context"
+	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/pebblestore"
 	"github.com/seer-qos/seer/internal/seerstore/seerstoretest"
+	"github.com/seer-qos/seer/internal/series"
 )
 
 // TestTracesAndMetricsShareTheStore runs a traces and a metrics exporter on one directory (as a
@@ -84,4 +87,46 @@ func TestBadSpansArePermanent(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "zero_trace_id=1")
+}
+
+// TestSeriesFromQueueDepthProcessor publishes ticks on the processor's series hub and reads them
+// from the store.
+func TestSeriesFromQueueDepthProcessor(t *testing.T) {
+	ctx := context.Background()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = t.TempDir()
+	cfg.SeriesSource = "queuedepth/localtest"
+	f := NewFactory()
+	exp, err := f.CreateTraces(ctx, exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
+	hub := series.DefaultRegistry.Acquire(cfg.SeriesSource)
+	start := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 10; i++ {
+		hub.Publish(series.Batch{Start: start.Add(time.Duration(i) * time.Second), Samples: []series.Sample{{
+			Key: series.Key{Service: "text", Instance: "text-0"}, Depth: float64(i), MeanDepth: math.NaN(),
+			InstantDepth: math.NaN(), ReportedDepth: math.NaN(), NICDepth: math.NaN(), ListenBacklog: math.NaN(),
+			Arrivals: math.NaN(), Completions: math.NaN(),
+		}}})
+	}
+	var got int
+	deadline := time.Now().Add(10 * time.Second)
+	for got < 10 && time.Now().Before(deadline) {
+		got = 0
+		stores.Lock()
+		s := stores.m[mustAbs(t, cfg.Directory)]
+		stores.Unlock()
+		require.NotNil(t, s)
+		require.NoError(t, s.st.Series(ctx, "text", start, start.Add(time.Minute), func(*seerstore.SeriesPoint) error { got++; return nil }))
+		time.Sleep(20 * time.Millisecond)
+	}
+	series.DefaultRegistry.Release(cfg.SeriesSource)
+	require.NoError(t, exp.Shutdown(ctx))
+	assert.Equal(t, 10, got)
+}
+
+func mustAbs(t *testing.T, dir string) string {
+	abs, err := filepath.Abs(dir)
+	require.NoError(t, err)
+	return abs
 }

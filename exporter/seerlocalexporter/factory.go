@@ -40,6 +40,7 @@ func createDefaultConfig() component.Config {
 			MaxDuration:       24 * time.Hour,
 		},
 		SeriesMetricPrefix: "seer.queue.",
+		SeriesSource:       "", // the queuedepth processor's ID to store its series and graph
 	}
 }
 
@@ -48,6 +49,7 @@ func createTraces(ctx context.Context, set exporter.Settings, cfg component.Conf
 	if err != nil {
 		return nil, err
 	}
+	e.tapSeries = true
 	return exporterhelper.NewTraces(ctx, set, cfg, e.pushTraces, options(cfg.(*Config), e)...)
 }
 
