@@ -8,6 +8,7 @@ import (
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	jaegerreceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/jaegerreceiver"
 	seercassandraexporter "github.com/seer-qos/seer/exporter/seercassandraexporter"
+	seerlocalexporter "github.com/seer-qos/seer/exporter/seerlocalexporter"
 	queuedepthprocessor "github.com/seer-qos/seer/processor/queuedepthprocessor"
 	seernetqueuereceiver "github.com/seer-qos/seer/receiver/seernetqueuereceiver"
 	seerthriftreceiver "github.com/seer-qos/seer/receiver/seerthriftreceiver"
@@ -77,6 +78,7 @@ func components() (otelcol.Factories, error) {
 		debugexporter.NewFactory(),
 		prometheusexporter.NewFactory(),
 		seercassandraexporter.NewFactory(),
+		seerlocalexporter.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -85,6 +87,7 @@ func components() (otelcol.Factories, error) {
 		debugexporter.NewFactory().Type():         "go.opentelemetry.io/collector/exporter/debugexporter v0.165.0",
 		prometheusexporter.NewFactory().Type():    "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.165.1",
 		seercassandraexporter.NewFactory().Type(): "github.com/seer-qos/seer v0.0.0",
+		seerlocalexporter.NewFactory().Type():     "github.com/seer-qos/seer v0.0.0",
 	})
 
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](

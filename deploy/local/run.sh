@@ -19,7 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$BIN/otelcol-seer" --config "$CONFIG" >"$LOGDIR/otelcol-seer.log" 2>&1 &
+# The embedded store keeps what the demo sends under .cache/run/seer-data.
+SEER_DATA_DIR=${SEER_DATA_DIR:-$LOGDIR/seer-data} "$BIN/otelcol-seer" --config "$CONFIG" >"$LOGDIR/otelcol-seer.log" 2>&1 &
 collector=$!
 pids+=("$collector")
 
@@ -55,6 +56,7 @@ Seer is running (Ctrl-C stops it).
   demo violations with their culprits:   http://localhost:9465/violations
   span intake: seerthrift tcp localhost:6833, http http://localhost:6834/api/spans;
                otlp grpc localhost:4317, http http://localhost:4318; jaeger thrift_http localhost:14268
+  stored spans, series, graph (Pebble):  $LOGDIR/seer-data
   logs: $LOGDIR/otelcol-seer.log, $LOGDIR/demo.log (faults and violations as they happen)
 EOF
 
