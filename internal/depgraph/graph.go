@@ -296,7 +296,7 @@ func (g *Graph) add(s *Span) {
 	if len(g.nameStrs)+3 > g.nameLimit {
 		g.compactNames()
 	}
-	ps := span{TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID, Start: s.Start, End: s.End,
+	ps := span{SpanID: s.SpanID, ParentID: s.ParentID, Start: s.Start, End: s.End,
 		op: g.intern(s.Operation), Kind: s.Kind, Error: s.Error}
 	if s.Service == g.lastSvc && g.lastSvcID != 0 {
 		ps.svc = g.lastSvcID
