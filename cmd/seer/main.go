@@ -38,5 +38,6 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newReplayCommand())
 	root.AddCommand(newTrainCommand())
 	root.AddCommand(newEvalCommand())
+	root.AddCommand(newDatasetCommand())
 	return root
 }
