@@ -216,8 +216,8 @@ func same(t *testing.T, want, got []dataset.Record) {
 }
 
 // roundTrip writes the fixture into st, exports it (all services, with spans) and compares.
-func roundTrip(t *testing.T, st store, chunk time.Duration) {
-	f := newFixture(6000)
+func roundTrip(t *testing.T, st store, chunk time.Duration, traces int) {
+	f := newFixture(traces)
 	f.write(t, st)
 	dir := t.TempDir()
 	res, err := Export(context.Background(), st, dir, Options{Start: f.start, End: f.end, Spans: true, Store: "test", Chunk: chunk})
@@ -273,7 +273,7 @@ func TestRoundTripLocal(t *testing.T) {
 	st, err := pebblestore.Open(t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
-	roundTrip(t, st, 0)
+	roundTrip(t, st, 0, 6000)
 }
 
 // A read window that does not divide the range, and ticks straddling window ends.
@@ -281,7 +281,7 @@ func TestRoundTripLocalOddChunk(t *testing.T) {
 	st, err := pebblestore.Open(t.TempDir())
 	require.NoError(t, err)
 	defer st.Close()
-	roundTrip(t, st, 7*time.Second+30*time.Millisecond)
+	roundTrip(t, st, 7*time.Second+30*time.Millisecond, 6000)
 }
 
 func localStore(t *testing.T) (*pebblestore.Store, fixture) {
@@ -382,28 +382,39 @@ func TestCassandraRoundTrip(t *testing.T) {
 	n := cassandratest.Get(t)
 	ks := fmt.Sprintf("seer_export_%d", time.Now().UnixNano()%1e9)
 	st := openCassandra(t, n, ks)
-	roundTrip(t, st, 0)
+	roundTrip(t, st, 0, 1500)
 }
 
 // TestExportSpeed measures one hour of one service (one instance, 100 ms ticks) from the
-// embedded store. It is a measurement, not a check: run it with -run TestExportSpeed -v.
+// embedded store and from Cassandra. It is a measurement, not a check: run it with
+// SEER_EXPORT_SPEED=1 go test -run TestExportSpeed -v.
 func TestExportSpeed(t *testing.T) {
 	if testing.Short() || os.Getenv("SEER_EXPORT_SPEED") == "" {
 		t.Skip("set SEER_EXPORT_SPEED=1 to measure")
 	}
-	st, err := pebblestore.Open(t.TempDir())
-	require.NoError(t, err)
-	defer st.Close()
 	k := series.Key{Service: "frontend", Instance: "frontend-0"}
 	var pts []seerstore.SeriesPoint
 	for i := 0; i < 36000; i++ {
 		pts = append(pts, seerstore.FromSeriesBatch(series.Batch{Start: base.Add(time.Duration(i) * tick), Samples: []series.Sample{sampleAt(k, i, 2)}})...)
 	}
-	require.NoError(t, st.WriteSeries(context.Background(), pts))
-	t0 := time.Now()
-	res, err := Export(context.Background(), st, t.TempDir(), Options{Start: base, End: base.Add(time.Hour)})
-	require.NoError(t, err)
-	d := time.Since(t0)
-	require.Equal(t, int64(36000), res.Manifest.Counts.SeriesRecords)
-	t.Logf("one hour of one service: %d points, %d records in %s (%.0f points/s)", res.Points, res.Manifest.Counts.SeriesRecords, d, float64(res.Points)/d.Seconds())
+	measure := func(t *testing.T, st store) {
+		t0 := time.Now()
+		require.NoError(t, st.WriteSeries(context.Background(), pts))
+		t.Logf("wrote %d points in %s", len(pts), time.Since(t0))
+		t0 = time.Now()
+		res, err := Export(context.Background(), st, t.TempDir(), Options{Start: base, End: base.Add(time.Hour), Services: []string{"frontend"}})
+		require.NoError(t, err)
+		d := time.Since(t0)
+		require.Equal(t, int64(36000), res.Manifest.Counts.SeriesRecords)
+		t.Logf("one hour of one service: %d points, %d records in %s (%.0f points/s)", res.Points, res.Manifest.Counts.SeriesRecords, d, float64(res.Points)/d.Seconds())
+	}
+	t.Run("local", func(t *testing.T) {
+		st, err := pebblestore.Open(t.TempDir())
+		require.NoError(t, err)
+		defer st.Close()
+		measure(t, st)
+	})
+	t.Run("cassandra", func(t *testing.T) {
+		measure(t, openCassandra(t, cassandratest.Get(t), fmt.Sprintf("seer_export_speed_%d", time.Now().UnixNano()%1e9)))
+	})
 }
