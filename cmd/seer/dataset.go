@@ -181,7 +181,7 @@ func runDatasetExport(cmd *cobra.Command, o datasetExportOptions) error {
 		}
 		st, err := cassandrastore.Open(ctx, s)
 		if err != nil {
-			return err
+			return fmt.Errorf("opening keyspace %s (--cassandra-keyspace) on %s: %w", o.keyspace, strings.Join(o.hosts, ","), err)
 		}
 		r, location = st, fmt.Sprintf("hosts %s keyspace %s", strings.Join(o.hosts, ","), o.keyspace)
 	}
