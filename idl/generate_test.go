@@ -1,54 +1,13 @@
 package idl
 
 import (
-	"bytes"
-	"go/format"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/seer-qos/seer/internal/thriftgentest"
 )
 
-// TestGeneratedCodeMatchesIDL fails when idl/seerthrift is not what Debian's
-// thrift compiler generates from seer.thrift (`make generate`).
+// TestGeneratedCodeMatchesIDL fails when idl/seerthrift is not what
+// seer.thrift generates (`make generate`).
 func TestGeneratedCodeMatchesIDL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the thrift compiler")
-	}
-	compiler, err := exec.LookPath("thrift")
-	if err != nil {
-		t.Fatal("the thrift compiler is not installed: `make deps` installs Debian's thrift-compiler")
-	}
-	out := t.TempDir()
-	cmd := exec.Command(compiler, "-r", "--gen", "go:package_prefix=github.com/seer-qos/seer/idl/,skip_remote", "-out", out, "seer.thrift")
-	if log, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("thrift: %v\n%s", err, log)
-	}
-	generated, err := filepath.Glob(filepath.Join(out, "seerthrift", "*.go"))
-	if err != nil || len(generated) == 0 {
-		t.Fatalf("thrift wrote no Go files (%v)", err)
-	}
-	committed, _ := filepath.Glob(filepath.Join("seerthrift", "*.go"))
-	if len(committed) != len(generated) {
-		t.Errorf("seerthrift/ has %d files, the compiler writes %d: run `make generate`", len(committed), len(generated))
-	}
-	for _, path := range generated {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := format.Source(raw)
-		if err != nil {
-			t.Fatalf("gofmt %s: %v", path, err)
-		}
-		name := filepath.Base(path)
-		got, err := os.ReadFile(filepath.Join("seerthrift", name))
-		if err != nil {
-			t.Errorf("seerthrift/%s is missing: run `make generate`", name)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("seerthrift/%s differs from what seer.thrift generates: run `make generate`", name)
-		}
-	}
+	thriftgentest.Check(t, "seer.thrift", "github.com/seer-qos/seer/idl/", "seerthrift")
 }

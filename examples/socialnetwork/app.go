@@ -260,18 +260,18 @@ func (c *Client) Do(ctx context.Context, reqType string, userID int64) error {
 	var err error
 	switch reqType {
 	case ReadHomeTimeline:
-		err = c.pool.call(func(n *st.NginxClient) error {
+		err = c.pool.Call(func(n *st.NginxClient) error {
 			_, err := n.ReadHomeTimeline(ctx, userID, 0, timelineLength)
 			return err
 		})
 	case ReadUserTimeline:
-		err = c.pool.call(func(n *st.NginxClient) error {
+		err = c.pool.Call(func(n *st.NginxClient) error {
 			_, err := n.ReadUserTimeline(ctx, userID, 0, timelineLength)
 			return err
 		})
 	case ComposePostReq:
 		text := fmt.Sprintf("hello @user_%d, see http://example.com/%d", (userID*7)%users, userID)
-		err = c.pool.call(func(n *st.NginxClient) error { return n.ComposePost(ctx, userID, text) })
+		err = c.pool.Call(func(n *st.NginxClient) error { return n.ComposePost(ctx, userID, text) })
 	default:
 		return fmt.Errorf("unknown request type %q", reqType)
 	}
@@ -282,4 +282,4 @@ func (c *Client) Do(ctx context.Context, reqType string, userID int64) error {
 }
 
 // Close closes the Client's connections.
-func (c *Client) Close() { c.pool.close() }
+func (c *Client) Close() { c.pool.Close() }

@@ -63,7 +63,7 @@ func (h *urlShortenHandler) ShortenUrls(ctx context.Context, urls []string) ([]s
 	if len(urls) == 0 {
 		return short, nil
 	}
-	err := h.db.call(func(c *st.StorageClient) error {
+	err := h.db.Call(func(c *st.StorageClient) error {
 		return c.Insert(ctx, "urls:"+strings.Join(short, ","), []byte(strings.Join(urls, "\n")))
 	})
 	if err != nil {
@@ -116,13 +116,13 @@ func (h *textHandler) ComposeText(ctx context.Context, text string) (*st.TextRes
 	res := &st.TextResult_{Text: text}
 	err := parallel(
 		func() error {
-			return h.shorten.call(func(c *st.UrlShortenClient) (err error) {
+			return h.shorten.Call(func(c *st.UrlShortenClient) (err error) {
 				res.Urls, err = c.ShortenUrls(ctx, urls)
 				return err
 			})
 		},
 		func() error {
-			return h.mention.call(func(c *st.UserMentionClient) (err error) {
+			return h.mention.Call(func(c *st.UserMentionClient) (err error) {
 				res.UserMentions, err = c.ComposeUserMentions(ctx, names)
 				return err
 			})
@@ -180,10 +180,10 @@ func (h *postStorageHandler) StorePost(ctx context.Context, p *st.Post) error {
 		return err
 	}
 	key, v := fmt.Sprintf("post:%d", p.PostID), []byte(p.Text)
-	if err := h.db.call(func(c *st.StorageClient) error { return c.Insert(ctx, key, v) }); err != nil {
+	if err := h.db.Call(func(c *st.StorageClient) error { return c.Insert(ctx, key, v) }); err != nil {
 		return fmt.Errorf("store post %d: %w", p.PostID, err)
 	}
-	if err := h.cache.call(func(c *st.CacheClient) error { return c.Put(ctx, key, v) }); err != nil {
+	if err := h.cache.Call(func(c *st.CacheClient) error { return c.Put(ctx, key, v) }); err != nil {
 		return fmt.Errorf("cache post %d: %w", p.PostID, err)
 	}
 	return nil
@@ -226,10 +226,10 @@ func (h *userTimelineHandler) WriteUserTimeline(ctx context.Context, userID, pos
 		return err
 	}
 	key, v := fmt.Sprintf("user-timeline:%d", userID), encodeIDs([]int64{postID})
-	if err := h.db.call(func(c *st.StorageClient) error { return c.Insert(ctx, key, v) }); err != nil {
+	if err := h.db.Call(func(c *st.StorageClient) error { return c.Insert(ctx, key, v) }); err != nil {
 		return fmt.Errorf("store user timeline of %d: %w", userID, err)
 	}
-	if err := h.cache.call(func(c *st.CacheClient) error { return c.Put(ctx, key, v) }); err != nil {
+	if err := h.cache.Call(func(c *st.CacheClient) error { return c.Put(ctx, key, v) }); err != nil {
 		return fmt.Errorf("cache user timeline of %d: %w", userID, err)
 	}
 	return nil
@@ -259,7 +259,7 @@ func (h *homeTimelineHandler) WriteHomeTimeline(ctx context.Context, userID, pos
 		return err
 	}
 	var followers []int64
-	err := h.graph.call(func(c *st.SocialGraphClient) (err error) {
+	err := h.graph.Call(func(c *st.SocialGraphClient) (err error) {
 		followers, err = c.GetFollowers(ctx, userID)
 		return err
 	})
@@ -267,7 +267,7 @@ func (h *homeTimelineHandler) WriteHomeTimeline(ctx context.Context, userID, pos
 		return fmt.Errorf("followers of %d: %w", userID, err)
 	}
 	key := fmt.Sprintf("home-timeline:%d", followers[0]) // one update stands for the fan-out
-	if err := h.cache.call(func(c *st.CacheClient) error { return c.Put(ctx, key, encodeIDs([]int64{postID})) }); err != nil {
+	if err := h.cache.Call(func(c *st.CacheClient) error { return c.Put(ctx, key, encodeIDs([]int64{postID})) }); err != nil {
 		return fmt.Errorf("update %s: %w", key, err)
 	}
 	return nil
@@ -279,7 +279,7 @@ func (h *homeTimelineHandler) ReadHomeTimeline(ctx context.Context, userID int64
 	}
 	key := fmt.Sprintf("home-timeline:%d", userID)
 	var v []byte
-	err := h.cache.call(func(c *st.CacheClient) (err error) {
+	err := h.cache.Call(func(c *st.CacheClient) (err error) {
 		v, err = c.Get(ctx, key)
 		return err
 	})
@@ -302,7 +302,7 @@ func window(ids []int64, start, stop int32) []int64 {
 
 func readPosts(ctx context.Context, p *connPool[*st.PostStorageClient], ids []int64) ([]*st.Post, error) {
 	var posts []*st.Post
-	err := p.call(func(c *st.PostStorageClient) (err error) {
+	err := p.Call(func(c *st.PostStorageClient) (err error) {
 		posts, err = c.ReadPosts(ctx, ids)
 		return err
 	})
@@ -330,7 +330,7 @@ func (h *composePostHandler) ComposePost(ctx context.Context, userID int64, text
 	post := &st.Post{CreatorID: userID, TimestampNs: time.Now().UnixNano()}
 	err := parallel(
 		func() error {
-			return h.text.call(func(c *st.TextClient) error {
+			return h.text.Call(func(c *st.TextClient) error {
 				r, err := c.ComposeText(ctx, text)
 				if err == nil {
 					post.Text, post.UserMentions, post.Urls = r.Text, r.UserMentions, r.Urls
@@ -339,13 +339,13 @@ func (h *composePostHandler) ComposePost(ctx context.Context, userID int64, text
 			})
 		},
 		func() error {
-			return h.user.call(func(c *st.UserClient) (err error) {
+			return h.user.Call(func(c *st.UserClient) (err error) {
 				_, err = c.ComposeCreator(ctx, userID)
 				return err
 			})
 		},
 		func() error {
-			return h.uniqueID.call(func(c *st.UniqueIdClient) (err error) {
+			return h.uniqueID.Call(func(c *st.UniqueIdClient) (err error) {
 				post.PostID, err = c.ComposeUniqueId(ctx, userID)
 				return err
 			})
@@ -359,18 +359,18 @@ func (h *composePostHandler) ComposePost(ctx context.Context, userID int64, text
 	if post.Urls == nil {
 		post.Urls = []string{}
 	}
-	if err := h.posts.call(func(c *st.PostStorageClient) error { return c.StorePost(ctx, post) }); err != nil {
+	if err := h.posts.Call(func(c *st.PostStorageClient) error { return c.StorePost(ctx, post) }); err != nil {
 		return fmt.Errorf("store post of %d: %w", userID, err)
 	}
 	ts := post.TimestampNs
 	return parallel(
 		func() error {
-			return h.userTL.call(func(c *st.UserTimelineClient) error {
+			return h.userTL.Call(func(c *st.UserTimelineClient) error {
 				return c.WriteUserTimeline(ctx, userID, post.PostID, ts)
 			})
 		},
 		func() error {
-			return h.homeTL.call(func(c *st.HomeTimelineClient) error {
+			return h.homeTL.Call(func(c *st.HomeTimelineClient) error {
 				return c.WriteHomeTimeline(ctx, userID, post.PostID, ts)
 			})
 		})
@@ -388,14 +388,14 @@ func (h *nginxHandler) ComposePost(ctx context.Context, userID int64, text strin
 	if err := h.w.do(ctx, 1); err != nil {
 		return err
 	}
-	return h.compose.call(func(c *st.ComposePostClient) error { return c.ComposePost(ctx, userID, text) })
+	return h.compose.Call(func(c *st.ComposePostClient) error { return c.ComposePost(ctx, userID, text) })
 }
 
 func (h *nginxHandler) ReadHomeTimeline(ctx context.Context, userID int64, start, stop int32) (posts []*st.Post, err error) {
 	if err := h.w.do(ctx, 1); err != nil {
 		return nil, err
 	}
-	err = h.homeTL.call(func(c *st.HomeTimelineClient) (err error) {
+	err = h.homeTL.Call(func(c *st.HomeTimelineClient) (err error) {
 		posts, err = c.ReadHomeTimeline(ctx, userID, start, stop)
 		return err
 	})
@@ -406,7 +406,7 @@ func (h *nginxHandler) ReadUserTimeline(ctx context.Context, userID int64, start
 	if err := h.w.do(ctx, 1); err != nil {
 		return nil, err
 	}
-	err = h.userTL.call(func(c *st.UserTimelineClient) (err error) {
+	err = h.userTL.Call(func(c *st.UserTimelineClient) (err error) {
 		posts, err = c.ReadUserTimeline(ctx, userID, start, stop)
 		return err
 	})

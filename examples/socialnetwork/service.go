@@ -23,7 +23,7 @@ type service struct {
 	served   chan struct{}
 	// pools are the service's clients of its downstream services, closed
 	// after its server stops.
-	pools []interface{ close() }
+	pools []interface{ Close() }
 }
 
 // startService starts the server of one service: its exporter and tracer,
@@ -136,7 +136,7 @@ func (s *service) stop(ctx context.Context) error {
 	}()
 	defer func() {
 		for _, p := range s.pools {
-			p.close()
+			p.Close()
 		}
 	}()
 	select {

@@ -98,7 +98,7 @@ func (h *storageHandler) Insert(ctx context.Context, key string, value []byte) e
 // cache.
 func readThrough(ctx context.Context, cache *connPool[*socialthrift.CacheClient], db *connPool[*socialthrift.StorageClient], key string) ([]byte, error) {
 	var v []byte
-	err := cache.call(func(c *socialthrift.CacheClient) (err error) {
+	err := cache.Call(func(c *socialthrift.CacheClient) (err error) {
 		v, err = c.Get(ctx, key)
 		return err
 	})
@@ -108,14 +108,14 @@ func readThrough(ctx context.Context, cache *connPool[*socialthrift.CacheClient]
 		}
 		return v, nil
 	}
-	err = db.call(func(c *socialthrift.StorageClient) (err error) {
+	err = db.Call(func(c *socialthrift.StorageClient) (err error) {
 		v, err = c.Find(ctx, key)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find %s: %w", key, err)
 	}
-	err = cache.call(func(c *socialthrift.CacheClient) error { return c.Put(ctx, key, v) })
+	err = cache.Call(func(c *socialthrift.CacheClient) error { return c.Put(ctx, key, v) })
 	if err != nil {
 		return nil, fmt.Errorf("cache put %s: %w", key, err)
 	}

@@ -247,7 +247,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		c.Close()
 	}
 	var errs []error
-	stop := func(s *service, pools ...interface{ close() }) {
+	stop := func(s *service, pools ...interface{ Close() }) {
 		if s == nil {
 			return
 		}
@@ -255,7 +255,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		for _, p := range pools {
-			p.close()
+			p.Close()
 		}
 	}
 	stop(a.frontend, a.frontendToUsers, a.frontendToStorage)
@@ -308,7 +308,7 @@ func (a *App) NewClient() *Client {
 // Home requests the home page of userID.
 func (c *Client) Home(ctx context.Context, userID int64) (*demothrift.Page, error) {
 	var p *demothrift.Page
-	err := c.pool.call(func(fc *demothrift.FrontendClient) (err error) {
+	err := c.pool.Call(func(fc *demothrift.FrontendClient) (err error) {
 		p, err = fc.Home(ctx, userID)
 		return err
 	})
@@ -319,4 +319,4 @@ func (c *Client) Home(ctx context.Context, userID int64) (*demothrift.Page, erro
 }
 
 // Close closes the Client's connections.
-func (c *Client) Close() { c.pool.close() }
+func (c *Client) Close() { c.pool.Close() }

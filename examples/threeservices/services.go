@@ -112,7 +112,7 @@ func (h *usersHandler) GetUser(ctx context.Context, id int64) (*demothrift.User,
 		return nil, err
 	}
 	var profile []byte
-	err := h.storage.call(func(c *demothrift.StorageClient) (err error) {
+	err := h.storage.Call(func(c *demothrift.StorageClient) (err error) {
 		profile, err = c.Get(ctx, fmt.Sprintf("profile:%d", id))
 		return err
 	})
@@ -142,14 +142,14 @@ func (h *frontendHandler) Home(ctx context.Context, userID int64) (*demothrift.P
 	userCh := make(chan userResult, 1)
 	go func() {
 		var r userResult
-		r.err = h.users.call(func(c *demothrift.UsersClient) (err error) {
+		r.err = h.users.Call(func(c *demothrift.UsersClient) (err error) {
 			r.u, err = c.GetUser(ctx, userID)
 			return err
 		})
 		userCh <- r
 	}()
 	var timeline []byte
-	tlErr := h.storage.call(func(c *demothrift.StorageClient) (err error) {
+	tlErr := h.storage.Call(func(c *demothrift.StorageClient) (err error) {
 		timeline, err = c.Get(ctx, fmt.Sprintf("timeline:%d", userID))
 		return err
 	})
