@@ -50,8 +50,8 @@ type Config struct {
 	// CQLBatch bounds the unlogged batches (rows of one partition) the exporter sends.
 	CQLBatch CQLBatchConfig `mapstructure:"cql_batch"`
 
-	TTL    TTLConfig    `mapstructure:"ttl"`
-	Limits LimitsConfig `mapstructure:"limits"`
+	TTL    TTLConfig        `mapstructure:"ttl"`
+	Limits seerstore.Limits `mapstructure:"limits"`
 
 	// SeriesMetricPrefix selects the metrics (gauges and sums) stored as series by a metrics
 	// pipeline; the queuedepth processor's series use the seer.queue. names.
@@ -122,19 +122,6 @@ type TTLConfig struct {
 	Spans  time.Duration `mapstructure:"spans"`
 	Series time.Duration `mapstructure:"series"`
 	Graph  time.Duration `mapstructure:"graph"`
-}
-
-// LimitsConfig bounds the spans accepted (see seerstore.Limits).
-type LimitsConfig struct {
-	MaxAttributeBytes int           `mapstructure:"max_attribute_bytes"`
-	MaxSpanBytes      int           `mapstructure:"max_span_bytes"`
-	MaxFutureSkew     time.Duration `mapstructure:"max_future_skew"`
-	MaxDuration       time.Duration `mapstructure:"max_duration"`
-}
-
-func (l LimitsConfig) limits() seerstore.Limits {
-	return seerstore.Limits{MaxAttributeBytes: l.MaxAttributeBytes, MaxSpanBytes: l.MaxSpanBytes,
-		MaxFutureSkew: l.MaxFutureSkew, MaxDuration: l.MaxDuration}
 }
 
 // Validate checks the configuration; the embedded queue, retry, timeout and TLS configurations

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/seer-qos/seer/exporter/seercassandraexporter/internal/metadata"
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -55,7 +56,7 @@ func TestLoadConfig(t *testing.T) {
 		want.MaxConcurrentRequests = 128
 		want.CQLBatch = CQLBatchConfig{MaxRows: 50, MaxBytes: 20000}
 		want.TTL = TTLConfig{Spans: 168 * time.Hour, Series: 720 * time.Hour, Graph: 8760 * time.Hour}
-		want.Limits = LimitsConfig{MaxAttributeBytes: 1024, MaxSpanBytes: 65536, MaxFutureSkew: 10 * time.Minute, MaxDuration: time.Hour}
+		want.Limits = seerstore.Limits{MaxAttributeBytes: 1024, MaxSpanBytes: 65536, MaxFutureSkew: 10 * time.Minute, MaxDuration: time.Hour}
 		want.SeriesMetricPrefix = "seer."
 		want.SeriesSource = "queuedepth"
 		want.TimeoutConfig = exporterhelper.TimeoutConfig{Timeout: 20 * time.Second}

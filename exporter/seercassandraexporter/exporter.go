@@ -58,7 +58,7 @@ func newExporter(cfg *Config, set exporter.Settings, afterWrite afterWriteFunc) 
 		return nil, fmt.Errorf("seercassandra telemetry: %w", err)
 	}
 	return &cassandraExporter{
-		cfg: cfg, logger: set.Logger, tb: tb, limits: cfg.Limits.limits(), afterWrite: afterWrite,
+		cfg: cfg, logger: set.Logger, tb: tb, limits: cfg.Limits, afterWrite: afterWrite,
 		nowForTest: time.Now,
 	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/seer-qos/seer/exporter/seercassandraexporter/internal/metadata"
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 // NewFactory returns the seercassandra exporter factory.
@@ -72,7 +73,7 @@ func createDefaultConfig() component.Config {
 			Series: 90 * 24 * time.Hour, // series are small: keep a season
 			Graph:  0,                   // graph snapshots are rare: keep them
 		},
-		Limits: LimitsConfig{
+		Limits: seerstore.Limits{
 			MaxAttributeBytes: 16 << 10,
 			MaxSpanBytes:      256 << 10,
 			MaxFutureSkew:     time.Hour,

@@ -20,9 +20,9 @@ type Config struct {
 	// Directory holds the store; one Collector at a time may use it.
 	Directory string `mapstructure:"directory"`
 	// Retention is how long data is kept; older data is deleted every RetentionCheck.
-	Retention      RetentionConfig `mapstructure:"retention"`
-	RetentionCheck time.Duration   `mapstructure:"retention_check"`
-	Limits         LimitsConfig    `mapstructure:"limits"`
+	Retention      RetentionConfig  `mapstructure:"retention"`
+	RetentionCheck time.Duration    `mapstructure:"retention_check"`
+	Limits         seerstore.Limits `mapstructure:"limits"`
 	// SeriesMetricPrefix selects the metrics stored as series.
 	SeriesMetricPrefix string `mapstructure:"series_metric_prefix"`
 	// SeriesSource names a queuedepth processor (component ID, e.g. "queuedepth") whose series and
@@ -37,19 +37,6 @@ type Config struct {
 type RetentionConfig struct {
 	Spans  time.Duration `mapstructure:"spans"`
 	Series time.Duration `mapstructure:"series"`
-}
-
-// LimitsConfig bounds the spans accepted (see seerstore.Limits).
-type LimitsConfig struct {
-	MaxAttributeBytes int           `mapstructure:"max_attribute_bytes"`
-	MaxSpanBytes      int           `mapstructure:"max_span_bytes"`
-	MaxFutureSkew     time.Duration `mapstructure:"max_future_skew"`
-	MaxDuration       time.Duration `mapstructure:"max_duration"`
-}
-
-func (l LimitsConfig) limits() seerstore.Limits {
-	return seerstore.Limits{MaxAttributeBytes: l.MaxAttributeBytes, MaxSpanBytes: l.MaxSpanBytes,
-		MaxFutureSkew: l.MaxFutureSkew, MaxDuration: l.MaxDuration}
 }
 
 // Validate checks the configuration.

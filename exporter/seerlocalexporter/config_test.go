@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/seer-qos/seer/exporter/seerlocalexporter/internal/metadata"
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -34,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 	want.Directory = "/var/lib/seer"
 	want.Retention = RetentionConfig{Spans: 24 * time.Hour, Series: 72 * time.Hour}
 	want.RetentionCheck = time.Minute
-	want.Limits = LimitsConfig{MaxAttributeBytes: 2048, MaxSpanBytes: 65536, MaxFutureSkew: 5 * time.Minute, MaxDuration: time.Hour}
+	want.Limits = seerstore.Limits{MaxAttributeBytes: 2048, MaxSpanBytes: 65536, MaxFutureSkew: 5 * time.Minute, MaxDuration: time.Hour}
 	want.SeriesMetricPrefix = "seer."
 	want.SeriesSource = "queuedepth"
 	q := *want.QueueConfig.Get()

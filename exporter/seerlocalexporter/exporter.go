@@ -57,7 +57,7 @@ func newExporter(cfg *Config, set exporter.Settings) (*localExporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seerlocal directory: %w", err)
 	}
-	return &localExporter{cfg: cfg, logger: set.Logger, tb: tb, limits: cfg.Limits.limits(), dir: dir}, nil
+	return &localExporter{cfg: cfg, logger: set.Logger, tb: tb, limits: cfg.Limits, dir: dir}, nil
 }
 
 func (e *localExporter) start(context.Context, component.Host) error {

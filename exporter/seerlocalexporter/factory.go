@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/seer-qos/seer/exporter/seerlocalexporter/internal/metadata"
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 // NewFactory returns the seerlocal exporter factory.
@@ -33,7 +34,7 @@ func createDefaultConfig() component.Config {
 		Directory:      "seer-data",                                                             // relative to the Collector's working directory
 		Retention:      RetentionConfig{Spans: 7 * 24 * time.Hour, Series: 30 * 24 * time.Hour}, // a trial's week
 		RetentionCheck: 10 * time.Minute,
-		Limits: LimitsConfig{
+		Limits: seerstore.Limits{
 			MaxAttributeBytes: 16 << 10,
 			MaxSpanBytes:      256 << 10,
 			MaxFutureSkew:     time.Hour,

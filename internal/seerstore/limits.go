@@ -6,13 +6,13 @@ import "time"
 type Limits struct {
 	// MaxAttributeBytes truncates longer string and bytes attribute values (counted as
 	// RepairTruncated); 0 disables truncation.
-	MaxAttributeBytes int
+	MaxAttributeBytes int `mapstructure:"max_attribute_bytes"`
 	// MaxSpanBytes rejects spans whose encoded form is larger (RejectTooLarge).
-	MaxSpanBytes int
+	MaxSpanBytes int `mapstructure:"max_span_bytes"`
 	// MaxFutureSkew rejects spans that start later than now plus this (RejectTimestamp).
-	MaxFutureSkew time.Duration
+	MaxFutureSkew time.Duration `mapstructure:"max_future_skew"`
 	// MaxDuration rejects spans that last longer (RejectTimestamp).
-	MaxDuration time.Duration
+	MaxDuration time.Duration `mapstructure:"max_duration"`
 }
 
 // MinStartTime is the earliest span start accepted: earlier ones are taken for unset or corrupt
