@@ -23,7 +23,7 @@ func BenchmarkInference(b *testing.B) {
 		for _, n := range []int{30, 100, 500} {
 			b.Run(fmt.Sprintf("%s/services=%d", backend, n), func(b *testing.B) {
 				cfg := DefaultTrainConfig()
-				s := Shape{Services: n, Features: 1, Window: cfg.Window, Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden}
+				s := Shape{Services: n, Features: len(cfg.Features), Window: cfg.Window, Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden}
 				p, err := NewParams(s, 1)
 				if err != nil {
 					b.Fatal(err)
@@ -33,7 +33,7 @@ func BenchmarkInference(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer r.Close()
-				x := randomInput(s, 1, 2)
+				x := randomInput(s, 1, 2) // default shape: window 16, 8 channels, LSTM 32, depth+latency
 				if _, err := r.Predict(x, 1); err != nil { // compile
 					b.Fatal(err)
 				}
