@@ -342,21 +342,34 @@ func meanLoss(e *graph.Exec, b *batcher, samples []sample, s Shape, batch int, p
 	w := weightTensors(p)
 	for bi := range n {
 		x, y, wt = b.fill(samples[bi*batch:(bi+1)*batch], x, y, wt)
-		args := []any{
-			tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...),
-			tensors.FromFlatDataAndDimensions(y, batch, s.Outputs()),
-			tensors.FromFlatDataAndDimensions(wt, batch, s.Outputs()),
-		}
-		out, err := e.Exec(append(args, w...)...)
+		l, err := lossOnce(e, s, batch, x, y, wt, w)
 		if err != nil {
-			return 0, fmt.Errorf("predictor: validation loss: %w", err)
+			return 0, err
 		}
-		l, err := tensors.CopyFlatData[float32](out[0])
-		finalize(out)
-		if err != nil {
-			return 0, fmt.Errorf("predictor: read loss: %w", err)
-		}
-		sum += float64(l[0])
+		sum += l
 	}
 	return sum / float64(max(n, 1)), nil
+}
+
+// meanLossRaw runs the loss graph once on one batch.
+func meanLossRaw(e *graph.Exec, s Shape, batch int, x, y, wt []float32, p *Params) (float64, error) {
+	return lossOnce(e, s, batch, x, y, wt, weightTensors(p))
+}
+
+func lossOnce(e *graph.Exec, s Shape, batch int, x, y, wt []float32, w []any) (float64, error) {
+	args := []any{
+		tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...),
+		tensors.FromFlatDataAndDimensions(y, batch, s.Outputs()),
+		tensors.FromFlatDataAndDimensions(wt, batch, s.Outputs()),
+	}
+	out, err := e.Exec(append(args, w...)...)
+	if err != nil {
+		return 0, fmt.Errorf("predictor: loss: %w", err)
+	}
+	defer finalize(out)
+	l, err := tensors.CopyFlatData[float32](out[0])
+	if err != nil {
+		return 0, fmt.Errorf("predictor: read loss: %w", err)
+	}
+	return float64(l[0]), nil
 }
