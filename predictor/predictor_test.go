@@ -171,6 +171,7 @@ func TestTrainLearnsSynthetic(t *testing.T) {
 		traces = append(traces, synthTrace(160, services, c, [][2]int{{40 + 5*i, 50 + 5*i}, {110, 120}}))
 	}
 	cfg := DefaultTrainConfig()
+	cfg.Features = []string{"depth"}
 	cfg.Window, cfg.Hidden, cfg.Channels, cfg.Batch = 8, 8, 4, 16
 	cfg.HorizonNs, cfg.Stride, cfg.Epochs, cfg.Patience, cfg.LR, cfg.ValFrac = 5*tick, 1, 12, 12, 1e-2, 0.34
 	m, err := Train(context.Background(), traces, cfg)
