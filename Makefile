@@ -12,6 +12,11 @@ THRIFT ?= thrift
 THRIFT_GO_OPTS := go:skip_remote,package_prefix=github.com/seer-qos/seer/
 # The whole suite must fit CI (2 cores, 90 min); today it takes minutes.
 TEST_TIMEOUT ?= 25m
+# OpenXLA's CPU PJRT plugin (predictor/pjrt/install.sh puts it here); the
+# predictor serves on XLA where it loads and says why where it does not.
+PJRT_DIR := $(CURDIR)/$(CACHE)/pjrt/lib
+export PJRT_PLUGIN_LIBRARY_PATH ?= $(PJRT_DIR)
+export GOMLX_NO_AUTO_INSTALL := 1
 
 .PHONY: all build run test test-short bench soak lint generate deps clean
 
@@ -31,10 +36,11 @@ deps:
 	@command -v $(THRIFT) >/dev/null || { \
 	  echo "installing Debian's thrift-compiler (make generate, IDL drift test)"; \
 	  apt-get update -qq && apt-get install -y -qq thrift-compiler >/dev/null; }
+	predictor/pjrt/install.sh $(PJRT_DIR)
 
 ## test: the whole suite (installs what it needs; starts and stops real services itself)
 test: deps lint
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	SEER_REQUIRE_XLA=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## test-short: unit tests only, no external services
 test-short:
