@@ -39,6 +39,17 @@ type SpanData struct {
 	opID, peerID uint32
 }
 
+// endStatus sets the status of a finished call: ERROR with err's message if
+// the call failed, else OK unless the span already has a status.
+func (s *SpanData) endStatus(err error) {
+	if err != nil {
+		s.Status = seerthrift.StatusCode_ERROR
+		s.StatusMessage = err.Error()
+	} else if s.Status == seerthrift.StatusCode_UNSET {
+		s.Status = seerthrift.StatusCode_OK
+	}
+}
+
 // SpanSink receives finished spans. Record is called on the RPC path, so it
 // must not block; it must not keep s after it returns (s is reused).
 type SpanSink interface {

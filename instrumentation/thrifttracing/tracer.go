@@ -182,12 +182,7 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 		s.ProcessingEndNs = Now()
 		f.t.outstanding.Add(-1)
 	}
-	if err != nil {
-		s.Status = seerthrift.StatusCode_ERROR
-		s.StatusMessage = err.Error()
-	} else if s.Status == seerthrift.StatusCode_UNSET {
-		s.Status = seerthrift.StatusCode_OK
-	}
+	s.endStatus(err)
 	f.t.sink.Record(s)
 	f.t.done() // after Record: see WaitIdle
 	return ok, err
@@ -266,12 +261,7 @@ func (c *tracingClient) Call(ctx context.Context, method string, args, result th
 			s.StatusMessage = exc.Error()
 		}
 	}
-	if err != nil {
-		s.Status = seerthrift.StatusCode_ERROR
-		s.StatusMessage = err.Error()
-	} else if s.Status == seerthrift.StatusCode_UNSET {
-		s.Status = seerthrift.StatusCode_OK
-	}
+	s.endStatus(err)
 	c.t.sink.Record(s)
 	return meta, err
 }
