@@ -73,12 +73,7 @@ func createDefaultConfig() component.Config {
 			Series: 90 * 24 * time.Hour, // series are small: keep a season
 			Graph:  0,                   // graph snapshots are rare: keep them
 		},
-		Limits: seerstore.Limits{
-			MaxAttributeBytes: 16 << 10,
-			MaxSpanBytes:      256 << 10,
-			MaxFutureSkew:     time.Hour,
-			MaxDuration:       24 * time.Hour,
-		},
+		Limits:             seerstore.DefaultLimits(),
 		SeriesMetricPrefix: "seer.queue.",
 		SeriesSource:       "", // set to the queuedepth processor's ID to store its series and graph
 	}

@@ -34,12 +34,8 @@ func createDefaultConfig() component.Config {
 		Directory:      "seer-data",                                                             // relative to the Collector's working directory
 		Retention:      RetentionConfig{Spans: 7 * 24 * time.Hour, Series: 30 * 24 * time.Hour}, // a trial's week
 		RetentionCheck: 10 * time.Minute,
-		Limits: seerstore.Limits{
-			MaxAttributeBytes: 16 << 10,
-			MaxSpanBytes:      256 << 10,
-			MaxFutureSkew:     time.Hour,
-			MaxDuration:       24 * time.Hour,
-		},
+
+		Limits:             seerstore.DefaultLimits(),
 		SeriesMetricPrefix: "seer.queue.",
 		SeriesSource:       "", // the queuedepth processor's ID to store its series and graph
 	}
