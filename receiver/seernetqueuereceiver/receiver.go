@@ -30,8 +30,8 @@ type netQueueReceiver struct {
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 
-	// Counted failures, reported as metrics on the next tick.
-	mu          sync.Mutex
+	// Counted failures, reported as metrics on the next tick; only the run
+	// goroutine touches them.
 	readErrors  uint64
 	refused     uint64
 	lastReadErr error
@@ -91,7 +91,6 @@ func (r *netQueueReceiver) run(ctx context.Context) {
 // collect takes one sample stamped at the tick end `at`.
 func (r *netQueueReceiver) collect(ctx context.Context, at time.Time) {
 	qs, err := r.sampler.sample()
-	r.mu.Lock()
 	if err != nil {
 		r.readErrors++
 		if r.lastReadErr == nil || r.lastReadErr.Error() != err.Error() {
@@ -99,17 +98,13 @@ func (r *netQueueReceiver) collect(ctx context.Context, at time.Time) {
 		}
 		r.lastReadErr = err
 	}
-	readErrors, refused := r.readErrors, r.refused
-	r.mu.Unlock()
 
-	md := r.metrics(qs, at, readErrors, refused)
+	md := r.metrics(qs, at, r.readErrors, r.refused)
 	if err == nil && r.hub != nil {
 		r.hub.Publish(r.batch(qs, at))
 	}
 	if cerr := r.next.ConsumeMetrics(ctx, md); cerr != nil {
-		r.mu.Lock()
 		r.refused++
-		r.mu.Unlock()
 	}
 }
 
