@@ -19,10 +19,11 @@ const (
 	FaultBlocking     = "blocking"      // blocking bug: concurrency collapses
 	FaultCacheFailure = "cache_failure" // cache misses: load falls through to storage
 	FaultLoadSurge    = "load_surge"    // offered load rises
+	FaultCodeError    = "code_error"    // the target answers with a wrong value or an error (replay only; the simulator does not model it)
 )
 
 // FaultKinds lists every fault kind.
-var FaultKinds = []string{FaultCPU, FaultMemory, FaultNetworkDelay, FaultNetworkLoss, FaultDisk, FaultBlocking, FaultCacheFailure, FaultLoadSurge}
+var FaultKinds = []string{FaultCPU, FaultMemory, FaultNetworkDelay, FaultNetworkLoss, FaultDisk, FaultBlocking, FaultCacheFailure, FaultLoadSurge, FaultCodeError}
 
 // Fault is one injected fault: the ground truth behind violations. Its
 // intensity rises linearly from 0 at StartNs to Magnitude at

@@ -147,6 +147,9 @@ func validateFault(t *topology.Topology, f *dataset.Fault) error {
 	for _, k := range dataset.FaultKinds {
 		known = known || k == f.Kind
 	}
+	if f.Kind == dataset.FaultCodeError {
+		return fmt.Errorf("kind %q is not simulated (replayed datasets only)", f.Kind)
+	}
 	if !known {
 		return fmt.Errorf("unknown kind %q (kinds: %v)", f.Kind, dataset.FaultKinds)
 	}

@@ -71,6 +71,7 @@ func TestConfigValidation(t *testing.T) {
 		{"no duration", Config{Topology: topo, Load: Load{Rate: 1}}, "duration"},
 		{"no rate", Config{Topology: topo, Duration: time.Second}, "rate"},
 		{"unknown fault kind", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "gremlins", Service: "nginx"}}}, "unknown kind"},
+		{"code fault not simulated", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: dataset.FaultCodeError, Service: "nginx"}}}, "not simulated"},
 		{"unknown instance", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "cpu", Service: "nginx", Instance: "nginx-7"}}}, "unknown instance"},
 		{"loss above 1", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "network_loss", Service: "nginx", Magnitude: 2}}}, "fraction"},
 		{"bad pattern", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1, Pattern: "sawtooth"}}, "unknown pattern"},

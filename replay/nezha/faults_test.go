@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/seer-qos/seer/dataset"
 )
 
 func TestDecodeFaultList(t *testing.T) {
@@ -99,5 +101,19 @@ func TestFaultID(t *testing.T) {
 	f := Fault{At: time.Unix(1661142423, 0), Service: "cartservice", Type: TypeNetworkDelay}
 	if got, want := f.ID(), "2022-08-22T04:27:03Z-cartservice-network_delay"; got != want {
 		t.Errorf("ID = %q, want %q", got, want)
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	for typ, want := range map[string]string{
+		TypeCPUContention: dataset.FaultCPU,
+		TypeCPUConsumed:   dataset.FaultCPU,
+		TypeNetworkDelay:  dataset.FaultNetworkDelay,
+		TypeReturn:        dataset.FaultCodeError,
+		TypeException:     dataset.FaultCodeError,
+	} {
+		if got := KindOf(typ); got != want {
+			t.Errorf("KindOf(%q) = %q, want %q", typ, got, want)
+		}
 	}
 }

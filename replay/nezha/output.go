@@ -15,11 +15,9 @@ import (
 
 var nan = math.NaN()
 
-// KindOf maps a Nezha fault type to a dataset fault kind. The dataset
-// format has no kind for code faults (return, exception: the service
-// answers with a wrong value or an error), so they are written as
-// network_loss, the kind whose effect (requests into the culprit fail) is
-// closest; the fault ID keeps the Nezha type.
+// KindOf maps a Nezha fault type to a dataset fault kind. Code faults
+// (return, exception: the service answers with a wrong value or an error)
+// are code_error; the fault ID keeps the Nezha type.
 func KindOf(typ string) string {
 	switch typ {
 	case TypeCPUContention, TypeCPUConsumed:
@@ -27,7 +25,7 @@ func KindOf(typ string) string {
 	case TypeNetworkDelay:
 		return dataset.FaultNetworkDelay
 	default:
-		return dataset.FaultNetworkLoss
+		return dataset.FaultCodeError
 	}
 }
 
@@ -82,7 +80,6 @@ func finishManifest(dir string, res *Result, cfg Config) error {
 		"days":                     strings.Join(res.Days, ","),
 		"fault_duration":           cfg.FaultDuration.String(),
 		"fault_magnitude":          "unknown (0)",
-		"code_faults_as":           dataset.FaultNetworkLoss,
 		"faults_total":             strconv.Itoa(len(res.Faults)),
 		"faults_written":           strconv.Itoa(len(datasetFaults(res.Faults, cfg.FaultDuration, cfg.PartialFaults))),
 		"faults_full_coverage":     strconv.Itoa(full),
