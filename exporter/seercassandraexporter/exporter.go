@@ -159,9 +159,9 @@ func (e *cassandraExporter) pushTraces(ctx context.Context, td ptrace.Traces) er
 		}
 	}
 	// Counted once the spans are stored: a retried request does not count twice.
-	e.count(ctx, e.tb.ExporterSeercassandraRepairedSpans, v.Repaired)
+	v.Repaired.AddTo(ctx, e.tb.ExporterSeercassandraRepairedSpans)
 	if err := v.Err(); err != nil {
-		e.count(ctx, e.tb.ExporterSeercassandraRejectedSpans, v.Rejected)
+		v.Rejected.AddTo(ctx, e.tb.ExporterSeercassandraRejectedSpans)
 		e.logger.Warn("Refused bad spans", zap.Int("refused", v.Rejected.Total()), zap.Int("stored", len(v.Spans)), zap.Error(err))
 		return consumererror.NewPermanent(fmt.Errorf("seercassandra: %w", err))
 	}
@@ -196,10 +196,4 @@ func (e *cassandraExporter) writeError(ctx context.Context, err error) error {
 		return consumererror.NewPermanent(fmt.Errorf("seercassandra: %w", err))
 	}
 	return fmt.Errorf("seercassandra: %w", err)
-}
-
-func (e *cassandraExporter) count(ctx context.Context, c metric.Int64Counter, counts seerstore.Counts) {
-	for r, n := range counts {
-		c.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", string(r))))
-	}
 }

@@ -12,8 +12,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/seer-qos/seer/exporter/seerlocalexporter/internal/metadata"
@@ -140,9 +138,9 @@ func (e *localExporter) pushTraces(ctx context.Context, td ptrace.Traces) error 
 		}
 	}
 	// Counted once the spans are stored: a retried request does not count twice.
-	count(ctx, e.tb.ExporterSeerlocalRepairedSpans, v.Repaired)
+	v.Repaired.AddTo(ctx, e.tb.ExporterSeerlocalRepairedSpans)
 	if err := v.Err(); err != nil {
-		count(ctx, e.tb.ExporterSeerlocalRejectedSpans, v.Rejected)
+		v.Rejected.AddTo(ctx, e.tb.ExporterSeerlocalRejectedSpans)
 		e.logger.Warn("Refused bad spans", zap.Int("refused", v.Rejected.Total()), zap.Int("stored", len(v.Spans)), zap.Error(err))
 		return consumererror.NewPermanent(fmt.Errorf("seerlocal: %w", err))
 	}
@@ -162,10 +160,4 @@ func (e *localExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) err
 		return fmt.Errorf("seerlocal: %w", err)
 	}
 	return nil
-}
-
-func count(ctx context.Context, c metric.Int64Counter, counts seerstore.Counts) {
-	for r, n := range counts {
-		c.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", string(r))))
-	}
 }

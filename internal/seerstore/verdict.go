@@ -1,9 +1,13 @@
 package seerstore
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Reason names why a span was rejected or changed; it is the "reason" attribute of the exporters'
@@ -36,6 +40,13 @@ func (c Counts) Total() int {
 		n += v
 	}
 	return n
+}
+
+// AddTo adds each count to counter, with its reason as the "reason" attribute.
+func (c Counts) AddTo(ctx context.Context, counter metric.Int64Counter) {
+	for r, n := range c {
+		counter.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", string(r))))
+	}
 }
 
 // String lists the counts as "reason=n, ..." in reason order.
