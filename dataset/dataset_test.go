@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,25 @@ func TestOpenMissingManifest(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, SeriesFile), nil, 0o644)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "manifest") {
 		t.Fatalf("Open without manifest: %v", err)
+	}
+}
+
+func TestWriterSetsEdgesAndParamsAfterCreate(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Manifest{TickNs: 10, Edges: []Edge{{Caller: "x", Callee: "y"}}, Params: map[string]string{"old": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetEdges([]Edge{{Caller: "a", Callee: "b"}})
+	w.SetParams(map[string]string{"k": "v"})
+	if err := w.Close(0); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Edges, []Edge{{Caller: "a", Callee: "b"}}) || !reflect.DeepEqual(m.Params, map[string]string{"k": "v"}) {
+		t.Fatalf("edges %v, params %v", m.Edges, m.Params)
 	}
 }

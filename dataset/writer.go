@@ -117,6 +117,13 @@ func (w *Writer) SetTopology(doc []byte) { w.labels.topology = doc }
 // scale-out added instances).
 func (w *Writer) SetServices(s []Service) { w.m.Services = s }
 
+// SetEdges replaces the call graph of the manifest (e.g. when it is known
+// only at the end of the data).
+func (w *Writer) SetEdges(e []Edge) { w.m.Edges = e }
+
+// SetParams replaces the producer-specific parameters of the manifest.
+func (w *Writer) SetParams(p map[string]string) { w.m.Params = p }
+
 // SetRequests records the number of end-to-end requests.
 func (w *Writer) SetRequests(n int64) { w.m.Counts.Requests = n }
 

@@ -1,11 +1,7 @@
 package nezha
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,18 +41,18 @@ func datasetFaults(fs []FaultResult, duration time.Duration, partial bool) []dat
 	return out
 }
 
-// finishManifest adds what is known only at the end of a replay (edges and
-// parameters; dataset.Writer sets them at Create only) to the manifest of
-// the closed dataset in dir, replacing it atomically.
-func finishManifest(dir string, res *Result, cfg Config) error {
-	m, err := dataset.ReadManifest(dir)
-	if err != nil {
-		return err
-	}
-	m.Edges = nil
+// manifestEdges are the dependency graph's edges for the manifest.
+func manifestEdges(res *Result) []dataset.Edge {
+	var out []dataset.Edge
 	for _, e := range res.Edges {
-		m.Edges = append(m.Edges, dataset.Edge{Caller: e.From, Callee: e.To})
+		out = append(out, dataset.Edge{Caller: e.From, Callee: e.To})
 	}
+	return out
+}
+
+// manifestParams are the replay's parameters and fault coverage for the
+// manifest; written is the number of faults in faults.json.
+func manifestParams(res *Result, cfg Config, written int) map[string]string {
 	var full, traced, byFiles int
 	var partial, untraced []string
 	for _, f := range res.Faults {
@@ -75,13 +71,13 @@ func finishManifest(dir string, res *Result, cfg Config) error {
 			byFiles++
 		}
 	}
-	m.Params = map[string]string{
+	return map[string]string{
 		"format":                   "nezha",
 		"days":                     strings.Join(res.Days, ","),
 		"fault_duration":           cfg.FaultDuration.String(),
 		"fault_magnitude":          "unknown (0)",
 		"faults_total":             strconv.Itoa(len(res.Faults)),
-		"faults_written":           strconv.Itoa(len(datasetFaults(res.Faults, cfg.FaultDuration, cfg.PartialFaults))),
+		"faults_written":           strconv.Itoa(written),
 		"faults_full_coverage":     strconv.Itoa(full),
 		"faults_by_file_names":     strconv.Itoa(byFiles),
 		"faults_with_some_spans":   strconv.Itoa(traced),
@@ -92,16 +88,4 @@ func finishManifest(dir string, res *Result, cfg Config) error {
 		"duplicate_spans_dropped":  strconv.FormatInt(res.Stats.Duplicates, 10),
 		"unknown_parents_replayed": strconv.FormatInt(res.Stats.UnknownParents, 10),
 	}
-	b, err := json.MarshalIndent(m, "", " ")
-	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
-	}
-	tmp := filepath.Join(dir, dataset.ManifestFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, dataset.ManifestFile)); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	return nil
 }

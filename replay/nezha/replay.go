@@ -166,11 +166,6 @@ func Replay(cfg Config) (*Result, error) {
 	if err := r.closeOutputs(endNs); err != nil {
 		return r.res, err
 	}
-	if cfg.Out != "" {
-		if err := finishManifest(cfg.Out, r.res, r.cfg); err != nil {
-			return r.res, fmt.Errorf("replay: %w", err)
-		}
-	}
 	r.res.Wall = time.Since(started)
 	return r.res, nil
 }
@@ -472,7 +467,10 @@ func (r *replayer) closeOutputs(endNs int64) error {
 			return err
 		}
 	}
+	faults := datasetFaults(r.res.Faults, r.cfg.FaultDuration, r.cfg.PartialFaults)
 	r.ds.SetServices(r.res.Services)
-	r.ds.SetFaults(datasetFaults(r.res.Faults, r.cfg.FaultDuration, r.cfg.PartialFaults))
+	r.ds.SetEdges(manifestEdges(r.res))
+	r.ds.SetParams(manifestParams(r.res, r.cfg, len(faults)))
+	r.ds.SetFaults(faults)
 	return r.ds.Close(endNs)
 }
