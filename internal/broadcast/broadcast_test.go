@@ -40,3 +40,34 @@ func TestPublishNeverBlocksAndCountsDrops(t *testing.T) {
 	_, ok = <-late.C
 	require.False(t, ok, "a closed broadcaster hands out closed subscriptions")
 }
+
+func TestRegistrySharesByNameUntilLastRelease(t *testing.T) {
+	var made, destroyed []string
+	r := NewRegistry(func(name string) *Broadcaster[int] {
+		made = append(made, name)
+		return New[int]()
+	}, func(b *Broadcaster[int]) {
+		destroyed = append(destroyed, "x")
+		b.Close()
+	})
+	a := r.Acquire("x")
+	if b := r.Acquire("x"); b != a {
+		t.Fatal("second Acquire of the same name returned another value")
+	}
+	sub := a.Subscribe("s", 1)
+	r.Release("x")
+	if len(destroyed) != 0 {
+		t.Fatal("destroyed while still held")
+	}
+	r.Release("x")
+	if len(destroyed) != 1 {
+		t.Fatalf("destroyed %d times, want 1", len(destroyed))
+	}
+	if _, ok := <-sub.C; ok {
+		t.Fatal("subscription still open after the last Release")
+	}
+	r.Release("x") // unknown name: no-op
+	if c := r.Acquire("x"); c == a || len(made) != 2 {
+		t.Fatalf("Acquire after the last Release reused the old value (made %v)", made)
+	}
+}

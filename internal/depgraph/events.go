@@ -1,7 +1,6 @@
 package depgraph
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,46 +71,8 @@ func (f *Feed) EventsDropped() uint64 { return f.events.Dropped() }
 
 // Registry finds Feeds by name (the queuedepth processor's component ID),
 // creating them on first use by either side, so that start order does not
-// matter.
-type Registry struct {
-	mu    sync.Mutex
-	feeds map[string]*feedEntry
-}
-
-type feedEntry struct {
-	feed *Feed
-	refs int
-}
+// matter; the last Release closes the Feed's subscriptions.
+type Registry = broadcast.Registry[*Feed]
 
 // DefaultRegistry is the registry of the running process.
-var DefaultRegistry = &Registry{}
-
-// Acquire returns the Feed called name; pair each call with Release.
-func (r *Registry) Acquire(name string) *Feed {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.feeds == nil {
-		r.feeds = make(map[string]*feedEntry)
-	}
-	e, ok := r.feeds[name]
-	if !ok {
-		e = &feedEntry{feed: NewFeed(name)}
-		r.feeds[name] = e
-	}
-	e.refs++
-	return e.feed
-}
-
-// Release drops one reference; the last closes the Feed's subscriptions.
-func (r *Registry) Release(name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.feeds[name]
-	if !ok {
-		return
-	}
-	if e.refs--; e.refs <= 0 {
-		delete(r.feeds, name)
-		e.feed.events.Close()
-	}
-}
+var DefaultRegistry = broadcast.NewRegistry(NewFeed, func(f *Feed) { f.events.Close() })

@@ -1,8 +1,6 @@
 package series
 
 import (
-	"sync"
-
 	"github.com/seer-qos/seer/internal/broadcast"
 )
 
@@ -37,53 +35,14 @@ func (h *Hub) Published() uint64 { return h.b.Published() }
 // Subscribers describes the current subscribers.
 func (h *Hub) Subscribers() []broadcast.SubscriberStats { return h.b.Stats() }
 
-// Registry finds Hubs by name. The Collector may build a component once per
-// pipeline and starts components in an order that spans pipelines, so a Hub
-// is created by whichever side asks first (producer or subscriber) and lives
-// until the last holder releases it.
-type Registry struct {
-	mu   sync.Mutex
-	hubs map[string]*regEntry
-}
-
-type regEntry struct {
-	hub  *Hub
-	refs int
-}
+// Registry finds Hubs by name, creating a Hub on first use by either side
+// (producer or subscriber) and closing its subscriptions at the last Release.
+type Registry = broadcast.Registry[*Hub]
 
 // DefaultRegistry is the registry of the running process. Components name a
 // Hub by the component ID of the queuedepth processor ("queuedepth",
 // "queuedepth/edge", ...).
-var DefaultRegistry = &Registry{}
-
-// Acquire returns the Hub called name, creating it if needed. Each Acquire
-// must be paired with one Release.
-func (r *Registry) Acquire(name string) *Hub {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.hubs == nil {
-		r.hubs = make(map[string]*regEntry)
-	}
-	e, ok := r.hubs[name]
-	if !ok {
-		e = &regEntry{hub: &Hub{name: name, b: broadcast.New[Batch]()}}
-		r.hubs[name] = e
-	}
-	e.refs++
-	return e.hub
-}
-
-// Release drops one reference; the last one closes the Hub's subscriptions.
-func (r *Registry) Release(name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.hubs[name]
-	if !ok {
-		return
-	}
-	e.refs--
-	if e.refs <= 0 {
-		delete(r.hubs, name)
-		e.hub.b.Close()
-	}
-}
+var DefaultRegistry = broadcast.NewRegistry(
+	func(name string) *Hub { return &Hub{name: name, b: broadcast.New[Batch]()} },
+	func(h *Hub) { h.b.Close() },
+)
