@@ -17,7 +17,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/seer-qos/seer/exporter/seerlocalexporter/internal/metadatatest"
 	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/pebblestore"
 	"github.com/seer-qos/seer/internal/seerstore/seerstoretest"
@@ -71,13 +75,17 @@ func TestTracesAndMetricsShareTheStore(t *testing.T) {
 	assert.Equal(t, []seerstore.SeriesPoint{{Service: "text", Metric: "seer.queue.outstanding_requests", TsNs: g.Start.UnixNano(), Value: 3}}, pts)
 }
 
+// TestBadSpansArePermanent checks that a refused span fails the request permanently and is
+// counted by reason.
 func TestBadSpansArePermanent(t *testing.T) {
 	ctx := context.Background()
+	tt := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tt.Shutdown(ctx)) }()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Directory = t.TempDir()
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	f := NewFactory()
-	exp, err := f.CreateTraces(ctx, exportertest.NewNopSettings(f.Type()), cfg)
+	exp, err := f.CreateTraces(ctx, metadatatest.NewSettings(tt), cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(t, exp.Shutdown(ctx)) }()
@@ -87,6 +95,9 @@ func TestBadSpansArePermanent(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "zero_trace_id=1")
+	metadatatest.AssertEqualExporterSeerlocalRejectedSpans(t, tt,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "zero_trace_id"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
 // TestSeriesFromQueueDepthProcessor publishes ticks on the processor's series hub and reads them
