@@ -81,44 +81,43 @@ func extract(td ptrace.Traces, b *batch) {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				sp := spans.At(k)
-				if b.notAfter != 0 && int64(sp.EndTimestamp()) > b.notAfter {
+				start, end := int64(sp.StartTimestamp()), int64(sp.EndTimestamp())
+				if b.notAfter != 0 && end > b.notAfter {
 					b.future++
 					continue
 				}
 				kind := sp.Kind()
-				inGraph := b.graphRatio >= 1 || depgraph.Sampled(sp.TraceID(), b.graphRatio)
-				g := depgraph.Span{
-					TraceID:   sp.TraceID(),
-					SpanID:    sp.SpanID(),
-					ParentID:  sp.ParentSpanID(),
-					Service:   svc,
-					Operation: sp.Name(),
-					Kind:      graphKind(kind),
-					Start:     int64(sp.StartTimestamp()),
-					End:       int64(sp.EndTimestamp()),
-					Error:     sp.Status().Code() == ptrace.StatusCodeError,
-				}
-				if kind != ptrace.SpanKindServer && kind != ptrace.SpanKindConsumer {
+				request := kind == ptrace.SpanKindServer || kind == ptrace.SpanKindConsumer
+				trace, id := sp.TraceID(), sp.SpanID()
+				if depgraph.Sampled(trace, b.graphRatio) {
+					g := depgraph.Span{
+						TraceID:   trace,
+						SpanID:    id,
+						ParentID:  sp.ParentSpanID(),
+						Service:   svc,
+						Operation: sp.Name(),
+						Kind:      graphKind(kind),
+						Start:     start,
+						End:       end,
+						Error:     sp.Status().Code() == ptrace.StatusCodeError,
+					}
 					if kind == ptrace.SpanKindClient || kind == ptrace.SpanKindProducer {
 						if v, ok := sp.Attributes().Get(seerattr.PeerService); ok {
 							g.PeerService = v.AsString()
 						}
 					}
-					if inGraph {
-						b.graph = append(b.graph, g)
-					}
+					b.graph = append(b.graph, g)
+				}
+				if !request {
 					b.other++
 					continue
 				}
-				if inGraph {
-					b.graph = append(b.graph, g)
-				}
 				r := series.Span{
 					Key:      series.Key{Service: svc, Instance: inst},
-					TraceID:  g.TraceID,
-					SpanID:   g.SpanID,
-					Start:    g.Start,
-					End:      g.End,
+					TraceID:  trace,
+					SpanID:   id,
+					Start:    start,
+					End:      end,
 					Weight:   1,
 					Reported: math.NaN(),
 					NIC:      math.NaN(),
@@ -201,9 +200,6 @@ func tracestateProbability(ts string) (float64, bool) {
 			case "p":
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 || n > 62 {
-					return 0, false
-				}
-				if n == 63 {
 					return 0, false
 				}
 				return math.Exp2(-float64(n)), true
