@@ -138,18 +138,7 @@ func printReplay(w io.Writer, res *nezha.Result, out string) {
 	for _, e := range res.Edges {
 		fmt.Fprintf(w, "  %s -> %s (%d calls)\n", e.From, e.To, e.Calls)
 	}
-	var full, traced, byFiles int
-	for _, f := range res.Faults {
-		if f.Full() {
-			full++
-		}
-		if f.Traced() {
-			traced++
-		}
-		if f.ByFiles {
-			byFiles++
-		}
-	}
+	full, traced, byFiles := nezha.CountCoverage(res.Faults)
 	fmt.Fprintf(w, "faults %d: %d with spans in every 10 s of [injection-30s, injection+60s), %d with some spans there, %d by file names; %d without traces\n",
 		len(res.Faults), full, traced, byFiles, len(res.Faults)-traced)
 	for _, f := range res.Faults {

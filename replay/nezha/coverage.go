@@ -60,3 +60,20 @@ func (h startHistogram) coverage(at time.Time) (buckets int, spans int64) {
 	}
 	return buckets, spans
 }
+
+// CountCoverage counts the faults with spans in every bucket (full), with
+// some spans (traced) and with trace files for their minutes (byFiles).
+func CountCoverage(fs []FaultResult) (full, traced, byFiles int) {
+	for _, f := range fs {
+		if f.Full() {
+			full++
+		}
+		if f.Traced() {
+			traced++
+		}
+		if f.ByFiles {
+			byFiles++
+		}
+	}
+	return full, traced, byFiles
+}

@@ -53,22 +53,16 @@ func manifestEdges(res *Result) []dataset.Edge {
 // manifestParams are the replay's parameters and fault coverage for the
 // manifest; written is the number of faults in faults.json.
 func manifestParams(res *Result, cfg Config, written int) map[string]string {
-	var full, traced, byFiles int
+	full, traced, byFiles := CountCoverage(res.Faults)
 	var partial, untraced []string
 	for _, f := range res.Faults {
 		switch {
 		case f.Full():
-			full++
+			// neither list
 		case f.Traced():
 			partial = append(partial, f.ID())
 		default:
 			untraced = append(untraced, f.ID())
-		}
-		if f.Traced() {
-			traced++
-		}
-		if f.ByFiles {
-			byFiles++
 		}
 	}
 	return map[string]string{
