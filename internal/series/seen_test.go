@@ -3,6 +3,10 @@ package series
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSeenSetMatchesMap checks the duplicate table against the Go map it
@@ -64,5 +68,20 @@ func (s *seenSet) get(key uint64) (int64, bool) {
 		case 0:
 			return 0, false
 		}
+	}
+}
+
+// TestMemoryPerInstance backs the memory figures of the queuedepth
+// processor's README: 104 bytes per ring cell and, for duplicate detection,
+// 16-byte slots at a load between 1/4 and 1/2 while the table grows (so 32
+// to 64 bytes per remembered span ID, at least 64 slots = 1 KB once used).
+func TestMemoryPerInstance(t *testing.T) {
+	assert.Equal(t, uintptr(104), unsafe.Sizeof(cell{}))
+	assert.Equal(t, uintptr(16), unsafe.Sizeof(seenSlot{}))
+	var s seenSet
+	for n := 1; n <= 10_000; n++ {
+		s.put(uint64(n)*0x9e3779b97f4a7c15, 0)
+		require.LessOrEqual(t, len(s.slots), max(minSeenSlots, 4*n), "n=%d", n)
+		require.GreaterOrEqual(t, len(s.slots), 2*n, "n=%d", n)
 	}
 }

@@ -40,7 +40,8 @@ func createDefaultConfig() component.Config {
 		// Instances are "gone" after 5 minutes without a request, as in the graph.
 		SeriesExpiry: 5 * time.Minute,
 		// Large enough for a big deployment, small enough to bound memory
-		// (about 3 KB per instance with the defaults).
+		// (a few KB per quiet instance with the defaults, tens of KB at
+		// hundreds of requests/s; see the README).
 		MaxServices:  1_000,
 		MaxInstances: 20_000,
 		// NTP keeps hosts within milliseconds; a minute only catches broken clocks.
