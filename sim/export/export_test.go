@@ -110,6 +110,23 @@ func (c *collector) SubmitBatch(_ context.Context, b *seerthrift.SpanBatch) (*se
 }
 
 func TestSeerThriftDeliversEverySpan(t *testing.T) {
+	c, sent, sentServer := runSeerThrift(t, false)
+	if sent < 1000 || c.spans != sent || c.servers != sentServer || c.depth != c.servers {
+		t.Fatalf("collector got %d spans (%d server, %d with depth) in %d batches; simulated %d (%d server)", c.spans, c.servers, c.depth, c.batches, sent, sentServer)
+	}
+}
+
+func TestSeerThriftOmitsOutstanding(t *testing.T) {
+	c, sent, sentServer := runSeerThrift(t, true)
+	if sent < 1000 || c.spans != sent || c.servers != sentServer || c.depth != 0 {
+		t.Fatalf("collector got %d spans (%d server, %d with depth) in %d batches; simulated %d (%d server)", c.spans, c.servers, c.depth, c.batches, sent, sentServer)
+	}
+}
+
+// runSeerThrift sends one simulated second to a collector and returns what
+// it received and what was simulated.
+func runSeerThrift(t *testing.T, omitOutstanding bool) (c *collector, sent, sentServer int) {
+	t.Helper()
 	sock, err := thrift.NewTServerSocket("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +134,7 @@ func TestSeerThriftDeliversEverySpan(t *testing.T) {
 	if err := sock.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	c := &collector{}
+	c = &collector{}
 	conf := &thrift.TConfiguration{}
 	server := thrift.NewTSimpleServer4(seerthrift.NewCollectorProcessor(c), sock,
 		thrift.NewTFramedTransportFactoryConf(thrift.NewTTransportFactory(), conf), thrift.NewTCompactProtocolFactoryConf(conf))
@@ -135,7 +152,7 @@ func TestSeerThriftDeliversEverySpan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sent, sentServer int
+	s.OmitOutstanding = omitOutstanding
 	_, err = sim.Run(sim.Config{Topology: socialNetwork(t), Seed: 1, Duration: time.Second, Load: sim.Load{Rate: 300}, Spans: sim.Tee(counter{&sent, &sentServer}, s)})
 	if err != nil {
 		t.Fatal(err)
@@ -145,9 +162,7 @@ func TestSeerThriftDeliversEverySpan(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if sent < 1000 || c.spans != sent || c.servers != sentServer || c.depth != c.servers {
-		t.Fatalf("collector got %d spans (%d server, %d with depth) in %d batches; simulated %d (%d server)", c.spans, c.servers, c.depth, c.batches, sent, sentServer)
-	}
+	return c, sent, sentServer
 }
 
 func TestPacerHoldsSpansToTheClock(t *testing.T) {

@@ -16,6 +16,10 @@ import (
 // SeerThrift sends spans as seer.thrift SpanBatches (one per instance) over
 // framed compact Thrift TCP, as instrumented services do.
 type SeerThrift struct {
+	// OmitOutstanding leaves OutstandingRequests unset on SERVER spans, as a
+	// service that does not report its queue depth sends them.
+	OmitOutstanding bool
+
 	trans   thrift.TTransport
 	client  *seerthrift.CollectorClient
 	batches map[[2]string]*seerthrift.SpanBatch
@@ -69,8 +73,10 @@ func (s *SeerThrift) Span(sp *sim.Span) error {
 		x.Kind = seerthrift.SpanKind_SERVER
 		x.ServerReceiveNs, x.AppReceiveNs = i64(sp.Start), i64(sp.Start)
 		x.ProcessingStartNs, x.ProcessingEndNs = i64(sp.ProcessingStart), i64(sp.End)
-		o := sp.Outstanding
-		x.OutstandingRequests = &o
+		if !s.OmitOutstanding {
+			o := sp.Outstanding
+			x.OutstandingRequests = &o
+		}
 	} else {
 		x.Kind = seerthrift.SpanKind_CLIENT
 		x.ClientSendNs, x.ClientReceiveNs = i64(sp.Start), i64(sp.End)
