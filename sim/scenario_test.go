@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,33 @@ func TestConfigValidation(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestScenarioDocExample parses the example of SCENARIO.md and checks it is
+// a valid run on Social Network with the values it documents.
+func TestScenarioDocExample(t *testing.T) {
+	doc, err := os.ReadFile("SCENARIO.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := bytes.Cut(doc, []byte("```yaml\n"))
+	if !ok {
+		t.Fatal("SCENARIO.md has no yaml block")
+	}
+	block, _, _ := bytes.Cut(rest, []byte("```"))
+	sc, err := ParseScenario(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Topology: socialNetwork(t)}
+	sc.Apply(&cfg)
+	cfg = cfg.withDefaults() // as Run: fault IDs
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Seed != 7 || cfg.Duration != 10*time.Minute || cfg.Tick != 100*time.Millisecond || len(cfg.Load.Steps) != 2 ||
+		len(cfg.Faults) != 2 || cfg.Faults[1].Magnitude != float64(3*time.Millisecond) || len(cfg.Actions) != 2 || cfg.Actions[0].Delay != 5*time.Second {
+		t.Fatalf("config %+v", cfg)
 	}
 }
