@@ -96,8 +96,15 @@ func (c *Config) withDefaults() Config {
 	return x
 }
 
-// Validate checks the run.
+// Validate checks the run as Run would: with the defaults applied (tick,
+// QoS window, fault IDs, ...).
 func (c *Config) Validate() error {
+	x := c.withDefaults()
+	return x.validate()
+}
+
+// validate checks a config with the defaults applied.
+func (c *Config) validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.Topology == nil {

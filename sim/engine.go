@@ -70,7 +70,7 @@ type Result struct {
 // Run simulates cfg.
 func Run(cfg Config) (*Result, error) {
 	c := cfg.withDefaults()
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	s := &Sim{cfg: c, byName: map[string]*service{}, tick: int64(c.Tick), now: c.Start}

@@ -25,10 +25,11 @@ type DatasetOptions struct {
 // RunToDataset runs cfg and writes the dataset; cfg.OnTick is chained.
 func RunToDataset(cfg Config, opt DatasetOptions) (*Result, error) {
 	c := cfg.withDefaults()
-	t := c.Topology
-	if t == nil {
-		return nil, fmt.Errorf("sim: no topology")
+	// Refuse a bad run before creating any file.
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
 	}
+	t := c.Topology
 	m := dataset.Manifest{
 		Source: dataset.SourceSim, Generator: opt.Generator, Topology: t.Name, Seed: c.Seed,
 		TickNs: int64(c.Tick), StartNs: c.Start, QoSWindowNs: int64(c.QoSWindow), Params: loadParams(&c),

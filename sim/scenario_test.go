@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,12 +108,22 @@ func TestScenarioDocExample(t *testing.T) {
 	}
 	cfg := Config{Topology: socialNetwork(t)}
 	sc.Apply(&cfg)
-	cfg = cfg.withDefaults() // as Run: fault IDs
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Seed != 7 || cfg.Duration != 10*time.Minute || cfg.Tick != 100*time.Millisecond || len(cfg.Load.Steps) != 2 ||
 		len(cfg.Faults) != 2 || cfg.Faults[1].Magnitude != float64(3*time.Millisecond) || len(cfg.Actions) != 2 || cfg.Actions[0].Delay != 5*time.Second {
 		t.Fatalf("config %+v", cfg)
+	}
+}
+
+func TestRunToDatasetRefusesABadRunBeforeWriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ds")
+	cfg := Config{Topology: socialNetwork(t), Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "gremlins", Service: "nginx"}}}
+	if _, err := RunToDataset(cfg, DatasetOptions{Dir: dir}); err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Fatalf("error %v, want one containing %q", err, "unknown kind")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("%s created for a refused run (stat: %v)", dir, err)
 	}
 }
