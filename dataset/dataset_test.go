@@ -257,3 +257,31 @@ func TestWriterSetsEdgesAndParamsAfterCreate(t *testing.T) {
 		t.Fatalf("edges %v, params %v", m.Edges, m.Params)
 	}
 }
+
+func TestRemoveDeletesOnlyDatasetFiles(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Manifest{TickNs: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetTopology([]byte("x"))
+	if err := w.Close(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "notes.txt" {
+		t.Fatalf("left %v, want only notes.txt", entries)
+	}
+	if _, err := Create(dir, Manifest{TickNs: 10}); err != nil {
+		t.Fatalf("create after remove: %v", err)
+	}
+}

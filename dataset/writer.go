@@ -64,6 +64,17 @@ func Create(dir string, m Manifest) (*Writer, error) {
 	return &Writer{dir: dir, m: m, f: f, enc: enc, index: make(map[series.Key]uint32), lastTick: m.StartNs - m.TickNs}, nil
 }
 
+// Remove deletes the files a dataset in dir may hold (only those: the
+// directory and any other file stay), so that Create can start afresh.
+func Remove(dir string) error {
+	for _, name := range []string{ManifestFile, SeriesFile, FaultsFile, ViolationsFile, ActionsFile, TopologyFile, SpansFile, QoSFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove dataset %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
 // Dir returns the dataset directory.
 func (w *Writer) Dir() string { return w.dir }
 

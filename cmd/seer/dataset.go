@@ -187,7 +187,7 @@ func runDatasetExport(cmd *cobra.Command, o datasetExportOptions) error {
 	}
 	defer r.Close()
 	if o.overwrite {
-		if err := removeDataset(o.out); err != nil {
+		if err := dataset.Remove(o.out); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/replay/nezha"
 	"github.com/seer-qos/seer/sim/export"
 )
@@ -93,7 +94,7 @@ func runReplay(cmd *cobra.Command, o replayOptions, dir string) error {
 		cfg.Send = export.NewOTLPHTTP(o.otlp).Send
 	}
 	if o.out != "" && o.overwrite {
-		if err := removeDataset(o.out); err != nil {
+		if err := dataset.Remove(o.out); err != nil {
 			return err
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -162,7 +160,7 @@ func runSim(cmd *cobra.Command, o simOptions) error {
 	var res *sim.Result
 	if o.out != "" {
 		if o.overwrite {
-			if err := removeDataset(o.out); err != nil {
+			if err := dataset.Remove(o.out); err != nil {
 				return err
 			}
 		}
@@ -257,16 +255,6 @@ func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.C
 		cfg.Actions = append(cfg.Actions, a)
 	}
 	return cfg, nil
-}
-
-// removeDataset deletes the files of a dataset directory (only those).
-func removeDataset(dir string) error {
-	for _, name := range []string{dataset.ManifestFile, dataset.SeriesFile, dataset.FaultsFile, dataset.ViolationsFile, dataset.ActionsFile, dataset.TopologyFile, dataset.SpansFile, dataset.QoSFile} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("overwrite %s: %w", dir, err)
-		}
-	}
-	return nil
 }
 
 func printSummary(w io.Writer, res *sim.Result, wall time.Duration, out string) {
