@@ -99,8 +99,7 @@ func (fs *FeatureSet) Normalize(tr *Trace) (*Matrix, error) {
 		for fi, q := range idx {
 			nm := fs.Norms[si][fi]
 			for t := range tr.Ticks {
-				v := (math.Log1p(float64(tr.Raw(t, s, q))) - nm.Mean) / nm.Std
-				m.V[(t*nS+si)*nF+fi] = float32(v)
+				m.V[(t*nS+si)*nF+fi] = nm.apply(tr.Raw(t, s, q))
 			}
 		}
 	}
@@ -126,4 +125,10 @@ func (m *Matrix) Im2col(dst []float32, s Shape, t int) []float32 {
 		}
 	}
 	return dst
+}
+
+// apply normalises one raw value; FeatureSet.Normalize and live serving
+// (Online) both use it.
+func (n Norm) apply(raw float32) float32 {
+	return float32((math.Log1p(float64(raw)) - n.Mean) / n.Std)
 }

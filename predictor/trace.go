@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/seer-qos/seer/dataset"
+	"github.com/seer-qos/seer/internal/series"
 	"github.com/seer-qos/seer/sim/topology"
 )
 
@@ -109,10 +110,7 @@ func LoadTrace(dir string) (*Trace, error) {
 	workers := topologyWorkers(d)
 	nS := len(tr.Services)
 	tr.raw = make([]float32, tr.Ticks*nS*numRaw)
-	latSum := make([]float64, tr.Ticks*nS)
-	latCnt := make([]float64, tr.Ticks*nS)
-	busy := make([]float64, tr.Ticks*nS)
-	cap := make([]float64, tr.Ticks*nS)
+	acc := make([]rawAccum, tr.Ticks*nS)
 	r, err := d.Series()
 	if err != nil {
 		return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
@@ -130,26 +128,10 @@ func LoadTrace(dir string) (*Trace, error) {
 			continue
 		}
 		svc := m.Series[rec.Series].Service
-		s := svcIndex[svc]
-		x := &rec.Sample
-		base := (t*nS + s) * numRaw
-		tr.raw[base+rawDepth] += float32(finite(x.Depth))
-		tr.raw[base+rawArrivals] += float32(finite(x.Arrivals))
-		tr.raw[base+rawCompletions] += float32(finite(x.Completions))
-		latSum[t*nS+s] += float64(x.Latency.Sum)
-		latCnt[t*nS+s] += x.Latency.Count
-		if w := workers[svc]; w > 0 {
-			busy[t*nS+s] += math.Min(finite(x.MeanDepth), w)
-			cap[t*nS+s] += w
-		}
+		acc[t*nS+svcIndex[svc]].add(&rec.Sample, workers[svc])
 	}
-	for i := range latSum {
-		if latCnt[i] > 0 {
-			tr.raw[i*numRaw+rawLatency] = float32(latSum[i] / latCnt[i] / 1e6)
-		}
-		if cap[i] > 0 {
-			tr.raw[i*numRaw+rawUtilization] = float32(busy[i] / cap[i])
-		}
+	for i := range acc {
+		acc[i].put(tr.raw[i*numRaw : (i+1)*numRaw])
 	}
 	if tr.Faults, err = d.Faults(); err != nil {
 		return nil, fmt.Errorf("predictor: dataset %s: %w", dir, err)
@@ -189,4 +171,41 @@ func topologyWorkers(d *dataset.Dataset) map[string]float64 {
 		out[s.Name] = float64(s.Workers)
 	}
 	return out
+}
+
+// rawAccum sums the instance samples of one service in one tick into the
+// raw quantities. LoadTrace and live serving (NewRawTick) both use it, so
+// the features a model is trained on and served with cannot drift apart.
+type rawAccum struct {
+	depth, arrivals, completions float32
+	latSum, latCnt               float64 // ns, completions
+	busy, cap                    float64 // workers busy, workers (utilization)
+}
+
+// add counts one instance's sample; workers is the instance's worker pool
+// (0 when unknown: no utilization).
+func (a *rawAccum) add(x *series.Sample, workers float64) {
+	a.depth += float32(finite(x.Depth))
+	a.arrivals += float32(finite(x.Arrivals))
+	a.completions += float32(finite(x.Completions))
+	a.latSum += float64(x.Latency.Sum)
+	a.latCnt += x.Latency.Count
+	if workers > 0 {
+		a.busy += math.Min(finite(x.MeanDepth), workers)
+		a.cap += workers
+	}
+}
+
+// put writes the raw quantities into dst[:numRaw]: depth, arrivals and
+// completions summed over instances, latency the mean of the tick's
+// completions in ms, utilization busy workers over workers.
+func (a *rawAccum) put(dst []float32) {
+	dst[rawDepth], dst[rawArrivals], dst[rawCompletions] = a.depth, a.arrivals, a.completions
+	dst[rawLatency], dst[rawUtilization] = 0, 0
+	if a.latCnt > 0 {
+		dst[rawLatency] = float32(a.latSum / a.latCnt / 1e6)
+	}
+	if a.cap > 0 {
+		dst[rawUtilization] = float32(a.busy / a.cap)
+	}
 }
