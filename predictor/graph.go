@@ -6,28 +6,33 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-// inputShape is the shape of a batch of im2col windows:
-// [batch, steps, services, kernel*features].
+// inputShape is the shape of a batch of widened im2col windows:
+// [batch, steps, services, 3*kernel*features] (see CallGraph.widen).
 func (s Shape) inputShape(batch int) shapes.Shape {
-	return shapes.Make(dtypes.Float32, batch, s.Steps(), s.Services, s.Kernel*s.Features)
+	return shapes.Make(dtypes.Float32, batch, s.Steps(), s.Services, s.convInputs())
 }
 
-// forwardGraph builds the network on x ([B, steps, S, K*F]) with weights w
+// forwardGraph builds the network on x ([B, steps, S, 3*K*F]) with weights w
 // (graph inputs in Params order) and returns the logits [B, S+1].
+//
+// Every service runs the same cells: a graph convolution over the services x
+// time window (its own 3-tick window and its callees' and callers' means, x
+// shared weights, ReLU), then an LSTM over the steps, all services as one
+// batch of B*S rows. Per service, the culprit logit is a linear read-out of
+// its final state plus a per-service prior; the end-to-end violation logit
+// is a soft maximum (log-sum-exp) over the services' read-outs plus a read-out
+// of the mean state: a violation starts wherever the worst service is.
 func forwardGraph(s Shape, x *Node, w []*Node) *Node {
 	batch := x.Shape().Dimensions[0]
+	rows := batch * s.Services
 	g := x.Graph()
-	h := Zeros(g, shapes.Make(dtypes.Float32, batch, s.Hidden))
+	h := Zeros(g, shapes.Make(dtypes.Float32, rows, s.Hidden))
 	c := h
 	for t := range s.Steps() {
-		// Convolution 3x1 (time x services) as one product over the laid-out
-		// window: [B, S, K*F] x [K*F, C].
-		xt := Reshape(SliceAxis(x, 1, AxisElem(t)), batch, s.Services, s.Kernel*s.Features)
-		conv := Einsum("bsk,kc->bsc", xt, w[pConvW])
-		conv = Max(Add(conv, Reshape(w[pConvB], 1, 1, s.Channels)), ScalarZero(g, dtypes.Float32))
-		in := Reshape(conv, batch, s.Services*s.Channels)
+		xt := Reshape(SliceAxis(x, 1, AxisElem(t)), rows, s.convInputs())
+		conv := Max(Add(MatMul(xt, w[pConvW]), Reshape(w[pConvB], 1, s.Channels)), ScalarZero(g, dtypes.Float32))
 		gate := func(xw, hw, b int) *Node {
-			return Add(Add(MatMul(in, w[xw]), MatMul(h, w[hw])), Reshape(w[b], 1, s.Hidden))
+			return Add(Add(MatMul(conv, w[xw]), MatMul(h, w[hw])), Reshape(w[b], 1, s.Hidden))
 		}
 		i := Sigmoid(gate(pXi, pHi, pBi))
 		f := Sigmoid(gate(pXf, pHf, pBf))
@@ -36,7 +41,14 @@ func forwardGraph(s Shape, x *Node, w []*Node) *Node {
 		c = Add(Mul(f, c), Mul(i, cand))
 		h = Mul(o, Tanh(c))
 	}
-	return Add(MatMul(h, w[pOutW]), Reshape(w[pOutB], 1, s.Outputs()))
+	culprit := Add(Reshape(MatMul(h, w[pCulW]), batch, s.Services), Reshape(w[pCulB], 1, s.Services))
+	u := Add(Reshape(MatMul(h, w[pVioW]), batch, s.Services), Reshape(w[pVioB], 1, s.Services))
+	// log-sum-exp over services, shifted by the (constant) max for stability.
+	m := StopGradient(ReduceMax(u, 1))
+	lse := Add(Log(ReduceSum(Exp(Sub(u, Reshape(m, batch, 1))), 1)), m)
+	ctx := MatMul(ReduceMean(Reshape(h, batch, s.Services, s.Hidden), 1), w[pCtxW])
+	violation := Add(Reshape(lse, batch, 1), ctx)
+	return Concatenate([]*Node{culprit, violation}, 1)
 }
 
 // lossGraph is the weighted binary cross-entropy of logits against labels y,

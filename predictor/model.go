@@ -16,7 +16,10 @@ import (
 )
 
 // ModelFormat names the model file format.
-const ModelFormat = "seer-model/1"
+//
+// Version 2: shared per-service cells and a call graph (seer-model/1 models
+// had one dense read-out over all services and must be retrained).
+const ModelFormat = "seer-model/2"
 
 // Card describes a trained model: what it was trained on and how well it
 // validated. It is written next to the model as MODEL.card.json and inside
@@ -28,9 +31,12 @@ type Card struct {
 	Fingerprint string     `json:"topology_fingerprint"`
 	Topology    string     `json:"topology,omitempty"`
 	Features    FeatureSet `json:"features"`
-	Shape       Shape      `json:"shape"`
-	HorizonMs   int64      `json:"horizon_ms"`
-	TickMs      int64      `json:"tick_ms"`
+	// CallGraph is the dependency graph over Features.Services that the
+	// network's convolution reads neighbours along.
+	CallGraph []dataset.Edge `json:"call_graph"`
+	Shape     Shape          `json:"shape"`
+	HorizonMs int64          `json:"horizon_ms"`
+	TickMs    int64          `json:"tick_ms"`
 	// Threshold on the end-to-end violation probability above which Seer
 	// warns, chosen on the validation split.
 	Threshold float64     `json:"threshold"`
@@ -123,6 +129,7 @@ func LoadModel(path string) (*Model, error) {
 		}
 		p.Tensors[i] = t
 	}
+	p.Graph = NewCallGraph(f.Card.Features.Services, f.Card.CallGraph)
 	m := f.Model
 	m.Params = p
 	return &m, nil

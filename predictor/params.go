@@ -41,11 +41,15 @@ func (s Shape) Steps() int { return s.Window - s.Kernel + 1 }
 // violation.
 func (s Shape) Outputs() int { return s.Services + 1 }
 
-// Param names, in the order the graphs take them.
+// Param names, in the order the graphs take them. Every weight except the
+// per-service output biases is shared by all services: the network learns
+// what a service about to cause a violation looks like, not which service
+// did so in the training data, so it needs far fewer examples per service
+// and a model keeps most of what it learned when a service is added.
 const (
-	pConvW = iota // [Kernel*Features, Channels]
+	pConvW = iota // [3*Kernel*Features, Channels]: self, callees' mean, callers' mean
 	pConvB        // [Channels]
-	pXi           // [Services*Channels, Hidden], input gate, from the convolution
+	pXi           // [Channels, Hidden], input gate, from the convolution
 	pXf           // forget gate
 	pXg           // cell candidate
 	pXo           // output gate
@@ -57,41 +61,55 @@ const (
 	pBf
 	pBg
 	pBo
-	pOutW // [Hidden, Services+1]
-	pOutB // [Services+1]
+	pCulW // [Hidden, 1]: a service's culprit logit from its state
+	pCulB // [Services]: per-service culprit prior
+	pVioW // [Hidden, 1]: a service's contribution to the violation logit
+	pVioB // [Services]: per-service violation prior
+	pCtxW // [Hidden, 1]: the mean state over services, into the violation logit
 	numParams
 )
 
 var paramNames = [numParams]string{"conv_w", "conv_b", "x_i", "x_f", "x_g", "x_o",
-	"h_i", "h_f", "h_g", "h_o", "b_i", "b_f", "b_g", "b_o", "out_w", "out_b"}
+	"h_i", "h_f", "h_g", "h_o", "b_i", "b_f", "b_g", "b_o", "culprit_w", "culprit_b",
+	"violation_w", "violation_b", "context_w"}
 
 // Params are a model's weights, row-major float32, in graph-input order.
 type Params struct {
 	Shape   Shape       `json:"shape"`
 	Tensors [][]float32 `json:"-"`
+	// Graph is the call graph over the model's services that the
+	// convolution reads neighbours along; nil reads as no edges.
+	Graph *CallGraph `json:"-"`
 }
 
 // dims returns the dimensions of parameter i.
 func (s Shape) dims(i int) []int {
-	d := s.Services * s.Channels
 	switch i {
 	case pConvW:
-		return []int{s.Kernel * s.Features, s.Channels}
+		return []int{s.convInputs(), s.Channels}
 	case pConvB:
 		return []int{s.Channels}
 	case pXi, pXf, pXg, pXo:
-		return []int{d, s.Hidden}
+		return []int{s.Channels, s.Hidden}
 	case pHi, pHf, pHg, pHo:
 		return []int{s.Hidden, s.Hidden}
 	case pBi, pBf, pBg, pBo:
 		return []int{s.Hidden}
-	case pOutW:
-		return []int{s.Hidden, s.Outputs()}
-	case pOutB:
-		return []int{s.Outputs()}
+	case pCulW, pVioW, pCtxW:
+		return []int{s.Hidden, 1}
+	case pCulB, pVioB:
+		return []int{s.Services}
 	}
 	panic(fmt.Sprintf("predictor: no parameter %d", i))
 }
+
+// windowInputs is the number of values per step and service of an im2col
+// window: Kernel ticks x Features.
+func (s Shape) windowInputs() int { return s.Kernel * s.Features }
+
+// convInputs is the number of values per step and service the convolution
+// reads: the service's own window, its callees' mean and its callers' mean.
+func (s Shape) convInputs() int { return 3 * s.windowInputs() }
 
 func size(dims []int) int {
 	n := 1
@@ -112,7 +130,8 @@ func (s Shape) NumWeights() int {
 
 // NewParams initialises weights for shape s from seed: Glorot-uniform
 // matrices, zero biases except the forget gate's (1, the usual LSTM trick)
-// and the output bias (a prior of a rare positive).
+// and the output biases (a prior of a rare positive). The model has no
+// call graph until SetGraph.
 func NewParams(s Shape, seed uint64) (*Params, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -132,7 +151,8 @@ func NewParams(s Shape, seed uint64) (*Params, error) {
 			for j := range t {
 				t[j] = 1
 			}
-		case i == pOutB:
+		case i == pCulB || i == pVioB:
+			// A prior of a rare positive: sigmoid(-3) ~ 5%.
 			for j := range t {
 				t[j] = -3
 			}
@@ -144,7 +164,7 @@ func NewParams(s Shape, seed uint64) (*Params, error) {
 
 // Clone returns a deep copy.
 func (p *Params) Clone() *Params {
-	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors))}
+	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors)), Graph: p.Graph}
 	for i, t := range p.Tensors {
 		q.Tensors[i] = append([]float32(nil), t...)
 	}

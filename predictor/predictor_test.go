@@ -131,7 +131,8 @@ func TestModelRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Model{Params: p, Baselines: &Baselines{}, Card: Card{Format: ModelFormat, Shape: s, Threshold: 0.4,
-		Features: FeatureSet{Services: []string{"a", "b"}, Features: []string{"depth"}, Norms: [][]Norm{{{1, 2}}, {{3, 4}}}}}}
+		Features:  FeatureSet{Services: []string{"a", "b"}, Features: []string{"depth"}, Norms: [][]Norm{{{1, 2}}, {{3, 4}}}},
+		CallGraph: []dataset.Edge{{Caller: "b", Callee: "a"}}}}
 	path := filepath.Join(t.TempDir(), "m")
 	if err := m.Save(path); err != nil {
 		t.Fatal(err)
@@ -147,6 +148,9 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if got.Card.Threshold != 0.4 || got.Card.Features.Norms[1][0] != (Norm{3, 4}) {
 		t.Fatalf("card differs: %+v", got.Card)
+	}
+	if e := got.Params.Graph.Edges(got.Card.Features.Services); !slices.Equal(e, m.Card.CallGraph) {
+		t.Fatalf("call graph = %v, want %v", e, m.Card.CallGraph)
 	}
 }
 

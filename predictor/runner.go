@@ -16,6 +16,8 @@ type Runner struct {
 	backend backends.Backend
 	exec    *graph.Exec
 	weights []any
+	graph   *CallGraph
+	wide    []float32 // scratch for the widened input
 }
 
 // NewRunner compiles (lazily) the inference graph of p on b.
@@ -28,7 +30,7 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 		return nil, fmt.Errorf("predictor: inference graph: %w", err)
 	}
 	exec.SetMaxCache(4)
-	return &Runner{shape: p.Shape, backend: b, exec: exec, weights: weightTensors(p)}, nil
+	return &Runner{shape: p.Shape, backend: b, exec: exec, weights: weightTensors(p), graph: p.Graph}, nil
 }
 
 func weightTensors(p *Params) []any {
@@ -42,8 +44,8 @@ func weightTensors(p *Params) []any {
 // Shape returns the model's shape.
 func (r *Runner) Shape() Shape { return r.shape }
 
-// Predict runs batch windows laid out by Window.Im2col (batch*steps*S*K*F
-// values) and returns batch*(S+1) probabilities: per window, the services'
+// Predict runs batch windows laid out by Matrix.Im2col (batch*steps*S*K*F
+// values), widened along the model's call graph, and returns batch*(S+1) probabilities: per window, the services'
 // culprit probabilities then the end-to-end violation probability.
 func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	s := r.shape
@@ -51,8 +53,9 @@ func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	if len(x) != want {
 		return nil, fmt.Errorf("predictor: input has %d values, want %d for batch %d", len(x), want, batch)
 	}
+	r.wide = r.graph.widen(r.wide, x, s, batch)
 	args := make([]any, 0, 1+numParams)
-	args = append(args, tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...))
+	args = append(args, tensors.FromFlatDataAndDimensions(r.wide, s.inputShape(batch).Dimensions...))
 	args = append(args, r.weights...)
 	out, err := r.exec.Exec(args...)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/seer-qos/seer/dataset"
 )
 
 // TrainConfig are the knobs of Train.
@@ -95,13 +97,17 @@ type batcher struct {
 	labels    []Labels
 	services  []string
 	posWeight float64
+	graph     *CallGraph
+	window    []float32 // scratch: the im2col windows before widening
 }
 
+// fill lays out a batch: x the widened windows (CallGraph.widen), y the
+// labels and wt the loss weights.
 func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32, []float32) {
-	x, y, wt = x[:0], y[:0], wt[:0]
+	b.window, y, wt = b.window[:0], y[:0], wt[:0]
 	nS := b.shape.Services
 	for _, sm := range batch {
-		x = b.mats[sm.trace].Im2col(x, b.shape, sm.tick)
+		b.window = b.mats[sm.trace].Im2col(b.window, b.shape, sm.tick)
 		l := b.labels[sm.trace]
 		viol := l.Violation[sm.tick]
 		culprits := l.Culprit[sm.tick]
@@ -122,7 +128,7 @@ func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32
 			y, wt = append(y, 0), append(wt, float32(nS)/4)
 		}
 	}
-	return x, y, wt
+	return b.graph.widen(x, b.window, b.shape, len(batch)), y, wt
 }
 
 // Train fits a model on traces: a seeded split of whole traces into
@@ -158,6 +164,11 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	}
 	shape := Shape{Services: len(fs.Services), Features: len(cfg.Features), Window: cfg.Window,
 		Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden}
+	var edges []dataset.Edge
+	for _, tr := range traces {
+		edges = append(edges, tr.Edges...)
+	}
+	cg := NewCallGraph(fs.Services, edges)
 	params := cfg.Init
 	if params == nil || params.Shape != shape {
 		if params, err = NewParams(shape, cfg.Seed); err != nil {
@@ -166,8 +177,9 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	} else {
 		params = params.Clone()
 	}
+	params.Graph = cg
 	mk := func(ts []*Trace, stride int) (*batcher, []sample, error) {
-		b := &batcher{shape: shape, services: fs.Services}
+		b := &batcher{shape: shape, services: fs.Services, graph: cg}
 		var samples []sample
 		pos := 0
 		for i, tr := range ts {
@@ -269,7 +281,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	model := &Model{Params: best}
 	model.Card = Card{Format: ModelFormat, Features: *fs, Shape: shape,
 		HorizonMs: cfg.HorizonNs / 1e6, TickMs: traces[0].TickNs / 1e6, Train: rep,
-		Fingerprint: Fingerprint(fs.Services, traces[0].Edges)}
+		Fingerprint: Fingerprint(fs.Services, edges), CallGraph: cg.Edges(fs.Services)}
 	ecfg := EvalConfig{HorizonNs: cfg.HorizonNs, MinLeadNs: cfg.MinLeadNs, FirstTick: shape.Window - 1}
 	model.Baselines = CalibrateBaselines(trainT, cfg.HorizonNs, ecfg.FirstTick, cfg.MaxFPR)
 	runner, err := NewRunner(backend, best)

@@ -23,7 +23,7 @@ func TestXLATrainStepProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	const batch = 32
-	x := randomInput(s, batch, 1)
+	x := (*CallGraph)(nil).widen(nil, randomInput(s, batch, 1), s, batch)
 	y := make([]float32, batch*s.Outputs())
 	wt := make([]float32, batch*s.Outputs())
 	for i := range wt {
@@ -52,7 +52,7 @@ func probeBackend(t *testing.T, name string, s Shape, p *Params, x, y, wt []floa
 		}
 		t.Logf("%s loss graph run %d: %v", name, i, time.Since(start))
 	}
-	for i := range 2 {
+	for i := range 4 {
 		start := time.Now()
 		if _, _, err := runStep(te, s, batch, x, y, wt, p); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,98 @@
+package predictor
+
+import (
+	"slices"
+
+	"github.com/seer-qos/seer/dataset"
+)
+
+// CallGraph is the dependency graph over a model's services, by model
+// service index. The network's convolution reads, next to a service's own
+// window, the mean window of its callees and of its callers: a service whose
+// own latency rises while its callees' does not is where a hotspot starts,
+// and one whose callers queue up behind it is on the path of one.
+//
+// The graph is immutable once built, so Params clones share it.
+type CallGraph struct {
+	callees, callers [][]int32
+}
+
+// NewCallGraph builds the graph of edges over services (a model's
+// Card.Features.Services); edges naming a service outside the list, and
+// self-calls, are ignored.
+func NewCallGraph(services []string, edges []dataset.Edge) *CallGraph {
+	g := &CallGraph{callees: make([][]int32, len(services)), callers: make([][]int32, len(services))}
+	for _, e := range edges {
+		a, b := slices.Index(services, e.Caller), slices.Index(services, e.Callee)
+		if a < 0 || b < 0 || a == b || slices.Contains(g.callees[a], int32(b)) {
+			continue
+		}
+		g.callees[a] = append(g.callees[a], int32(b))
+		g.callers[b] = append(g.callers[b], int32(a))
+	}
+	for i := range services {
+		slices.Sort(g.callees[i])
+		slices.Sort(g.callers[i])
+	}
+	return g
+}
+
+// Edges returns the graph as caller -> callee edges over services.
+func (g *CallGraph) Edges(services []string) []dataset.Edge {
+	var out []dataset.Edge
+	if g == nil {
+		return out
+	}
+	for a, cs := range g.callees {
+		for _, b := range cs {
+			out = append(out, dataset.Edge{Caller: services[a], Callee: services[b]})
+		}
+	}
+	return out
+}
+
+// widen lays out the convolution's input from batch im2col windows x
+// ([batch, steps, services, Kernel*Features]): per step and service, its own
+// window, the mean window of its callees, then of its callers (zeros for
+// none). It runs in Go, in O(edges) per step, before the graph: the
+// dependency graph is sparse, and a dense services x services product in
+// the graph would cost more than the rest of the network at 500 services.
+func (g *CallGraph) widen(dst, x []float32, s Shape, batch int) []float32 {
+	w := s.windowInputs()
+	n := batch * s.Steps() * s.Services
+	dst = slices.Grow(dst[:0], 3*w*n)[:3*w*n]
+	clear(dst)
+	for row := range n {
+		copy(dst[row*3*w:], x[row*w:(row+1)*w])
+	}
+	if g == nil {
+		return dst
+	}
+	for blk := range batch * s.Steps() {
+		base := blk * s.Services
+		for svc := range s.Services {
+			out := dst[(base+svc)*3*w:]
+			meanInto(out[w:2*w], x, base, w, g.callees[svc])
+			meanInto(out[2*w:3*w], x, base, w, g.callers[svc])
+		}
+	}
+	return dst
+}
+
+// meanInto writes into out the mean of the windows of services nb in the
+// block of rows starting at base.
+func meanInto(out, x []float32, base, w int, nb []int32) {
+	if len(nb) == 0 {
+		return
+	}
+	for _, j := range nb {
+		row := x[(base+int(j))*w : (base+int(j)+1)*w]
+		for k, v := range row {
+			out[k] += v
+		}
+	}
+	inv := 1 / float32(len(nb))
+	for k := range out {
+		out[k] *= inv
+	}
+}
