@@ -1,0 +1,131 @@
+package seerpredictorextension
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seer-qos/seer/predictor"
+	"github.com/seer-qos/seer/sim"
+	"github.com/seer-qos/seer/sim/topology"
+)
+
+// TestOnlineAgreesWithOffline: a simulated Social Network run, written as a
+// dataset and sent as spans through the queuedepth processor to the
+// extension, gives tick by tick the probabilities that PredictTrace (what
+// `seer eval` runs) computes on the dataset.
+func TestOnlineAgreesWithOffline(t *testing.T) {
+	topo, _, err := topology.Load("social-network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ds")
+	// Spans are kept and sent after the run: the model needs the dataset's norms first.
+	var spans []sim.Span
+	collect := spanCollector(func(s *sim.Span) error { spans = append(spans, *s); return nil })
+	scfg := sim.Config{Topology: topo, Seed: 3, Duration: 12 * time.Second, Load: sim.Load{Rate: 300}, Spans: collect}
+	if _, err := sim.RunToDataset(scfg, sim.DatasetOptions{Dir: dir, Generator: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := predictor.LoadTrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := randomModel(t, tr, 8)
+	modelPath := filepath.Join(t.TempDir(), "model")
+	if err := m.Save(modelPath); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Model = modelPath
+	cfg.Buffer = 1 << 16
+	cfg.PredictionsFile = filepath.Join(t.TempDir(), "predictions.jsonl")
+	p := startPipeline(t, "agree", cfg)
+	if sl := p.ext.slot.Load(); sl.state != StateTrained {
+		t.Fatalf("state %q (%s), want trained", sl.state, sl.reason)
+	}
+	sink := p.spansSink(t)
+	for i := range spans {
+		if err := sink.Span(&spans[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.proc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.waitCaughtUp(t, 30*time.Second)
+	if err := p.ext.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	live := readPredictions(t, cfg.PredictionsFile)
+
+	// Offline, on the backend the extension served on.
+	b, _, err := predictor.OpenBackend(p.ext.backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := predictor.LoadModel(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := predictor.NewRunner(b, loaded.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want, err := loaded.PredictTrace(r, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last seconds hold requests still in flight when the run ended:
+	// they have no spans, so the collector cannot see them.
+	lastNs := tr.StartNs + int64(tr.Ticks)*tr.TickNs - int64(3*time.Second)
+	compared, maxDiff := 0, 0.0
+	for _, lp := range live {
+		tk := int((lp.StartNs - tr.StartNs) / tr.TickNs)
+		if lp.State != StateTrained || !lp.Ready || tk < m.Card.Shape.Window-1 || lp.EndNs > lastNs {
+			continue
+		}
+		w := want.Probs[tk]
+		for i, svc := range want.Services {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(w[i])-lp.Culprits[svc]))
+		}
+		maxDiff = math.Max(maxDiff, math.Abs(float64(w[len(w)-1])-lp.Violation))
+		compared++
+	}
+	t.Logf("backend %s: %d ticks compared (of %d live, %d offline), max |online - offline| = %.3g",
+		p.ext.backend, compared, len(live), tr.Ticks, maxDiff)
+	if compared < 60 {
+		t.Fatalf("only %d ticks compared", compared)
+	}
+	if maxDiff > 1e-4 {
+		t.Fatalf("online and offline differ by %g", maxDiff)
+	}
+}
+
+type spanCollector func(*sim.Span) error
+
+func (f spanCollector) Span(s *sim.Span) error { return f(s) }
+
+// randomModel wraps seeded random weights with norms fitted on tr: the
+// agreement holds for any weights.
+func randomModel(t *testing.T, tr *predictor.Trace, window int) *predictor.Model {
+	t.Helper()
+	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, []string{"depth", "latency"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := predictor.Shape{Services: len(fs.Services), Features: 2, Window: window, Kernel: 3, Channels: 4, Hidden: 8}
+	params, err := predictor.NewParams(shape, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &predictor.Model{Card: predictor.Card{Format: predictor.ModelFormat, Features: *fs, Shape: shape,
+		TickMs: tr.TickNs / 1e6, HorizonMs: 2000, Fingerprint: predictor.Fingerprint(fs.Services, tr.Edges)}, Params: params}
+}

@@ -1,0 +1,461 @@
+package seerpredictorextension
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension"
+	"go.uber.org/zap"
+
+	"github.com/seer-qos/seer/internal/broadcast"
+	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/series"
+	"github.com/seer-qos/seer/predictor"
+)
+
+// Model states, the state label of seer_model_info.
+const (
+	// StateTrained: a model serves.
+	StateTrained = "trained"
+	// StateRetraining: the graph changed under the model; the heuristic
+	// serves while a model for the new graph trains.
+	StateRetraining = "retraining"
+	// StateFallback: the heuristic serves and no model is training for the
+	// current graph (none configured or loadable, retraining off, or a
+	// retraining failed and waits to be retried).
+	StateFallback = "fallback"
+)
+
+// slot is what serves: a model with its Runner, or the heuristic (model
+// nil). It is swapped whole through an atomic.Pointer, so a new model
+// replaces the old one between two ticks.
+type slot struct {
+	model   *predictor.Model
+	runner  *predictor.Runner // used by the serving goroutine only, once installed
+	version string
+	state   string
+	reason  string // why the heuristic serves
+}
+
+type predictorExtension struct {
+	cfg    *Config
+	set    extension.Settings
+	logger *zap.Logger
+
+	backend     string // the backend that serves models (after auto)
+	backendInfo predictor.BackendInfo
+	slot        atomic.Pointer[slot]
+	generation  atomic.Int64
+	training    atomic.Pointer[string] // kind of the job under way, nil when none
+
+	// Owned by the serving goroutine.
+	online      *predictor.Online
+	onlineSlot  *slot
+	heur        *heuristic
+	history     *predictor.History
+	pending     bool      // a retraining from scratch is due
+	changeAt    time.Time // event time of the last graph change
+	lastJobEnd  time.Time // event time at which the last job ended
+	jobRunning  bool
+	lastTickEnd time.Time
+	cancelJob   context.CancelFunc
+
+	hub     *series.Hub
+	feed    *depgraph.Feed
+	sub     *series.Subscription
+	events  *broadcast.Subscription[depgraph.Event]
+	jobs    chan job
+	results chan result
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	out     *predictionsOut
+	metrics *metrics
+	server  *http.Server
+	serveWG sync.WaitGroup
+}
+
+func newPredictorExtension(set extension.Settings, cfg *Config) *predictorExtension {
+	e := &predictorExtension{cfg: cfg, set: set, logger: set.Logger, heur: newHeuristic(cfg.Heuristic),
+		jobs: make(chan job), results: make(chan result, 1), stop: make(chan struct{})}
+	e.out = newPredictionsOut(cfg.Recent)
+	e.metrics = newMetrics(e)
+	return e
+}
+
+// Start loads the model, subscribes to the queuedepth processor's series
+// and graph, and starts serving.
+func (e *predictorExtension) Start(ctx context.Context, host component.Host) error {
+	_, info, err := predictor.OpenBackend(e.cfg.Backend)
+	if err != nil {
+		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
+	}
+	e.backend, e.backendInfo = info.Name, info
+	if info.Fallback != "" {
+		e.logger.Info("Serving on simplego", zap.String("why", info.Fallback))
+	}
+	e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: "no_model"})
+	if e.cfg.Model != "" {
+		if err := e.loadModel(); err != nil {
+			// A model that cannot be read must not stop the pipeline: the
+			// heuristic serves and seer_model_info says why.
+			e.logger.Error("Cannot load the model; serving the fallback heuristic", zap.Error(err))
+			e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: "model_load_failed"})
+		}
+	}
+	if err := e.out.openFile(e.cfg.PredictionsFile); err != nil {
+		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
+	}
+	if e.cfg.Retraining.Enabled {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			trainLoop(e.jobs, e.results, e.logger)
+		}()
+	}
+	if err := e.startHTTP(ctx, host); err != nil {
+		e.shutdownTrainer()
+		_ = e.out.close()
+		return err
+	}
+	e.hub = series.DefaultRegistry.Acquire(e.cfg.Source)
+	e.feed = depgraph.DefaultRegistry.Acquire(e.cfg.Source)
+	e.sub = e.hub.Subscribe(e.set.ID.String(), e.cfg.Buffer)
+	e.events = e.feed.Subscribe(e.set.ID.String(), 1024)
+	e.wg.Add(1)
+	go e.serve()
+	return nil
+}
+
+func (e *predictorExtension) loadModel() error {
+	m, err := predictor.LoadModel(e.cfg.Model)
+	if err != nil {
+		return err
+	}
+	sl, err := e.newSlot(m, "file")
+	if err != nil {
+		return err
+	}
+	e.slot.Store(sl)
+	e.logger.Info("Serving model", zap.String("file", e.cfg.Model), zap.String("version", sl.version),
+		zap.String("backend", e.backend), zap.Int("services", len(m.Card.Features.Services)))
+	return nil
+}
+
+// newSlot prepares a model to serve: a Runner on the serving backend,
+// compiled by one prediction so that the serving goroutine never compiles.
+func (e *predictorExtension) newSlot(m *predictor.Model, origin string) (*slot, error) {
+	b, _, err := predictor.OpenBackend(e.backend)
+	if err != nil {
+		return nil, err
+	}
+	r, err := predictor.NewRunner(b, m.Params)
+	if err != nil {
+		return nil, err
+	}
+	s := m.Card.Shape
+	if _, err := r.Predict(make([]float32, s.Steps()*s.Services*s.Kernel*s.Features), 1); err != nil {
+		r.Close()
+		return nil, err
+	}
+	v := fmt.Sprintf("%s-%d-%s", origin, e.generation.Add(1), m.Card.Fingerprint)
+	return &slot{model: m, runner: r, version: v, state: StateTrained}, nil
+}
+
+// Shutdown stops serving and training.
+func (e *predictorExtension) Shutdown(ctx context.Context) error {
+	close(e.stop)
+	if e.sub != nil {
+		e.sub.Close()
+		e.events.Close()
+	}
+	e.shutdownTrainer()
+	e.wg.Wait()
+	if e.hub != nil {
+		series.DefaultRegistry.Release(e.cfg.Source)
+		depgraph.DefaultRegistry.Release(e.cfg.Source)
+		e.hub = nil
+	}
+	var errs []error
+	if e.server != nil {
+		errs = append(errs, e.server.Shutdown(ctx))
+		e.serveWG.Wait()
+	}
+	errs = append(errs, e.out.close())
+	return errors.Join(errs...)
+}
+
+func (e *predictorExtension) shutdownTrainer() {
+	if e.cancelJob != nil {
+		e.cancelJob()
+	}
+}
+
+// serve is the serving goroutine: one inference per tick, graph events,
+// and the dispatch of retraining jobs.
+func (e *predictorExtension) serve() {
+	defer e.wg.Done()
+	defer func() {
+		if e.cfg.Retraining.Enabled {
+			close(e.jobs)
+		}
+	}()
+	batches, events := e.sub.C, e.events.C
+	for {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				return
+			}
+			e.onBatch(b)
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			e.onEvent(ev)
+		case r := <-e.results:
+			e.onResult(r)
+		case <-e.stop:
+			return
+		}
+	}
+}
+
+func (e *predictorExtension) onBatch(b series.Batch) {
+	if b.Origin != "" && b.Origin != series.OriginSpans {
+		return
+	}
+	rt := predictor.NewRawTick(b)
+	sl := e.slot.Load()
+	if sl != e.onlineSlot {
+		e.install(sl)
+	}
+	hServices, hProbs := e.heur.score(&rt)
+	var outs []predictor.TickOutput
+	var took time.Duration
+	if e.online != nil {
+		start := time.Now()
+		var err error
+		outs, err = e.online.Push(&rt)
+		took = time.Since(start)
+		switch {
+		case errors.Is(err, predictor.ErrTickOrder):
+			e.metrics.refused.Inc()
+			e.logger.Debug("Refused a tick", zap.Error(err))
+			return
+		case err != nil:
+			e.metrics.inferenceErrors.Inc()
+			e.logger.Warn("Inference failed; the heuristic serves this tick", zap.Error(err))
+			outs = nil
+		default:
+			e.metrics.inference.Observe(took.Seconds())
+		}
+	}
+	if e.cfg.Retraining.Enabled {
+		if e.history == nil {
+			e.history = predictor.NewHistory(int(e.cfg.Retraining.History / max(rt.End.Sub(rt.Start), time.Millisecond)))
+		}
+		e.history.Add(rt)
+	}
+	e.lastTickEnd = rt.End
+	kind := ""
+	if k := e.training.Load(); k != nil {
+		kind = *k
+	}
+	e.metrics.ticks.Inc()
+	if outs == nil {
+		e.out.add(Prediction{StartNs: rt.Start.UnixNano(), EndNs: rt.End.UnixNano(), State: stateOf(sl, e.online != nil),
+			Version: "heuristic", Ready: true, Violation: float64(hProbs[len(hServices)]),
+			Culprits: culprits(hServices, hProbs), Training: kind}, e.logger)
+	}
+	for i, o := range outs {
+		p := Prediction{StartNs: o.Start.UnixNano(), EndNs: o.End.UnixNano(), State: sl.state, Version: sl.version,
+			Ready: o.Ready, Gap: o.Gap, Training: kind, Violation: float64(o.Probs[len(o.Probs)-1]),
+			Culprits: culprits(sl.model.Card.Features.Services, o.Probs)}
+		if i == len(outs)-1 {
+			p.InferenceNs = took.Nanoseconds()
+		}
+		e.out.add(p, e.logger)
+	}
+	e.maybeTrain(rt.End)
+}
+
+func stateOf(sl *slot, modelFailed bool) string {
+	if modelFailed {
+		return StateFallback
+	}
+	return sl.state
+}
+
+func culprits(services []string, probs []float32) map[string]float64 {
+	m := make(map[string]float64, len(services))
+	for i, s := range services {
+		m[s] = float64(probs[i])
+	}
+	return m
+}
+
+// install makes sl the serving slot: a new Online primed with the last
+// window of history, so a swapped-in model predicts from its first tick.
+func (e *predictorExtension) install(sl *slot) {
+	if old := e.onlineSlot; old != nil && old.runner != nil {
+		old.runner.Close()
+	}
+	e.online, e.onlineSlot = nil, sl
+	if sl.model == nil {
+		return
+	}
+	on, err := predictor.NewOnline(sl.model, sl.runner)
+	if err != nil {
+		e.metrics.inferenceErrors.Inc()
+		e.logger.Error("Cannot serve the model; the heuristic serves", zap.Error(err))
+		return
+	}
+	if e.history != nil {
+		for _, rt := range e.history.Last(sl.model.Card.Shape.Window - 1) {
+			_ = on.Observe(&rt) // history is in order
+		}
+	}
+	e.online = on
+}
+
+// onEvent reacts to a graph change the serving model does not cover: a
+// service it does not know appears, one it knows goes, or (optionally) a
+// critical path changes.
+func (e *predictorExtension) onEvent(ev depgraph.Event) {
+	sl := e.slot.Load()
+	var services []string
+	if sl.model != nil {
+		services = sl.model.Card.Features.Services
+	}
+	relevant := false
+	switch ev.Type {
+	case depgraph.ServiceAdded:
+		relevant = (sl.model != nil || e.pending) && !slices.Contains(services, ev.Service) && !e.virtual(ev.Service)
+	case depgraph.ServiceRemoved:
+		relevant = slices.Contains(services, ev.Service) || e.pending
+	case depgraph.CriticalPathChanged:
+		relevant = sl.model != nil && e.cfg.Retraining.OnCriticalPathChange && e.cfg.Retraining.Enabled && len(ev.OldPath) > 0
+	}
+	if !relevant {
+		return
+	}
+	reason := "graph_changed"
+	e.logger.Info("The dependency graph changed under the model", zap.String("event", string(ev.Type)),
+		zap.String("service", ev.Service), zap.String("root", ev.Root))
+	if !e.cfg.Retraining.Enabled {
+		e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: reason})
+		return
+	}
+	e.slot.Store(&slot{version: "heuristic", state: StateRetraining, reason: reason})
+	e.pending, e.changeAt = true, ev.Time
+	if e.cancelJob != nil {
+		e.cancelJob() // trained on the old graph; its result could not be installed anyway
+	}
+}
+
+// virtual reports whether the graph knows service only from its callers'
+// peer.service: it has no series, so no model can serve it.
+func (e *predictorExtension) virtual(service string) bool {
+	snap, ok := e.feed.Snapshot()
+	if !ok {
+		return false
+	}
+	for _, s := range snap.Services {
+		if s.Name == service {
+			return s.Virtual
+		}
+	}
+	return false
+}
+
+// maybeTrain dispatches a retraining job when one is due; times are event
+// time of the series.
+func (e *predictorExtension) maybeTrain(now time.Time) {
+	rc := &e.cfg.Retraining
+	if !rc.Enabled || e.jobRunning {
+		return
+	}
+	sl := e.slot.Load()
+	since := now.Add(-rc.History)
+	kind := ""
+	switch {
+	case e.pending && now.Sub(e.changeAt) >= rc.MinHistory && now.Sub(e.lastJobEnd) >= rc.MinHistory:
+		kind, since = kindScratch, e.changeAt
+	case !e.pending && sl.model == nil && e.history.Len() > 0 && now.Sub(e.firstTick()) >= rc.MinHistory &&
+		now.Sub(e.lastJobEnd) >= rc.MinHistory:
+		kind = kindScratch
+	case sl.model != nil && !e.lastJobEnd.IsZero() && now.Sub(e.lastJobEnd) >= rc.Interval ||
+		sl.model != nil && e.lastJobEnd.IsZero() && now.Sub(e.firstTick()) >= rc.Interval:
+		kind = kindIncremental
+	}
+	if kind == "" {
+		return
+	}
+	ticks := e.history.Since(since)
+	if len(ticks) == 0 {
+		return
+	}
+	j := job{kind: kind, base: sl, ticks: ticks, cfg: *rc, backend: e.backend, newSlot: e.newSlot, swap: e.swap}
+	if kind == kindScratch {
+		j.services = liveServices(ticks)
+	} else {
+		j.services = sl.model.Card.Features.Services
+	}
+	if snap, ok := e.feed.Snapshot(); ok {
+		j.edges = edgesOf(snap)
+	}
+	if kind == kindScratch && sl.model == nil {
+		e.slot.Store(&slot{version: "heuristic", state: StateRetraining, reason: sl.reason})
+		j.base = e.slot.Load()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	j.ctx, e.cancelJob = ctx, cancel
+	e.jobRunning = true
+	e.training.Store(&j.kind)
+	e.jobs <- j
+}
+
+func (e *predictorExtension) firstTick() time.Time {
+	if t := e.history.Last(e.history.Len()); len(t) > 0 {
+		return t[0].Start
+	}
+	return time.Time{}
+}
+
+// swap installs a trained slot if the slot it was trained against still
+// serves (a graph change in between makes it stale).
+func (e *predictorExtension) swap(base, next *slot) bool { return e.slot.CompareAndSwap(base, next) }
+
+func (e *predictorExtension) onResult(r result) {
+	e.jobRunning = false
+	e.training.Store(nil)
+	if e.cancelJob != nil {
+		e.cancelJob()
+		e.cancelJob = nil
+	}
+	e.lastJobEnd = e.lastTickEnd
+	e.metrics.retrains.WithLabelValues(r.kind, r.outcome).Inc()
+	fields := []zap.Field{zap.String("kind", r.kind), zap.String("outcome", r.outcome),
+		zap.Float64("validation_loss", r.newLoss), zap.Float64("reference_loss", r.refLoss), zap.Duration("took", r.took)}
+	if r.err != nil {
+		fields = append(fields, zap.Error(r.err))
+	}
+	e.logger.Info("Retraining finished", fields...)
+	if r.kind == kindScratch {
+		if r.outcome == outcomeAccepted {
+			e.pending = false
+		} else if sl := e.slot.Load(); sl.model == nil && sl.state == StateRetraining {
+			// Retried after min_history more history; the heuristic serves.
+			e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: "retraining_" + r.outcome})
+		}
+	}
+}

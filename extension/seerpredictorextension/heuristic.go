@@ -1,0 +1,63 @@
+package seerpredictorextension
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/seer-qos/seer/predictor"
+)
+
+// heuristic is the fallback predictor (see the package doc): per service an
+// exponentially weighted mean and variance of log1p(queue depth), learned
+// online; a service's culprit score is sigmoid(z - margin) of its z-score
+// against its own past, the violation probability the highest score.
+type heuristic struct {
+	halfLife time.Duration
+	margin   float64
+	warmup   time.Duration
+	stats    map[string]*ewStats
+}
+
+type ewStats struct {
+	mean, variance float64
+	seen           time.Duration // event time the service has been scored for
+}
+
+// minStd floors the standard deviation, as FitFeatures does for the model's
+// norms: a service whose depth never moved would otherwise score any blip
+// as certain.
+const minStd = 0.1
+
+func newHeuristic(c HeuristicConfig) *heuristic {
+	return &heuristic{halfLife: c.HalfLife, margin: c.Margin, warmup: c.Warmup, stats: map[string]*ewStats{}}
+}
+
+// score scores the services of one tick against their past, then learns the
+// tick. Services still warming up score 0.
+func (h *heuristic) score(rt *predictor.RawTick) (services []string, probs []float32) {
+	dt := rt.End.Sub(rt.Start)
+	// Weight of the new tick such that a tick's weight halves every halfLife.
+	alpha := 1 - math.Exp2(-float64(dt)/float64(h.halfLife))
+	services = slices.Clone(rt.Services)
+	probs = make([]float32, len(services)+1)
+	for i, svc := range services {
+		d, _ := rt.Value(svc, "depth")
+		x := math.Log1p(float64(d))
+		st := h.stats[svc]
+		if st == nil {
+			st = &ewStats{mean: x}
+			h.stats[svc] = st
+		}
+		if st.seen >= h.warmup {
+			z := (x - st.mean) / math.Max(math.Sqrt(st.variance), minStd)
+			probs[i] = float32(1 / (1 + math.Exp(-(z - h.margin))))
+			probs[len(services)] = max(probs[len(services)], probs[i])
+		}
+		diff := x - st.mean
+		st.mean += alpha * diff
+		st.variance = (1 - alpha) * (st.variance + alpha*diff*diff)
+		st.seen += dt
+	}
+	return services, probs
+}

@@ -1,0 +1,107 @@
+package seerpredictorextension
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// Prediction is the output of one tick, as /predictions and the
+// predictions file give it.
+type Prediction struct {
+	StartNs int64  `json:"start_ns"`
+	EndNs   int64  `json:"end_ns"`
+	State   string `json:"state"`
+	Version string `json:"version"`
+	// Ready is false while a model's window is filling (probabilities 0).
+	Ready bool `json:"ready"`
+	// Gap marks a tick no series arrived for.
+	Gap       bool               `json:"gap,omitempty"`
+	Violation float64            `json:"violation_probability"`
+	Culprits  map[string]float64 `json:"culprit_probability"`
+	// InferenceNs is the model's time on the tick (0 for the heuristic).
+	InferenceNs int64 `json:"inference_ns,omitempty"`
+	// Training names the retraining job under way, if any.
+	Training string `json:"training,omitempty"`
+}
+
+// predictionsOut keeps the recent predictions and writes the file.
+type predictionsOut struct {
+	mu     sync.Mutex
+	recent []Prediction // ring
+	next   int
+	full   bool
+	last   *Prediction
+	f      *os.File
+	w      *bufio.Writer
+	enc    *json.Encoder
+}
+
+func newPredictionsOut(recent int) *predictionsOut {
+	return &predictionsOut{recent: make([]Prediction, recent)}
+}
+
+func (o *predictionsOut) openFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("predictions file: %w", err)
+	}
+	o.f, o.w = f, bufio.NewWriter(f)
+	o.enc = json.NewEncoder(o.w)
+	return nil
+}
+
+func (o *predictionsOut) add(p Prediction, logger *zap.Logger) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.recent[o.next] = p
+	o.last = &o.recent[o.next]
+	o.next = (o.next + 1) % len(o.recent)
+	o.full = o.full || o.next == 0
+	if o.enc != nil {
+		// Flushed per tick: a reader (or a crash) sees every finished tick.
+		if err := o.enc.Encode(&p); err == nil {
+			err = o.w.Flush()
+		} else {
+			logger.Warn("Cannot write the predictions file", zap.Error(err))
+		}
+	}
+}
+
+// snapshot returns the recent predictions, oldest first, and the latest.
+func (o *predictionsOut) snapshot() ([]Prediction, *Prediction) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Prediction
+	if o.full {
+		out = append(out, o.recent[o.next:]...)
+	}
+	out = append(out, o.recent[:o.next]...)
+	var last *Prediction
+	if o.last != nil {
+		l := *o.last
+		last = &l
+	}
+	return out, last
+}
+
+func (o *predictionsOut) close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.f == nil {
+		return nil
+	}
+	err := o.w.Flush()
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	o.f = nil
+	return err
+}

@@ -1,0 +1,196 @@
+package predictor
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/seer-qos/seer/dataset"
+)
+
+// History is a bounded ring of recent live ticks (RawTick) for retraining.
+// A tick holds numRaw float32 per live service plus its sorted service
+// names (shared with the batches), so memory is about
+// capacity x services x (20 + 16) bytes: 6000 ticks (10 min at 100 ms) of
+// 30 services is about 6.5 MB. Not safe for concurrent use.
+type History struct {
+	ring []RawTick
+	head int // index of the oldest tick
+	n    int
+}
+
+// NewHistory keeps at most capacity ticks.
+func NewHistory(capacity int) *History {
+	return &History{ring: make([]RawTick, max(capacity, 1))}
+}
+
+// Add appends a tick, forgetting the oldest when full.
+func (h *History) Add(rt RawTick) {
+	if h.n < len(h.ring) {
+		h.ring[(h.head+h.n)%len(h.ring)] = rt
+		h.n++
+		return
+	}
+	h.ring[h.head] = rt
+	h.head = (h.head + 1) % len(h.ring)
+}
+
+// Len is the number of ticks held.
+func (h *History) Len() int { return h.n }
+
+// Since returns, oldest first, the ticks that start at or after t.
+func (h *History) Since(t time.Time) []RawTick {
+	var out []RawTick
+	for i := range h.n {
+		rt := h.ring[(h.head+i)%len(h.ring)]
+		if !rt.Start.Before(t) {
+			out = append(out, rt)
+		}
+	}
+	return out
+}
+
+// Last returns the last n ticks, oldest first.
+func (h *History) Last(n int) []RawTick {
+	n = min(n, h.n)
+	out := make([]RawTick, n)
+	for i := range n {
+		out[i] = h.ring[(h.head+h.n-n+i)%len(h.ring)]
+	}
+	return out
+}
+
+// QoSTarget labels live history: a tick whose mean latency at Service
+// exceeds Latency is a violation tick.
+type QoSTarget struct {
+	Service string
+	Latency time.Duration
+}
+
+// LiveTraces turns consecutive live ticks into chunks traces over services
+// (sorted; a service with no sample in a tick reads raw 0), in time order,
+// named live-0, live-1, ... so that Train can hold whole chunks out for
+// validation. Violations are the runs of ticks that break qos; live
+// violations have no known culprit (CulpritsUnknown). Gaps between ticks
+// become ticks with no samples.
+func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks int) ([]*Trace, error) {
+	if len(ticks) == 0 || chunks < 1 {
+		return nil, fmt.Errorf("predictor: live traces: %d ticks, %d chunks", len(ticks), chunks)
+	}
+	tickNs := int64(ticks[0].End.Sub(ticks[0].Start))
+	if tickNs <= 0 {
+		return nil, fmt.Errorf("predictor: live traces: tick of %v", time.Duration(tickNs))
+	}
+	services = slices.Clone(services)
+	slices.Sort(services)
+	per := len(ticks) / chunks
+	if per < 1 {
+		return nil, fmt.Errorf("predictor: live traces: %d ticks for %d chunks", len(ticks), chunks)
+	}
+	var out []*Trace
+	for c := range chunks {
+		part := ticks[c*per : (c+1)*per]
+		if c == chunks-1 {
+			part = ticks[c*per:]
+		}
+		startNs := part[0].Start.UnixNano()
+		n := int((part[len(part)-1].Start.UnixNano()-startNs)/tickNs) + 1
+		nS := len(services)
+		tr := &Trace{Dir: fmt.Sprintf("live-%d", c), Services: services, TickNs: tickNs, StartNs: startNs,
+			Ticks: n, raw: make([]float32, n*nS*numRaw), Edges: edges}
+		var viol []bool = make([]bool, n)
+		for i := range part {
+			rt := &part[i]
+			t := int((rt.Start.UnixNano() - startNs) / tickNs)
+			for si, svc := range services {
+				j, ok := slices.BinarySearch(rt.Services, svc)
+				if !ok {
+					continue
+				}
+				copy(tr.raw[(t*nS+si)*numRaw:(t*nS+si+1)*numRaw], rt.raw[j*numRaw:(j+1)*numRaw])
+			}
+			if lat, ok := rt.Value(qos.Service, "latency"); ok && float64(lat) > float64(qos.Latency)/1e6 {
+				viol[t] = true
+			}
+		}
+		for t := 0; t < n; t++ {
+			if !viol[t] {
+				continue
+			}
+			e := t
+			for e < n && viol[e] {
+				e++
+			}
+			tr.Violations = append(tr.Violations, dataset.Violation{StartNs: startNs + int64(t)*tickNs,
+				EndNs: startNs + int64(e)*tickNs, RequestType: "qos:" + qos.Service, Cause: "unknown"})
+			t = e
+		}
+		markCulpritsUnknown(tr)
+		out = append(out, tr)
+	}
+	return out, nil
+}
+
+// culpritsUnknown holds the traces whose violations have no known culprit
+// (live history). It sits beside Trace rather than in it while trace.go
+// and train.go are being changed; it belongs in a Trace field.
+var culpritsUnknown sync.Map // *Trace -> struct{}
+
+func markCulpritsUnknown(tr *Trace) { culpritsUnknown.Store(tr, struct{}{}) }
+
+// CulpritsUnknown reports whether tr's violations have no known culprit,
+// so that training should not read "no culprit" as "no service is one".
+func (tr *Trace) CulpritsUnknown() bool {
+	_, ok := culpritsUnknown.Load(tr)
+	return ok
+}
+
+// ValidationLoss is m's training loss on every full-window tick of traces,
+// weighted as in training (the positive weight from these traces' own
+// ratio, so that two models compared on the same traces get the same
+// weights). It is how retraining compares a candidate with the serving
+// model on the same held-out history.
+func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName string, batch int) (float64, error) {
+	b, _, err := OpenBackend(backendName)
+	if err != nil {
+		return 0, err
+	}
+	s := m.Card.Shape
+	fs := &m.Card.Features
+	bt := &batcher{shape: s, services: fs.Services, graph: m.Params.Graph}
+	var samples []sample
+	pos := 0
+	for i, tr := range traces {
+		mat, err := fs.Normalize(tr)
+		if err != nil {
+			return 0, err
+		}
+		bt.mats = append(bt.mats, mat)
+		l := tr.Labels(m.Card.HorizonMs * 1e6)
+		bt.labels = append(bt.labels, l)
+		for t := s.Window - 1; t < tr.Ticks; t++ {
+			samples = append(samples, sample{i, t})
+			if l.Violation[t] {
+				pos++
+			}
+		}
+	}
+	if len(samples) < batch {
+		return 0, fmt.Errorf("predictor: validation loss: %d windows, fewer than the batch %d", len(samples), batch)
+	}
+	bt.posWeight = math.Min(math.Max(float64(len(samples)-pos)/math.Max(float64(pos), 1), 1), 20)
+	exec, err := graph.NewExec(b, evalLossGraph(s))
+	if err != nil {
+		return 0, fmt.Errorf("predictor: loss graph: %w", err)
+	}
+	defer exec.Finalize()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return meanLoss(exec, bt, samples, s, batch, m.Params)
+}
