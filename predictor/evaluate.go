@@ -11,7 +11,18 @@ type EvalOptions struct {
 
 // EvaluateModel runs m over traces and scores it and its baselines.
 func EvaluateModel(m *Model, traces []*Trace, o EvalOptions) (*Report, error) {
-	b, _, err := OpenBackend(o.Backend)
+	preds, err := PredictTraces(m, traces, o.Backend)
+	if err != nil {
+		return nil, err
+	}
+	return EvaluatePredictions(m, traces, preds, o), nil
+}
+
+// PredictTraces runs m over every tick of each trace on a backend (auto,
+// xla or simplego). Callers that score, plot and rank faults on the same
+// traces run the model once.
+func PredictTraces(m *Model, traces []*Trace, backend string) ([]*Predictions, error) {
+	b, _, err := OpenBackend(backend)
 	if err != nil {
 		return nil, err
 	}
@@ -20,19 +31,27 @@ func EvaluateModel(m *Model, traces []*Trace, o EvalOptions) (*Report, error) {
 		return nil, err
 	}
 	defer r.Close()
-	dets := make([]*Detection, len(traces))
+	preds := make([]*Predictions, len(traces))
 	for i, tr := range traces {
 		if tr.TickNs/1e6 != m.Card.TickMs {
 			return nil, fmt.Errorf("predictor: trace %s has tick %d ms, the model %d ms", tr.Dir, tr.TickNs/1e6, m.Card.TickMs)
 		}
-		p, err := m.PredictTrace(r, tr)
-		if err != nil {
+		if preds[i], err = m.PredictTrace(r, tr); err != nil {
 			return nil, err
 		}
-		dets[i] = p.Detect(tr, o.Threshold)
+	}
+	return preds, nil
+}
+
+// EvaluatePredictions scores m's predictions on traces (from PredictTraces)
+// and m's baselines on the same traces.
+func EvaluatePredictions(m *Model, traces []*Trace, preds []*Predictions, o EvalOptions) *Report {
+	dets := make([]*Detection, len(traces))
+	for i, tr := range traces {
+		dets[i] = preds[i].Detect(tr, o.Threshold)
 	}
 	cfg := EvalConfig{HorizonNs: m.Card.HorizonMs * 1e6, MinLeadNs: o.MinLeadNs, FirstTick: m.Card.Shape.Window - 1}
 	rep := Evaluate(traces, dets, m.Baselines, cfg)
 	rep.Threshold = o.Threshold
-	return rep, nil
+	return rep
 }

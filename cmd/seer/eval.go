@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/predictor"
 )
 
@@ -20,6 +22,8 @@ type evalOptions struct {
 	minLead   time.Duration
 	threshold float64
 	backend   string
+	plot      string
+	panels    int
 }
 
 func newEvalCommand() *cobra.Command {
@@ -45,6 +49,8 @@ Definitions: predictor/README.md.`,
 	f.DurationVar(&o.minLead, "min-lead", 100*time.Millisecond, "least warning before onset that counts as anticipated")
 	f.Float64Var(&o.threshold, "threshold", 0, "warning threshold on the violation probability (0: the model's)")
 	f.StringVar(&o.backend, "backend", predictor.BackendAuto, "auto, xla or simplego")
+	f.StringVar(&o.plot, "plot", "", "also write a PNG: per fault, the culprit's probability, the end-to-end p99 and the violations on one timeline")
+	f.IntVar(&o.panels, "plot-panels", predictor.DefaultPlotPanels, "most faults (panels) in the --plot PNG")
 	return cmd
 }
 
@@ -64,10 +70,16 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	if o.threshold > 0 {
 		th = o.threshold
 	}
-	rep, err := predictor.EvaluateModel(m, traces, predictor.EvalOptions{
-		Backend: o.backend, MinLeadNs: int64(o.minLead), Threshold: th})
+	preds, err := predictor.PredictTraces(m, traces, o.backend)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	rep := predictor.EvaluatePredictions(m, traces, preds, predictor.EvalOptions{
+		Backend: o.backend, MinLeadNs: int64(o.minLead), Threshold: th})
+	if o.plot != "" {
+		if err := writePlot(cmd, o, traces, preds, th); err != nil {
+			return err
+		}
 	}
 	w := cmd.OutOrStdout()
 	if o.json {
@@ -76,6 +88,32 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		return enc.Encode(rep)
 	}
 	printReport(w, rep)
+	return nil
+}
+
+// writePlot writes the --plot PNG; the note goes to stderr so that --json
+// stays one JSON object on stdout.
+func writePlot(cmd *cobra.Command, o *evalOptions, traces []*predictor.Trace, preds []*predictor.Predictions, th float64) error {
+	qos := make([][]dataset.QoSPoint, len(traces))
+	for i, tr := range traces {
+		q, err := predictor.LoadQoS(tr)
+		if err != nil {
+			return fmt.Errorf("eval: plot: %w", err)
+		}
+		qos[i] = q
+	}
+	f, err := os.Create(o.plot)
+	if err != nil {
+		return fmt.Errorf("eval: plot: %w", err)
+	}
+	res, err := predictor.PlotFaults(f, traces, preds, qos, predictor.PlotOptions{Threshold: th, MaxPanels: o.panels})
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("eval: plot: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "plot %s: %d of %d faults\n", o.plot, res.Panels, res.Faults)
 	return nil
 }
 
