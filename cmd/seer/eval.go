@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,9 @@ type evalOptions struct {
 	backend   string
 	plot      string
 	panels    int
+	faults    bool
+	kinds     string
+	window    time.Duration
 }
 
 func newEvalCommand() *cobra.Command {
@@ -51,6 +55,9 @@ Definitions: predictor/README.md.`,
 	f.StringVar(&o.backend, "backend", predictor.BackendAuto, "auto, xla or simplego")
 	f.StringVar(&o.plot, "plot", "", "also write a PNG: per fault, the culprit's probability, the end-to-end p99 and the violations on one timeline")
 	f.IntVar(&o.panels, "plot-panels", predictor.DefaultPlotPanels, "most faults (panels) in the --plot PNG")
+	f.BoolVar(&o.faults, "faults", false, "rank culprits at fault injection instead of scoring violations (data without QoS targets: replays)")
+	f.StringVar(&o.kinds, "fault-kinds", "", "with --faults: the fault kinds ranked, comma-separated (default all)")
+	f.DurationVar(&o.window, "rank-window", time.Duration(predictor.DefaultFaultRankWindowNs), "with --faults: rank by the mean score over this long after injection")
 	return cmd
 }
 
@@ -82,13 +89,62 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		}
 	}
 	w := cmd.OutOrStdout()
+	var out any = rep
+	if o.faults {
+		cfg := predictor.FaultRankConfig{WindowNs: int64(o.window), FirstTick: m.Card.Shape.Window - 1}
+		if o.kinds != "" {
+			cfg.Kinds = strings.Split(o.kinds, ",")
+		}
+		dets := make([]*predictor.Detection, len(traces))
+		for i, tr := range traces {
+			dets[i] = preds[i].Detect(tr, th)
+		}
+		fr := predictor.RankFaults(traces, dets, m.Baselines, cfg)
+		if !o.json {
+			printFaultRanks(w, fr)
+			return nil
+		}
+		out = fr
+	}
 	if o.json {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
-		return enc.Encode(rep)
+		return enc.Encode(out)
 	}
 	printReport(w, rep)
 	return nil
+}
+
+// printFaultRanks prints a fault-ranking report: per detector, then per
+// source fault type, top-1 and top-3 over the ranked faults.
+func printFaultRanks(w io.Writer, r *predictor.FaultRankReport) {
+	kinds := "all kinds"
+	if len(r.Kinds) > 0 {
+		kinds = strings.Join(r.Kinds, ",")
+	}
+	fmt.Fprintf(w, "%d traces, %d faults (%s), ranked over %.0f ms after injection, %d skipped\n",
+		r.Traces, r.Seer.Faults, kinds, r.WindowMs, r.Skipped)
+	fmt.Fprintf(w, "%-40s %7s %13s %13s\n", "detector", "faults", "top1", "top3")
+	row := func(name string, m *predictor.RankMetrics) {
+		fmt.Fprintf(w, "%-40s %7d %3d (%6.2f%%) %3d (%6.2f%%)\n", name, m.Faults, m.Top1, 100*m.Top1R, m.Top3, 100*m.Top3R)
+	}
+	rows := func(name string, m *predictor.RankMetrics) {
+		row(name, m)
+		types := make([]string, 0, len(m.ByType))
+		for t := range m.ByType {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+		for _, t := range types {
+			row("  "+name+"/"+t, m.ByType[t])
+		}
+	}
+	rows("seer", r.Seer)
+	for _, n := range predictor.FaultRankBaselines {
+		if b := r.Baselines[n]; b != nil {
+			rows(n, b)
+		}
+	}
 }
 
 // writePlot writes the --plot PNG; the note goes to stderr so that --json

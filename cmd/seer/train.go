@@ -19,6 +19,8 @@ type trainOptions struct {
 	minLead  time.Duration
 	cfg      predictor.TrainConfig
 	quiet    bool
+	labels   string
+	kinds    string
 }
 
 func newTrainCommand() *cobra.Command {
@@ -34,10 +36,17 @@ improving, and the best epoch is kept. It writes MODEL and MODEL.card.json
 (topology fingerprint, services, features, validation figures against the
 baselines). The same seed and data give the same model.
 
+Data without QoS targets (replays) has no violations to learn from: --labels
+faults makes each fault's active interval a violation caused by its service
+(in memory; --label-kinds picks the kinds), so the model learns to anticipate
+faults and name their service. Never train this way on data you then
+evaluate on: the labels are that data's ground truth.
+
 Backends: auto (XLA through the CPU PJRT plugin when it loads, else simplego),
 xla, simplego. See predictor/README.md.`,
 		Example: `  seer train --data .cache/seerdata/train --out /tmp/seer.model
-  seer train --data DIR --out M --features depth,latency --epochs 10 --seed 2`,
+  seer train --data DIR --out M --features depth,latency --epochs 10 --seed 2
+  seer train --data .cache/boutique/seg/2022-08-22/train --out M --labels faults --label-kinds cpu,network_delay`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTrain(cmd, &o)
 		},
@@ -61,12 +70,20 @@ xla, simplego. See predictor/README.md.`,
 	f.Float64Var(&o.cfg.MaxFPR, "max-fpr", o.cfg.MaxFPR, "false-positive budget for the warning threshold and the baselines")
 	f.StringVar(&o.cfg.Backend, "backend", o.cfg.Backend, "auto, xla or simplego")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	f.StringVar(&o.labels, "labels", "violations", "training labels: violations (violations.json), or faults (each fault's active interval, for data without QoS targets such as replays)")
+	f.StringVar(&o.kinds, "label-kinds", "", "with --labels faults: the fault kinds that make labels, comma-separated (default all)")
 	return cmd
 }
 
 func runTrain(cmd *cobra.Command, o *trainOptions) error {
 	if o.data == "" || o.out == "" {
 		return fmt.Errorf("train: --data and --out are required")
+	}
+	switch {
+	case o.labels != "violations" && o.labels != "faults":
+		return fmt.Errorf("train: --labels is %q, want violations or faults", o.labels)
+	case o.kinds != "" && o.labels != "faults":
+		return fmt.Errorf("train: --label-kinds needs --labels faults")
 	}
 	o.cfg.Features = strings.Split(o.features, ",")
 	o.cfg.HorizonNs, o.cfg.MinLeadNs = int64(o.horizon), int64(o.minLead)
@@ -79,6 +96,15 @@ func runTrain(cmd *cobra.Command, o *trainOptions) error {
 	traces, err := predictor.LoadTraces(o.data)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	if o.labels == "faults" {
+		var kinds []string
+		if o.kinds != "" {
+			kinds = strings.Split(o.kinds, ",")
+		}
+		if predictor.LabelFaults(traces, kinds) == 0 {
+			return fmt.Errorf("train: --labels faults: no fault of kinds %q in %s", o.kinds, o.data)
+		}
 	}
 	m, err := predictor.Train(cmd.Context(), traces, o.cfg)
 	if err != nil {

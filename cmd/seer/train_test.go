@@ -1,0 +1,32 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestTrainLabelFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--labels", "episodes"}, `--labels is "episodes", want violations or faults`},
+		{[]string{"--label-kinds", "cpu"}, "--label-kinds needs --labels faults"},
+		// Valid flags get as far as reading the (missing) data.
+		{[]string{"--labels", "faults", "--label-kinds", "cpu"}, "no dataset"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cmd := newRootCommand()
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(&out)
+			cmd.SetArgs(append([]string{"train", "--data", t.TempDir(), "--out", t.TempDir() + "/m"}, tt.args...))
+			err := cmd.Execute()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
