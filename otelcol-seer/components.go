@@ -9,6 +9,7 @@ import (
 	jaegerreceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/jaegerreceiver"
 	seercassandraexporter "github.com/seer-qos/seer/exporter/seercassandraexporter"
 	seerlocalexporter "github.com/seer-qos/seer/exporter/seerlocalexporter"
+	seerpredictorextension "github.com/seer-qos/seer/extension/seerpredictorextension"
 	queuedepthprocessor "github.com/seer-qos/seer/processor/queuedepthprocessor"
 	seernetqueuereceiver "github.com/seer-qos/seer/receiver/seernetqueuereceiver"
 	seerthriftreceiver "github.com/seer-qos/seer/receiver/seerthriftreceiver"
@@ -49,13 +50,15 @@ func components() (otelcol.Factories, error) {
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		filestorage.NewFactory(),
 		healthcheckextension.NewFactory(),
+		seerpredictorextension.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
-		filestorage.NewFactory().Type():          "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
-		healthcheckextension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
+		filestorage.NewFactory().Type():            "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
+		healthcheckextension.NewFactory().Type():   "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
+		seerpredictorextension.NewFactory().Type(): "github.com/seer-qos/seer v0.0.0",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](

@@ -19,7 +19,7 @@ var wantComponents = map[string][]string{
 	"receivers":  {"otlp", "jaeger", "seerthrift"},
 	"processors": {"batch", "memory_limiter"},
 	"exporters":  {"debug", "prometheus"},
-	"extensions": {"file_storage", "health_check"},
+	"extensions": {"file_storage", "health_check", "seerpredictor"},
 }
 
 func TestComponentsAreRegistered(t *testing.T) {
