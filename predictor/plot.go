@@ -1,7 +1,6 @@
 package predictor
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -35,6 +34,8 @@ type PlotOptions struct {
 	// BeforeNs and AfterNs widen each timeline before the fault's start and
 	// after its end; 0: 30 s each.
 	BeforeNs, AfterNs int64
+	// Kinds limits the panels to faults of these kinds; empty: all.
+	Kinds []string
 	// WidthPx and PanelHeightPx size the PNG: WidthPx x
 	// (panels x PanelHeightPx); 0: 1200 and 320.
 	WidthPx, PanelHeightPx int
@@ -102,11 +103,13 @@ func PlotFaults(w io.Writer, traces []*Trace, preds []*Predictions, qos [][]data
 	var all []panel
 	for i, tr := range traces {
 		for _, f := range tr.Faults {
-			all = append(all, panel{i, f})
+			if len(o.Kinds) == 0 || slices.Contains(o.Kinds, f.Kind) {
+				all = append(all, panel{i, f})
+			}
 		}
 	}
 	if len(all) == 0 {
-		return PlotResult{}, errors.New("predictor: plot: the traces have no faults")
+		return PlotResult{}, fmt.Errorf("predictor: plot: the traces have no faults (of kinds %v)", o.Kinds)
 	}
 	res := PlotResult{Panels: min(len(all), o.MaxPanels), Faults: len(all)}
 	rows := make([][]*plot.Plot, res.Panels)
@@ -168,6 +171,7 @@ func faultPanel(tr *Trace, pr *Predictions, q []dataset.QoSPoint, f dataset.Faul
 	p.X.Label.Text = "seconds from fault start"
 	p.Y.Label.Text = "probability; p99 / target"
 	p.X.Min, p.X.Max = sec(lo), sec(hi)
+	p.X.Tick.Marker = secondsTicks{}
 	*leg = plot.NewLegend()
 	leg.Top, leg.Left = true, true
 	leg.XOffs = vg.Points(4)
@@ -284,6 +288,27 @@ func worstP99Ratio(q []dataset.QoSPoint, lo, hi, origin int64) plotter.XYs {
 		}
 		idx[pt.EndNs] = len(out)
 		out = append(out, plotter.XY{X: float64(pt.EndNs-origin) / 1e9, Y: r})
+	}
+	return out
+}
+
+// secondsTicks marks whole seconds at a round step (0 always among them,
+// the fault's start): the default ticker's -25.00/0.00/25.00 hid it.
+type secondsTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (secondsTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 5.0
+	for _, s := range []float64{10, 20, 30, 60, 120, 300, 600} {
+		if (hi-lo)/step <= 12 {
+			break
+		}
+		step = s
+	}
+	var out []plot.Tick
+	for k := math.Ceil(lo / step); k*step <= hi; k++ {
+		x := k*step + 0 // + 0: no "-0"
+		out = append(out, plot.Tick{Value: x, Label: fmt.Sprintf("%.0f", x)})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/seer-qos/seer/dataset"
@@ -36,6 +37,8 @@ func TestPlotFaultsPNG(t *testing.T) {
 			tr.Faults[i].DurationNs = 3e9
 		}
 	}
+	nw := synthTrace(200, svcs, "a", [][2]int{{60, 90}})
+	nw.Faults[0].Kind = "network_delay"
 	unknown := synthTrace(200, svcs, "b", [][2]int{{60, 90}})
 	unknown.Faults[0].Service = "not-in-model"
 	qos := []dataset.QoSPoint{{EndNs: 70 * tick, RequestType: "r", P99Ns: 30, TargetNs: 10},
@@ -45,13 +48,15 @@ func TestPlotFaultsPNG(t *testing.T) {
 		traces     []*Trace
 		qos        [][]dataset.QoSPoint
 		maxPanels  int
+		kinds      []string
 		wantPanels int
 		wantFaults int
 	}{
-		{"one fault", []*Trace{one}, [][]dataset.QoSPoint{qos}, 0, 1, 1},
-		{"faults of two traces", []*Trace{one, three}, nil, 0, 4, 4},
-		{"capped", []*Trace{one, three}, nil, 2, 2, 4},
-		{"culprit unknown to the model", []*Trace{unknown}, nil, 0, 1, 1},
+		{"one fault", []*Trace{one}, [][]dataset.QoSPoint{qos}, 0, nil, 1, 1},
+		{"faults of two traces", []*Trace{one, three}, nil, 0, nil, 4, 4},
+		{"capped", []*Trace{one, three}, nil, 2, nil, 2, 4},
+		{"culprit unknown to the model", []*Trace{unknown}, nil, 0, nil, 1, 1},
+		{"kinds", []*Trace{one, nw}, nil, 0, []string{"network_delay"}, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +64,7 @@ func TestPlotFaultsPNG(t *testing.T) {
 			for i, tr := range tt.traces {
 				preds[i] = synthPredictions(tr, 16)
 			}
-			o := PlotOptions{Threshold: 0.4, MaxPanels: tt.maxPanels, WidthPx: 640, PanelHeightPx: 200}
+			o := PlotOptions{Threshold: 0.4, MaxPanels: tt.maxPanels, Kinds: tt.kinds, WidthPx: 640, PanelHeightPx: 200}
 			var buf bytes.Buffer
 			res, err := PlotFaults(&buf, tt.traces, preds, tt.qos, o)
 			if err != nil {
@@ -107,6 +112,26 @@ func TestWorstP99Ratio(t *testing.T) {
 	for i, w := range want {
 		if math.Abs(got[i].X-w[0]) > 1e-9 || math.Abs(got[i].Y-w[1]) > 1e-9 {
 			t.Errorf("point %d = %v, want %v", i, got[i], w)
+		}
+	}
+}
+
+func TestSecondsTicks(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{-30, 30, []string{"-30", "-25", "-20", "-15", "-10", "-5", "0", "5", "10", "15", "20", "25", "30"}},
+		{-30, 90, []string{"-30", "-20", "-10", "0", "10", "20", "30", "40", "50", "60", "70", "80", "90"}},
+		{-3, 400, []string{"0", "60", "120", "180", "240", "300", "360"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, tk := range (secondsTicks{}).Ticks(tt.lo, tt.hi) {
+			got = append(got, tk.Label)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("ticks of [%v, %v] = %v, want %v", tt.lo, tt.hi, got, tt.want)
 		}
 	}
 }

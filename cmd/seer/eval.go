@@ -56,7 +56,7 @@ Definitions: predictor/README.md.`,
 	f.StringVar(&o.plot, "plot", "", "also write a PNG: per fault, the culprit's probability, the end-to-end p99 and the violations on one timeline")
 	f.IntVar(&o.panels, "plot-panels", predictor.DefaultPlotPanels, "most faults (panels) in the --plot PNG")
 	f.BoolVar(&o.faults, "faults", false, "rank culprits at fault injection instead of scoring violations (data without QoS targets: replays)")
-	f.StringVar(&o.kinds, "fault-kinds", "", "with --faults: the fault kinds ranked, comma-separated (default all)")
+	f.StringVar(&o.kinds, "fault-kinds", "", "the fault kinds ranked (--faults) and plotted (--plot), comma-separated (default all)")
 	f.DurationVar(&o.window, "rank-window", time.Duration(predictor.DefaultFaultRankWindowNs), "with --faults: rank by the mean score over this long after injection")
 	return cmd
 }
@@ -92,9 +92,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	var out any = rep
 	if o.faults {
 		cfg := predictor.FaultRankConfig{WindowNs: int64(o.window), FirstTick: m.Card.Shape.Window - 1}
-		if o.kinds != "" {
-			cfg.Kinds = strings.Split(o.kinds, ",")
-		}
+		cfg.Kinds = kindList(o.kinds)
 		dets := make([]*predictor.Detection, len(traces))
 		for i, tr := range traces {
 			dets[i] = preds[i].Detect(tr, th)
@@ -113,6 +111,14 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	}
 	printReport(w, rep)
 	return nil
+}
+
+// kindList splits --fault-kinds; nil (all kinds) when empty.
+func kindList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // printFaultRanks prints a fault-ranking report: per detector, then per
@@ -162,7 +168,7 @@ func writePlot(cmd *cobra.Command, o *evalOptions, traces []*predictor.Trace, pr
 	if err != nil {
 		return fmt.Errorf("eval: plot: %w", err)
 	}
-	res, err := predictor.PlotFaults(f, traces, preds, qos, predictor.PlotOptions{Threshold: th, MaxPanels: o.panels})
+	res, err := predictor.PlotFaults(f, traces, preds, qos, predictor.PlotOptions{Threshold: th, MaxPanels: o.panels, Kinds: kindList(o.kinds)})
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("eval: plot: %w", cerr)
 	}
