@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -130,24 +129,10 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 				EndNs: startNs + int64(e)*tickNs, RequestType: "qos:" + qos.Service, Cause: "unknown"})
 			t = e
 		}
-		markCulpritsUnknown(tr)
+		tr.CulpritsUnknown = true
 		out = append(out, tr)
 	}
 	return out, nil
-}
-
-// culpritsUnknown holds the traces whose violations have no known culprit
-// (live history). It sits beside Trace rather than in it while trace.go
-// and train.go are being changed; it belongs in a Trace field.
-var culpritsUnknown sync.Map // *Trace -> struct{}
-
-func markCulpritsUnknown(tr *Trace) { culpritsUnknown.Store(tr, struct{}{}) }
-
-// CulpritsUnknown reports whether tr's violations have no known culprit,
-// so that training should not read "no culprit" as "no service is one".
-func (tr *Trace) CulpritsUnknown() bool {
-	_, ok := culpritsUnknown.Load(tr)
-	return ok
 }
 
 // ValidationLoss is m's training loss on every full-window tick of traces,
@@ -173,6 +158,7 @@ func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName
 		bt.mats = append(bt.mats, mat)
 		l := tr.Labels(m.Card.HorizonMs * 1e6)
 		bt.labels = append(bt.labels, l)
+		bt.unknown = append(bt.unknown, tr.CulpritsUnknown)
 		for t := s.Window - 1; t < tr.Ticks; t++ {
 			samples = append(samples, sample{i, t})
 			if l.Violation[t] {

@@ -188,3 +188,36 @@ func TestTrainLearnsSynthetic(t *testing.T) {
 		t.Fatalf("did not learn: val loss %v, recall %v, top1 %v", m.Card.Train.ValLoss, v.Recall, v.CulpritTop1)
 	}
 }
+
+// TestFillMasksUnknownCulprits checks the loss weights of a violation tick:
+// with known culprits every service is trained (the culprit up, the others
+// down), with CulpritsUnknown no culprit output is trained at all.
+func TestFillMasksUnknownCulprits(t *testing.T) {
+	services := []string{"a", "b", "c"}
+	known := synthTrace(40, services, "b", [][2]int{{20, 25}})
+	unknown := synthTrace(40, services, "b", [][2]int{{20, 25}})
+	unknown.Violations[0].Culprits, unknown.CulpritsUnknown = nil, true
+	s := Shape{Services: 3, Features: 1, Window: 4, Kernel: 3, Channels: 1, Hidden: 1}
+	fs, err := FitFeatures([]*Trace{known}, []string{"depth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &batcher{shape: s, services: services, posWeight: 1}
+	for _, tr := range []*Trace{known, unknown} {
+		m, err := fs.Normalize(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.mats, b.labels, b.unknown = append(b.mats, m), append(b.labels, tr.Labels(3*tick)), append(b.unknown, tr.CulpritsUnknown)
+	}
+	_, y, wt := b.fill([]sample{{0, 19}, {1, 19}}, nil, nil, nil)
+	if want := []float32{0, 1, 0, 1, 0, 0, 0, 1}; !slices.Equal(y, want) {
+		t.Errorf("labels %v, want %v", y, want)
+	}
+	if wt[0] != 1 || wt[1] != 3 || wt[2] != 1 {
+		t.Errorf("known culprits: weights %v, want 1, 3 (S), 1", wt[:3])
+	}
+	if wt[4] != 0 || wt[5] != 0 || wt[6] != 0 || wt[7] == 0 {
+		t.Errorf("unknown culprits: weights %v, want the culprit outputs masked and the violation kept", wt[4:])
+	}
+}

@@ -42,7 +42,7 @@ type TrainConfig struct {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Features: []string{"depth", "latency"}, Window: 16, Channels: 8, Hidden: 32,
 		HorizonNs: 2e9, MinLeadNs: 1e8, Seed: 1, Epochs: 8, Patience: 2, Batch: 32, LR: 2e-3,
-		ValFrac: 0.2, Stride: 4, MaxFPR: 0.02, Backend: BackendSimpleGo}
+		ValFrac: 0.2, Stride: 4, MaxFPR: 0.02, Backend: BackendAuto}
 }
 
 // Validate reports an unusable configuration.
@@ -97,6 +97,7 @@ type batcher struct {
 	labels    []Labels
 	services  []string
 	posWeight float64
+	unknown   []bool // per trace: Trace.CulpritsUnknown
 	graph     *CallGraph
 	window    []float32 // scratch: the im2col windows before widening
 }
@@ -118,6 +119,8 @@ func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32
 				y, wt = append(y, 1), append(wt, float32(nS))
 			case viol && len(culprits) > 0:
 				y, wt = append(y, 0), append(wt, 1)
+			case viol && b.unknown[sm.trace]:
+				y, wt = append(y, 0), append(wt, 0) // culprit unknown: masked
 			default:
 				y, wt = append(y, 0), append(wt, 0.2)
 			}
@@ -190,6 +193,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 			b.mats = append(b.mats, m)
 			l := tr.Labels(cfg.HorizonNs)
 			b.labels = append(b.labels, l)
+			b.unknown = append(b.unknown, tr.CulpritsUnknown)
 			for t := shape.Window - 1; t < tr.Ticks; t++ {
 				if l.Violation[t] || t%stride == 0 {
 					samples = append(samples, sample{i, t})
