@@ -129,7 +129,6 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 				EndNs: startNs + int64(e)*tickNs, RequestType: "qos:" + qos.Service, Cause: "unknown"})
 			t = e
 		}
-		tr.CulpritsUnknown = true
 		out = append(out, tr)
 	}
 	return out, nil
@@ -158,7 +157,6 @@ func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName
 		bt.mats = append(bt.mats, mat)
 		l := tr.Labels(m.Card.HorizonMs * 1e6)
 		bt.labels = append(bt.labels, l)
-		bt.unknown = append(bt.unknown, tr.CulpritsUnknown)
 		for t := s.Window - 1; t < tr.Ticks; t++ {
 			samples = append(samples, sample{i, t})
 			if l.Violation[t] {

@@ -64,12 +64,15 @@ func addLabels(culprits, kinds []string, v dataset.Violation, kind map[string]st
 type Labels struct {
 	Violation []bool
 	Culprit   [][]string
+	// Ahead[t] is true when Violation[t] is but no episode is under way at
+	// the end of t: the ticks on which a warning is an anticipation.
+	Ahead []bool
 }
 
 // Labels computes the targets for a horizon in ns.
 func (tr *Trace) Labels(horizonNs int64) Labels {
 	eps := tr.Episodes()
-	l := Labels{Violation: make([]bool, tr.Ticks), Culprit: make([][]string, tr.Ticks)}
+	l := Labels{Violation: make([]bool, tr.Ticks), Culprit: make([][]string, tr.Ticks), Ahead: make([]bool, tr.Ticks)}
 	for t := range tr.Ticks {
 		end := tr.TickEndNs(t)
 		for _, e := range eps {
@@ -82,6 +85,7 @@ func (tr *Trace) Labels(horizonNs int64) Labels {
 				}
 			}
 		}
+		l.Ahead[t] = l.Violation[t] && !inViolation(eps, end)
 	}
 	return l
 }

@@ -78,6 +78,9 @@ func TestLabelsHorizon(t *testing.T) {
 		if l.Violation[tk] != want {
 			t.Errorf("tick %d: violation label %v, want %v", tk, l.Violation[tk], want)
 		}
+		if ahead := want && end < 20*tick; l.Ahead[tk] != ahead {
+			t.Errorf("tick %d: ahead %v, want %v", tk, l.Ahead[tk], ahead)
+		}
 		if want != slices.Equal(l.Culprit[tk], []string{"b"}) {
 			t.Errorf("tick %d: culprits %v", tk, l.Culprit[tk])
 		}
@@ -189,35 +192,35 @@ func TestTrainLearnsSynthetic(t *testing.T) {
 	}
 }
 
-// TestFillMasksUnknownCulprits checks the loss weights of a violation tick:
-// with known culprits every service is trained (the culprit up, the others
-// down), with CulpritsUnknown no culprit output is trained at all.
-func TestFillMasksUnknownCulprits(t *testing.T) {
+// TestFillLabels checks the labels and loss weights of violation ticks:
+// with a known culprit, the culprit target is that service and the culprit
+// term is trained; without one (natural variability, or live history whose
+// culprits are unknown) only the violation term is.
+func TestFillLabels(t *testing.T) {
 	services := []string{"a", "b", "c"}
 	known := synthTrace(40, services, "b", [][2]int{{20, 25}})
 	unknown := synthTrace(40, services, "b", [][2]int{{20, 25}})
-	unknown.Violations[0].Culprits, unknown.CulpritsUnknown = nil, true
+	unknown.Violations[0].Culprits = nil
 	s := Shape{Services: 3, Features: 1, Window: 4, Kernel: 3, Channels: 1, Hidden: 1}
 	fs, err := FitFeatures([]*Trace{known}, []string{"depth"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &batcher{shape: s, services: services, posWeight: 1}
+	b := &batcher{shape: s, services: services, posWeight: 4}
 	for _, tr := range []*Trace{known, unknown} {
 		m, err := fs.Normalize(tr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.mats, b.labels, b.unknown = append(b.mats, m), append(b.labels, tr.Labels(3*tick)), append(b.unknown, tr.CulpritsUnknown)
+		b.mats, b.labels = append(b.mats, m), append(b.labels, tr.Labels(3*tick))
 	}
-	_, y, wt := b.fill([]sample{{0, 19}, {1, 19}}, nil, nil, nil)
-	if want := []float32{0, 1, 0, 1, 0, 0, 0, 1}; !slices.Equal(y, want) {
+	// Tick 18 ends 0.1 s before the onset at 2.0 s, tick 21 during the
+	// episode; tick 5 is quiet.
+	_, y, wt := b.fill([]sample{{0, 18}, {1, 18}, {0, 21}, {0, 5}}, nil, nil, nil)
+	if want := []float32{0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0}; !slices.Equal(y, want) {
 		t.Errorf("labels %v, want %v", y, want)
 	}
-	if wt[0] != 1 || wt[1] != 3 || wt[2] != 1 {
-		t.Errorf("known culprits: weights %v, want 1, 3 (S), 1", wt[:3])
-	}
-	if wt[4] != 0 || wt[5] != 0 || wt[6] != 0 || wt[7] == 0 {
-		t.Errorf("unknown culprits: weights %v, want the culprit outputs masked and the violation kept", wt[4:])
+	if want := []float32{1, 1, 1, 4 * aheadWeight, 0, 0, 0, 4 * aheadWeight, 1, 1, 1, 4, 0, 0, 0, 1}; !slices.Equal(wt, want) {
+		t.Errorf("weights %v, want %v", wt, want)
 	}
 }

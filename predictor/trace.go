@@ -43,10 +43,6 @@ type Trace struct {
 	// Violations in start order.
 	Violations []dataset.Violation
 	Edges      []dataset.Edge
-	// CulpritsUnknown says that the violations name no culprit because none
-	// is known (live history labelled from a QoS target), not because none
-	// exists: training masks the culprit outputs of its violation ticks.
-	CulpritsUnknown bool
 }
 
 // Raw returns raw quantity q of service index s at tick t.

@@ -97,38 +97,54 @@ type batcher struct {
 	labels    []Labels
 	services  []string
 	posWeight float64
-	unknown   []bool // per trace: Trace.CulpritsUnknown
 	graph     *CallGraph
 	window    []float32 // scratch: the im2col windows before widening
 }
 
+// aheadWeight weighs the violation term of the ticks before an onset
+// (Labels.Ahead) against those during an episode: long episodes hold most
+// positive ticks, and they are the easy ones, while recall is decided on
+// the few ticks before each onset.
+const aheadWeight = 4
+
 // fill lays out a batch: x the widened windows (CallGraph.widen), y the
-// labels and wt the loss weights.
+// labels and wt the loss weights (see lossGraph). Violation: label 1 when
+// an episode is under way within the horizon, weighted by the training
+// negative/positive ratio (times aheadWeight before an onset), else label
+// 0 with weight 1. Culprit: a uniform
+// distribution over the episode's culprit services, weight 1; no culprit
+// term (weight 0) when no episode with a known culprit is within the
+// horizon, including violations whose culprit is unknown (live history).
 func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32, []float32) {
 	b.window, y, wt = b.window[:0], y[:0], wt[:0]
 	nS := b.shape.Services
 	for _, sm := range batch {
 		b.window = b.mats[sm.trace].Im2col(b.window, b.shape, sm.tick)
 		l := b.labels[sm.trace]
-		viol := l.Violation[sm.tick]
-		culprits := l.Culprit[sm.tick]
+		var in []int
 		for s := range nS {
-			isC := slices.Contains(culprits, b.services[s])
-			switch {
-			case isC:
-				y, wt = append(y, 1), append(wt, float32(nS))
-			case viol && len(culprits) > 0:
-				y, wt = append(y, 0), append(wt, 1)
-			case viol && b.unknown[sm.trace]:
-				y, wt = append(y, 0), append(wt, 0) // culprit unknown: masked
-			default:
-				y, wt = append(y, 0), append(wt, 0.2)
+			if slices.Contains(l.Culprit[sm.tick], b.services[s]) {
+				in = append(in, s)
 			}
 		}
-		if viol {
-			y, wt = append(y, 1), append(wt, float32(b.posWeight)*float32(nS)/4)
-		} else {
-			y, wt = append(y, 0), append(wt, float32(nS)/4)
+		var cw float32
+		if len(in) > 0 {
+			cw = 1
+		}
+		row := len(y)
+		for range nS {
+			y, wt = append(y, 0), append(wt, cw)
+		}
+		for _, s := range in {
+			y[row+s] = 1 / float32(len(in))
+		}
+		switch {
+		case l.Ahead[sm.tick]:
+			y, wt = append(y, 1), append(wt, float32(b.posWeight)*aheadWeight)
+		case l.Violation[sm.tick]:
+			y, wt = append(y, 1), append(wt, float32(b.posWeight))
+		default:
+			y, wt = append(y, 0), append(wt, 1)
 		}
 	}
 	return b.graph.widen(x, b.window, b.shape, len(batch)), y, wt
@@ -193,7 +209,6 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 			b.mats = append(b.mats, m)
 			l := tr.Labels(cfg.HorizonNs)
 			b.labels = append(b.labels, l)
-			b.unknown = append(b.unknown, tr.CulpritsUnknown)
 			for t := shape.Window - 1; t < tr.Ticks; t++ {
 				if l.Violation[t] || t%stride == 0 {
 					samples = append(samples, sample{i, t})
