@@ -1,6 +1,8 @@
 package predictor
 
 import (
+	"bytes"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"slices"
@@ -217,4 +219,33 @@ func (o *Online) predict(start, end time.Time) (TickOutput, error) {
 	}
 	out.Ready, out.Probs = true, probs
 	return out, nil
+}
+
+// rawTickWire is the encoding of a RawTick.
+type rawTickWire struct {
+	Start, End time.Time
+	Services   []string
+	Raw        []float32
+}
+
+// GobEncode encodes the tick, so that live history can be handed to a
+// training process.
+func (rt RawTick) GobEncode() ([]byte, error) {
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(rawTickWire{Start: rt.Start, End: rt.End, Services: rt.Services, Raw: rt.raw})
+	return buf.Bytes(), err
+}
+
+// GobDecode decodes a tick written by GobEncode.
+func (rt *RawTick) GobDecode(b []byte) error {
+	var w rawTickWire
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
+		return fmt.Errorf("predictor: decode tick: %w", err)
+	}
+	if len(w.Raw) != len(w.Services)*numRaw || !slices.IsSorted(w.Services) {
+		return fmt.Errorf("predictor: decode tick: %d values for %d services (sorted: %v)", len(w.Raw), len(w.Services),
+			slices.IsSorted(w.Services))
+	}
+	*rt = RawTick{Start: w.Start, End: w.End, Services: w.Services, raw: w.Raw}
+	return nil
 }

@@ -2,5 +2,6 @@
 
 package seerpredictorextension
 
-// lowerPriority is a no-op where priorities are not per thread.
+// lowerPriority is a no-op outside Linux: training processes keep the
+// default priority there.
 func lowerPriority() error { return nil }

@@ -2,9 +2,11 @@ package seerpredictorextension
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
-	"runtime"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -47,15 +49,9 @@ type result struct {
 	err              error
 }
 
-// trainLoop runs jobs one at a time on one OS thread at the lowest
-// priority, so that training only uses CPU that serving does not; the
-// serial simplego backend keeps every op of the job on that thread.
-func trainLoop(jobs <-chan job, results chan<- result, logger *zap.Logger) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := lowerPriority(); err != nil {
-		logger.Warn("Cannot lower the priority of the training thread", zap.Error(err))
-	}
+// trainLoop runs jobs one at a time, each in a training process (see
+// worker.go).
+func trainLoop(jobs <-chan job, results chan<- result, _ *zap.Logger) {
 	for j := range jobs {
 		start := time.Now()
 		r := runJob(j)
@@ -64,8 +60,13 @@ func trainLoop(jobs <-chan job, results chan<- result, logger *zap.Logger) {
 	}
 }
 
+// runJob trains in a child process of this executable at the lowest CPU
+// priority, then installs the model it accepted. A process rather than a
+// goroutine: its threads (the backend's, the garbage collector's) are all
+// niced and its heap is its own, so serving keeps its latency while it
+// trains (TestInferenceLatencyWhileTraining), and a crash or out-of-memory
+// in training cannot take the Collector down.
 func runJob(j job) result {
-	rc := j.cfg
 	r := result{newLoss: math.NaN(), refLoss: math.NaN()}
 	fail := func(err error) result {
 		r.outcome, r.err = outcomeFailed, err
@@ -74,54 +75,32 @@ func runJob(j job) result {
 		}
 		return r
 	}
-	traces, err := predictor.LiveTraces(j.ticks, j.services, j.edges,
-		predictor.QoSTarget{Service: rc.QoS.Service, Latency: rc.QoS.Latency}, rc.Chunks)
+	dir, err := os.MkdirTemp("", "seerpredictor-train-")
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("training directory: %w", err))
 	}
-	cfg := predictor.DefaultTrainConfig()
-	cfg.Features, cfg.Window, cfg.Channels, cfg.Hidden = rc.Features, rc.Window, rc.Channels, rc.Hidden
-	cfg.HorizonNs, cfg.Epochs, cfg.Batch, cfg.Seed = int64(rc.Horizon), rc.Epochs, rc.Batch, rc.Seed
-	cfg.MinLeadNs = min(cfg.MinLeadNs, cfg.HorizonNs/2)
-	// Live history is short: every window counts; one chunk in rc.Chunks is
-	// held out.
-	cfg.Stride, cfg.ValFrac = 1, 1/float64(rc.Chunks)
-	cfg.Backend = predictor.BackendSimpleGoSerial
-	if j.kind == kindIncremental {
-		cfg.Init = j.base.model.Params
-	}
-	m, err := predictor.Train(j.ctx, traces, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	var val []*predictor.Trace
-	for _, tr := range traces {
-		if slices.Contains(m.Card.Train.ValTraces, tr.Dir) {
-			val = append(val, tr)
-		}
-	}
-	if r.newLoss, err = m.ValidationLoss(j.ctx, val, predictor.BackendSimpleGoSerial, rc.Batch); err != nil {
-		return fail(err)
-	}
-	// The reference: the serving model on the same held-out history, or,
-	// from scratch (the old model cannot serve the new graph), the new
-	// network's own untrained weights: it must have learned something.
-	ref := j.base.model
-	if j.kind == kindScratch || ref == nil {
-		init, err := predictor.NewParams(m.Card.Shape, cfg.Seed)
-		if err != nil {
+	defer os.RemoveAll(dir)
+	spec := jobSpec{Kind: j.kind, Ticks: j.ticks, Services: j.services, Edges: j.edges, Cfg: j.cfg, Backend: j.backend}
+	if j.base != nil && j.base.model != nil {
+		spec.HasBase = true
+		if err := j.base.model.Save(filepath.Join(dir, baseFile)); err != nil {
 			return fail(err)
 		}
-		p := m.Params.Clone()
-		p.Tensors = init.Tensors
-		ref = &predictor.Model{Card: m.Card, Params: p}
 	}
-	if r.refLoss, err = ref.ValidationLoss(j.ctx, val, predictor.BackendSimpleGoSerial, rc.Batch); err != nil {
+	res, err := runWorker(j.ctx, dir, spec)
+	if err != nil {
 		return fail(err)
 	}
-	if !(r.newLoss <= r.refLoss) {
-		r.outcome = outcomeRejected
+	r.newLoss, r.refLoss, r.outcome = res.NewLoss, res.RefLoss, res.Outcome
+	if res.Outcome != outcomeAccepted {
+		if res.Err != "" {
+			r.err = errors.New(res.Err)
+		}
 		return r
+	}
+	m, err := predictor.LoadModel(filepath.Join(dir, modelFile))
+	if err != nil {
+		return fail(err)
 	}
 	origin := "retrained"
 	if j.kind == kindIncremental {
@@ -136,8 +115,64 @@ func runJob(j job) result {
 		r.outcome = outcomeStale
 		return r
 	}
-	r.outcome = outcomeAccepted
 	return r
+}
+
+// train is the job as the training process runs it: train on the history,
+// then compare the new model with a reference on the same held-out chunks.
+func train(ctx context.Context, spec jobSpec, base *predictor.Model) (*predictor.Model, jobResult, error) {
+	rc := spec.Cfg
+	res := jobResult{NewLoss: math.NaN(), RefLoss: math.NaN()}
+	traces, err := predictor.LiveTraces(spec.Ticks, spec.Services, spec.Edges,
+		predictor.QoSTarget{Service: rc.QoS.Service, Latency: rc.QoS.Latency}, rc.Chunks)
+	if err != nil {
+		return nil, res, err
+	}
+	cfg := predictor.DefaultTrainConfig()
+	cfg.Features, cfg.Window, cfg.Channels, cfg.Hidden = rc.Features, rc.Window, rc.Channels, rc.Hidden
+	cfg.HorizonNs, cfg.Epochs, cfg.Batch, cfg.Seed = int64(rc.Horizon), rc.Epochs, rc.Batch, rc.Seed
+	cfg.MinLeadNs = min(cfg.MinLeadNs, cfg.HorizonNs/2)
+	// Live history is short: every window counts; one chunk in rc.Chunks is
+	// held out.
+	cfg.Stride, cfg.ValFrac = 1, 1/float64(rc.Chunks)
+	cfg.Backend = spec.Backend
+	if spec.Kind == kindIncremental && base != nil {
+		cfg.Init = base.Params
+	}
+	m, err := predictor.Train(ctx, traces, cfg)
+	if err != nil {
+		return nil, res, err
+	}
+	var val []*predictor.Trace
+	for _, tr := range traces {
+		if slices.Contains(m.Card.Train.ValTraces, tr.Dir) {
+			val = append(val, tr)
+		}
+	}
+	if res.NewLoss, err = m.ValidationLoss(ctx, val, spec.Backend, rc.Batch); err != nil {
+		return nil, res, err
+	}
+	// The reference: the serving model on the same held-out history, or,
+	// from scratch (the old model cannot serve the new graph), the new
+	// network's own untrained weights: it must have learned something.
+	ref := base
+	if spec.Kind == kindScratch || ref == nil {
+		init, err := predictor.NewParams(m.Card.Shape, cfg.Seed)
+		if err != nil {
+			return nil, res, err
+		}
+		p := m.Params.Clone()
+		p.Tensors = init.Tensors
+		ref = &predictor.Model{Card: m.Card, Params: p}
+	}
+	if res.RefLoss, err = ref.ValidationLoss(ctx, val, spec.Backend, rc.Batch); err != nil {
+		return nil, res, err
+	}
+	res.Outcome = outcomeAccepted
+	if !(res.NewLoss <= res.RefLoss) {
+		res.Outcome = outcomeRejected
+	}
+	return m, res, nil
 }
 
 // liveServices is the union of the services of ticks, sorted.

@@ -1,0 +1,113 @@
+package seerpredictorextension
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/seer-qos/seer/internal/series"
+	"github.com/seer-qos/seer/predictor"
+	"github.com/seer-qos/seer/sim"
+	"github.com/seer-qos/seer/sim/topology"
+)
+
+// TestInferenceLatencyWhileTraining: the serving model's inference p99 while
+// a retraining job runs on the training thread stays within 20% of its p99
+// when idle (the acceptance). Rounds of 1000 inferences alternate
+// idle and training (a job started before the round and cancelled after
+// it); the medians of the rounds' p99s are compared, so that a load change
+// or one preemption by another process on a shared CI machine does not
+// decide the outcome.
+func TestInferenceLatencyWhileTraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	topo, _, err := topology.Load("social-network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks []predictor.RawTick
+	tick := 100 * time.Millisecond
+	if _, err := sim.Run(sim.Config{Topology: topo, Seed: 9, Duration: 90 * time.Second, Load: sim.Load{Rate: 300},
+		OnTick: func(start int64, samples []series.Sample) error {
+			ticks = append(ticks, predictor.NewRawTick(series.Batch{Start: time.Unix(0, start),
+				End: time.Unix(0, start).Add(tick), Samples: samples}))
+			return nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	qos := QoSConfig{Service: topo.Requests[0].Service, Latency: 20 * time.Millisecond}
+	services := liveServices(ticks)
+	trs, err := predictor.LiveTraces(ticks, services, nil, predictor.QoSTarget{Service: qos.Service, Latency: qos.Latency}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := randomModel(t, trs[0], 16)
+	// Serve as the extension does: the configured default backend.
+	b, _, err := predictor.OpenBackend(createDefaultConfig().(*Config).Backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := predictor.NewRunner(b, m.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s := m.Card.Shape
+	x := make([]float32, s.Steps()*s.Services*s.Kernel*s.Features)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	round := func() time.Duration {
+		lat := make([]time.Duration, 1000)
+		for i := range lat {
+			start := time.Now()
+			if _, err := r.Predict(x, 1); err != nil {
+				t.Fatal(err)
+			}
+			lat[i] = time.Since(start)
+		}
+		slices.Sort(lat)
+		return lat[len(lat)*99/100]
+	}
+	round() // compile and warm up
+
+	jobs, results := make(chan job), make(chan result, 1)
+	go trainLoop(jobs, results, zap.NewNop())
+	defer close(jobs)
+	cfg := createDefaultConfig().(*Config).Retraining
+	cfg.QoS, cfg.Features, cfg.Window, cfg.Channels, cfg.Hidden = qos, m.Card.Features.Features, s.Window, s.Channels, s.Hidden
+	cfg.Epochs, cfg.Chunks = 1000, 4 // cancelled once measured
+	var idle, busy []time.Duration
+	for range 7 {
+		idle = append(idle, round())
+		ctx, cancel := context.WithCancel(context.Background())
+		// The send returns once the training thread has taken the job.
+		jobs <- job{ctx: ctx, kind: kindIncremental, base: &slot{model: m}, ticks: ticks, services: services, cfg: cfg,
+			newSlot: func(*predictor.Model, string) (*slot, error) { return nil, errors.New("not in this test") },
+			swap:    func(_, _ *slot) bool { return false }}
+		busy = append(busy, round())
+		select {
+		case res := <-results:
+			t.Fatalf("training ended during the measurement (%s, %v): the round did not run while it trained", res.outcome, res.err)
+		default:
+		}
+		cancel()
+		if res := <-results; res.outcome != outcomeStale {
+			t.Fatalf("cancelled job: outcome %s (%v), want %s", res.outcome, res.err, outcomeStale)
+		}
+	}
+	med := func(d []time.Duration) time.Duration {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	t.Logf("inference p99 per round: idle %v, while training %v", idle, busy)
+	if mi, mb := med(idle), med(busy); float64(mb) > 1.2*float64(mi) {
+		t.Errorf("median p99 while training %v is more than 20%% above idle %v", mb, mi)
+	}
+}
