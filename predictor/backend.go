@@ -13,10 +13,6 @@ const (
 	BackendAuto     = "auto"     // XLA if a CPU PJRT plugin loads, else simplego
 	BackendXLA      = "xla"      // XLA through the CPU PJRT plugin (cgo)
 	BackendSimpleGo = "simplego" // GoMLX's pure-Go backend
-	// BackendSimpleGoSerial is simplego without worker goroutines: every op
-	// runs on the calling goroutine, so background training locked to one
-	// low-priority OS thread stays on that thread.
-	BackendSimpleGoSerial = "simplego_serial"
 )
 
 // BackendInfo says which backend runs the model and, when it is not the one
@@ -40,7 +36,7 @@ func OpenBackend(name string) (backends.Backend, BackendInfo, error) {
 	backendMu.Lock()
 	defer backendMu.Unlock()
 	switch name {
-	case BackendSimpleGo, BackendSimpleGoSerial, BackendXLA:
+	case BackendSimpleGo, BackendXLA:
 		b, err := openBackendLocked(name)
 		return b, BackendInfo{Name: name}, err
 	case BackendAuto, "":
@@ -67,10 +63,6 @@ func openBackendLocked(name string) (backends.Backend, error) {
 		// ops_sequential: with parallel ops, simplego v0.26 deadlocks on 2 CPUs
 		// (parallel node tasks fill the worker pool and DotGeneral waits on it).
 		b, err = simplego.New("ops_sequential")
-	case BackendSimpleGoSerial:
-		// parallelism=0 runs DotGeneral and unary ops inline instead of in
-		// the worker pool.
-		b, err = simplego.New("ops_sequential,parallelism=0")
 	case BackendXLA:
 		if openXLA == nil {
 			return nil, fmt.Errorf("predictor: xla backend not built in (needs cgo)")
