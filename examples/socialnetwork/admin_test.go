@@ -58,6 +58,9 @@ func TestAdminEndpoint(t *testing.T) {
 		{"negative magnitude", `{"kind":"delay","service":"nginx","duration":"1s","magnitude":-1}`, "negative"},
 		{"lock held always", `{"kind":"lock_contention","service":"nginx","duration":"1s","magnitude":1}`, "fraction below 1"},
 		{"fractional hog", `{"kind":"cpu_hog","service":"nginx","duration":"1s","magnitude":1.5}`, "whole number"},
+		{"ramp past the end", `{"kind":"delay","service":"nginx","duration":"10s","ramp":"11s"}`, "ramp 11s must be between 0 and the duration 10s"},
+		{"negative ramp", `{"kind":"delay","service":"nginx","duration":"10s","ramp":-1}`, "ramp -1s must be between 0"},
+		{"bad ramp", `{"kind":"delay","service":"nginx","duration":"10s","ramp":"later"}`, `duration "later"`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +79,7 @@ func TestAdminEndpoint(t *testing.T) {
 	}
 
 	// A good one: injected, listed, active in the metrics, removed.
-	code, body := do(http.MethodPost, "/faults", `{"kind":"cpu_hog","service":"user-memcached","duration":30}`)
+	code, body := do(http.MethodPost, "/faults", `{"kind":"cpu_hog","service":"user-memcached","duration":30,"ramp":"10s"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("POST: %d %s", code, body)
 	}
@@ -85,7 +88,7 @@ func TestAdminEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f.ID == "" || f.Kind != FaultCPUHog || f.Service != UserMC || time.Duration(f.Duration) != 30*time.Second ||
-		f.Magnitude != 4 || !f.Active || f.Source != "admin" || f.End.Sub(f.Start) != 30*time.Second {
+		time.Duration(f.Ramp) != 10*time.Second || f.Magnitude != 4 || !f.Active || f.Source != "admin" || f.End.Sub(f.Start) != 30*time.Second {
 		t.Errorf("created %+v", f)
 	}
 	labels := map[string]string{"kind": FaultCPUHog, "service": UserMC}
@@ -94,7 +97,8 @@ func TestAdminEndpoint(t *testing.T) {
 	}
 	code, body = do(http.MethodGet, "/faults", "")
 	var list []Fault
-	if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil || len(list) != 1 || list[0].ID != f.ID {
+	if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil || len(list) != 1 || list[0].ID != f.ID ||
+		time.Duration(list[0].Ramp) != 10*time.Second {
 		t.Errorf("GET: %d %s (%v)", code, body, err)
 	}
 	code, body = do(http.MethodDelete, "/faults/"+f.ID, "")

@@ -33,6 +33,13 @@ type FaultSpec struct {
 	// lock_contention: fraction of time the lock is held, in (0, 1)
 	// (default 0.8).
 	Magnitude float64 `json:"magnitude,omitempty"`
+	// Ramp is how long the fault takes to reach its full magnitude, as
+	// Duration reads it: the magnitude grows linearly from 0 over the
+	// ramp, then holds until the end. Contention in production builds up
+	// (a growing neighbour, a leak, a filling disk) rather than arriving
+	// at once, and a ramp gives a predictor something to see before the
+	// QoS violation. Zero is a step: full magnitude from the start.
+	Ramp Duration `json:"ramp,omitempty"`
 }
 
 // Fault is an injected fault: the ground truth of what happened.
@@ -58,6 +65,9 @@ func (s *FaultSpec) validate(workers func(service string) (int, bool)) error {
 	}
 	if s.Duration <= 0 || time.Duration(s.Duration) > MaxFaultDuration {
 		return fmt.Errorf("fault: duration %v must be positive and at most %v", time.Duration(s.Duration), MaxFaultDuration)
+	}
+	if s.Ramp < 0 || s.Ramp > s.Duration {
+		return fmt.Errorf("fault: ramp %v must be between 0 and the duration %v", time.Duration(s.Ramp), time.Duration(s.Duration))
 	}
 	if s.Magnitude < 0 {
 		return fmt.Errorf("fault: magnitude %v is negative", s.Magnitude)
@@ -90,6 +100,19 @@ func (s *FaultSpec) validate(workers func(service string) (int, bool)) error {
 		return fmt.Errorf("fault: unknown kind %q (want one of %s)", s.Kind, strings.Join(FaultKinds, ", "))
 	}
 	return nil
+}
+
+// rampLevel is the fraction of its full magnitude that a fault with the
+// given ramp has reached after elapsed: linear from 0 to 1 over the ramp,
+// then 1; a zero ramp is a step.
+func rampLevel(elapsed, ramp time.Duration) float64 {
+	if elapsed >= ramp {
+		return 1
+	}
+	if elapsed <= 0 {
+		return 0
+	}
+	return float64(elapsed) / float64(ramp)
 }
 
 // Duration is a time.Duration that reads from JSON as a Go duration string

@@ -14,12 +14,20 @@ var ErrNoFault = errors.New("no such fault")
 // maxFaultHistory bounds the ended faults an Injector remembers.
 const maxFaultHistory = 256
 
+// rampTick is how often a ramping fault's magnitude is raised: the QoS
+// monitor's evaluation period, fine enough that the ramp is smooth at the
+// resolution anything watches it.
+const rampTick = 100 * time.Millisecond
+
 // Injector injects faults into the services of an App and keeps the ground
 // truth: every fault's kind, service, start and end.
 type Injector struct {
 	app     *App
 	metrics *Metrics
 	log     *slog.Logger
+	// now is the clock of fault starts, ends and ramps; tests replace it
+	// to drive a ramp without waiting for it.
+	now func() time.Time
 
 	mu     sync.Mutex
 	nextID int
@@ -31,6 +39,7 @@ type Injector struct {
 
 type faultState struct {
 	f      Fault
+	effect effect
 	remove chan struct{}
 	ended  chan struct{} // closed once the effect has stopped
 	once   sync.Once
@@ -42,7 +51,7 @@ func NewInjector(app *App, m *Metrics, log *slog.Logger) *Injector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Injector{app: app, metrics: m, log: log, done: make(chan struct{})}
+	return &Injector{app: app, metrics: m, log: log, now: time.Now, done: make(chan struct{})}
 }
 
 func (in *Injector) workers(service string) (int, bool) {
@@ -65,20 +74,22 @@ func (in *Injector) Inject(spec FaultSpec, source string) (Fault, error) {
 		return Fault{}, errors.New("fault: injector is closed")
 	}
 	w := in.app.services[spec.Service].w
-	var stop func()
+	var e effect
 	switch spec.Kind {
 	case FaultCPUHog:
-		stop = w.startHog(int(spec.Magnitude))
+		e = w.newHog(int(spec.Magnitude))
 	case FaultDelay:
-		stop = w.addDelay(time.Duration(spec.Magnitude * float64(time.Millisecond)))
+		e = w.newDelay(time.Duration(spec.Magnitude * float64(time.Millisecond)))
 	case FaultLockContention:
-		stop = w.startLockHolder(spec.Magnitude)
+		e = w.newLockHolder(spec.Magnitude)
 	}
+	e.set(rampLevel(0, time.Duration(spec.Ramp)))
 	in.nextID++
-	now := time.Now()
+	now := in.now()
 	fs := &faultState{
 		f: Fault{ID: fmt.Sprintf("f%d", in.nextID), FaultSpec: spec, Source: source,
 			Start: now, End: now.Add(time.Duration(spec.Duration)), Active: true},
+		effect: e,
 		remove: make(chan struct{}),
 		ended:  make(chan struct{}),
 	}
@@ -89,24 +100,42 @@ func (in *Injector) Inject(spec FaultSpec, source string) (Fault, error) {
 		in.metrics.faultsInjected.WithLabelValues(spec.Kind, spec.Service).Inc()
 	}
 	in.log.Info("fault injected", "id", fs.f.ID, "kind", spec.Kind, "service", spec.Service,
-		"duration", time.Duration(spec.Duration), "magnitude", spec.Magnitude, "source", source)
-	in.wg.Go(func() { in.expire(fs, stop) })
+		"duration", time.Duration(spec.Duration), "ramp", time.Duration(spec.Ramp), "magnitude", spec.Magnitude, "source", source)
+	in.wg.Go(func() { in.expire(fs) })
 	return fs.f, nil
 }
 
-// expire ends fs when its duration is over, it is removed, or the Injector
-// closes.
-func (in *Injector) expire(fs *faultState, stop func()) {
+// expire ramps fs's effect up to its full magnitude, then ends it when its
+// duration is over, it is removed, or the Injector closes.
+func (in *Injector) expire(fs *faultState) {
 	t := time.NewTimer(time.Duration(fs.f.Duration))
 	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-fs.remove:
-	case <-in.done:
+	var ramp <-chan time.Time // nil once at full magnitude
+	if fs.f.Ramp > 0 {
+		tick := time.NewTicker(rampTick)
+		defer tick.Stop()
+		ramp = tick.C
 	}
-	stop()
+wait:
+	for {
+		select {
+		case <-ramp:
+			level := rampLevel(in.now().Sub(fs.f.Start), time.Duration(fs.f.Ramp))
+			fs.effect.set(level)
+			if level == 1 {
+				ramp = nil
+			}
+		case <-t.C:
+			break wait
+		case <-fs.remove:
+			break wait
+		case <-in.done:
+			break wait
+		}
+	}
+	fs.effect.stop()
 	in.mu.Lock()
-	if now := time.Now(); now.Before(fs.f.End) {
+	if now := in.now(); now.Before(fs.f.End) {
 		fs.f.End = now
 	}
 	fs.f.Active = false

@@ -17,6 +17,9 @@ type SchedulerConfig struct {
 	// Duration is how long each fault acts. Default 30s (and at most
 	// Every).
 	Duration time.Duration
+	// Ramp is how long each fault takes to grow to its full magnitude
+	// (FaultSpec.Ramp), at most Duration. Default 0: a step.
+	Ramp time.Duration
 	// Services are the culprits, in turn; default DefaultFaultServices.
 	Services []string
 	// Kinds are the fault kinds, in turn; default FaultKinds.
@@ -48,8 +51,8 @@ type Scheduler struct {
 
 // NewScheduler checks cfg and returns a Scheduler injecting through in.
 func NewScheduler(cfg SchedulerConfig, in *Injector, log *slog.Logger) (*Scheduler, error) {
-	if cfg.Every < 0 || cfg.First < 0 || cfg.Duration < 0 {
-		return nil, fmt.Errorf("fault schedule: negative interval (every %v, first %v, duration %v)", cfg.Every, cfg.First, cfg.Duration)
+	if cfg.Every < 0 || cfg.First < 0 || cfg.Duration < 0 || cfg.Ramp < 0 {
+		return nil, fmt.Errorf("fault schedule: negative interval (every %v, first %v, duration %v, ramp %v)", cfg.Every, cfg.First, cfg.Duration, cfg.Ramp)
 	}
 	if cfg.First == 0 {
 		cfg.First = cfg.Every / 2
@@ -83,7 +86,7 @@ func NewScheduler(cfg SchedulerConfig, in *Injector, log *slog.Logger) (*Schedul
 }
 
 func (c SchedulerConfig) spec(service int, kind string) FaultSpec {
-	return FaultSpec{Kind: kind, Service: c.Services[service], Duration: Duration(c.Duration), Magnitude: c.Magnitudes[kind]}
+	return FaultSpec{Kind: kind, Service: c.Services[service], Duration: Duration(c.Duration), Ramp: Duration(c.Ramp), Magnitude: c.Magnitudes[kind]}
 }
 
 func (s FaultSpec) check(in *Injector) (FaultSpec, error) {
@@ -101,7 +104,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	if s.cfg.Every <= 0 {
 		return
 	}
-	s.log.Info("fault schedule", "every", s.cfg.Every, "first", s.cfg.First, "duration", s.cfg.Duration,
+	s.log.Info("fault schedule", "every", s.cfg.Every, "first", s.cfg.First, "duration", s.cfg.Duration, "ramp", s.cfg.Ramp,
 		"services", s.cfg.Services, "kinds", s.cfg.Kinds)
 	t := time.NewTimer(s.cfg.First)
 	defer t.Stop()

@@ -32,10 +32,23 @@ func TestSchedulerRotation(t *testing.T) {
 		{Every: time.Minute, Kinds: []string{"meltdown"}},
 		{Every: -time.Minute},
 		{Every: time.Minute, Magnitudes: map[string]float64{FaultLockContention: 2}},
+		{Every: time.Minute, Ramp: -time.Second},
+		{Every: time.Minute, Ramp: 31 * time.Second}, // past the default duration
 	}
 	for _, cfg := range bad {
 		if _, err := NewScheduler(cfg, in, quiet); err == nil {
 			t.Errorf("%+v accepted", cfg)
+		}
+	}
+
+	// The ramp goes into every fault.
+	s, err = NewScheduler(SchedulerConfig{Every: time.Minute, Ramp: 15 * time.Second}, in, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if f := s.Next(i); time.Duration(f.Ramp) != 15*time.Second {
+			t.Errorf("fault %d ramps over %v, want 15s", i, time.Duration(f.Ramp))
 		}
 	}
 }

@@ -118,6 +118,17 @@ func spin(d time.Duration) {
 	}
 }
 
+// effect is a fault's action on a service. set scales it to level, the
+// fraction of its full magnitude reached (in [0, 1], never decreasing: a
+// ramp only grows); stop ends it and waits until it has stopped. set and
+// stop are called from one goroutine; magnitude, the effective magnitude in
+// the units of FaultSpec.Magnitude, may be read from any.
+type effect interface {
+	set(level float64)
+	magnitude() float64
+	stop()
+}
+
 // Hog timing: a hog goroutine keeps a worker for hogSlice before queueing
 // for it again, and while it keeps it, spins for hogSpin out of every
 // hogSpin+hogRest. A hog that spun flat out would starve the whole process
@@ -130,81 +141,142 @@ const (
 	hogRest  = 900 * time.Microsecond
 )
 
-// startHog starts n goroutines that queue for the service's workers like
-// requests do and burn CPU on them, hogSlice at a time, until stop is
-// called: the hog takes this service's workers as a co-located job takes a
-// service's cores, and burns real CPU while it does.
-func (w *workers) startHog(n int) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			rest := time.NewTimer(0)
-			defer rest.Stop()
-			<-rest.C
-			for {
-				select {
-				case w.sem <- struct{}{}:
-				case <-done:
-					return
-				}
-				for start := time.Now(); time.Since(start) < hogSlice; {
-					spin(hogSpin)
-					rest.Reset(hogRest)
-					<-rest.C
-				}
-				<-w.sem
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
+// hogEffect is a CPU hog of up to n goroutines that queue for the
+// service's workers like requests do and burn CPU on them, hogSlice at a
+// time: the hog takes this service's workers as a co-located job takes a
+// service's cores, and burns real CPU while it does. A ramp starts the
+// goroutines one by one, as a neighbour's load grows.
+type hogEffect struct {
+	w       *workers
+	n       int
+	done    chan struct{}
+	wg      sync.WaitGroup
+	started atomic.Int64
+}
+
+func (w *workers) newHog(n int) *hogEffect {
+	return &hogEffect{w: w, n: n, done: make(chan struct{})}
+}
+
+// set starts hog goroutines until level of the n run.
+func (e *hogEffect) set(level float64) {
+	for int(e.started.Load()) < int(level*float64(e.n)) {
+		e.started.Add(1)
+		e.wg.Go(e.hog)
 	}
-	return func() { close(done); wg.Wait() }
+}
+
+func (e *hogEffect) magnitude() float64 { return float64(e.started.Load()) }
+
+func (e *hogEffect) stop() { close(e.done); e.wg.Wait() }
+
+// hog is one hog goroutine.
+func (e *hogEffect) hog() {
+	rest := time.NewTimer(0)
+	defer rest.Stop()
+	<-rest.C
+	for {
+		select {
+		case e.w.sem <- struct{}{}:
+		case <-e.done:
+			return
+		}
+		for start := time.Now(); time.Since(start) < hogSlice; {
+			spin(hogSpin)
+			rest.Reset(hogRest)
+			<-rest.C
+		}
+		<-e.w.sem
+		select {
+		case <-e.done:
+			return
+		default:
+		}
+	}
 }
 
 // lockCycle is the period of a lock-contention fault.
 const lockCycle = 20 * time.Millisecond
 
-// startLockHolder starts a goroutine that holds the service's mutex for
-// fraction of every lockCycle until stop is called.
-func (w *workers) startLockHolder(fraction float64) (stop func()) {
-	hold := time.Duration(fraction * float64(lockCycle))
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTimer(0)
-		defer t.Stop()
-		for {
-			<-t.C
-			w.mu.Lock()
-			t.Reset(hold)
-			select {
-			case <-t.C:
-			case <-done:
-				w.mu.Unlock()
-				return
-			}
-			w.mu.Unlock()
-			t.Reset(lockCycle - hold)
-			select {
-			case <-done:
-				return
-			default:
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
+// lockEffect is a goroutine that holds the service's mutex for a fraction
+// of every lockCycle, up to full; a ramp grows the fraction held.
+type lockEffect struct {
+	w    *workers
+	full float64
+	// hold is how long the lock is held each cycle, in nanoseconds; the
+	// holder reads it anew every cycle.
+	hold atomic.Int64
+	done chan struct{}
+	wg   sync.WaitGroup
 }
 
-// addDelay adds d to every request's work until stop is called.
-func (w *workers) addDelay(d time.Duration) (stop func()) {
-	w.delay.Add(int64(d))
-	var once sync.Once
-	return func() { once.Do(func() { w.delay.Add(-int64(d)) }) }
+func (w *workers) newLockHolder(fraction float64) *lockEffect {
+	e := &lockEffect{w: w, full: fraction, done: make(chan struct{})}
+	e.wg.Go(e.holder)
+	return e
 }
+
+func (e *lockEffect) set(level float64) {
+	e.hold.Store(int64(level * e.full * float64(lockCycle)))
+}
+
+func (e *lockEffect) magnitude() float64 { return float64(e.hold.Load()) / float64(lockCycle) }
+
+func (e *lockEffect) stop() { close(e.done); e.wg.Wait() }
+
+// holder holds the lock for hold of every lockCycle until stop.
+func (e *lockEffect) holder() {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-e.done:
+			return
+		}
+		hold := time.Duration(e.hold.Load())
+		if hold <= 0 {
+			t.Reset(lockCycle)
+			continue
+		}
+		e.w.mu.Lock()
+		t.Reset(hold)
+		select {
+		case <-t.C:
+		case <-e.done:
+			e.w.mu.Unlock()
+			return
+		}
+		e.w.mu.Unlock()
+		t.Reset(lockCycle - hold)
+	}
+}
+
+// delayEffect adds up to full to every request's work; a ramp grows the
+// delay, as a slow dependency gets slower.
+type delayEffect struct {
+	w    *workers
+	full time.Duration
+	// cur is what this fault adds to w.delay now, in nanoseconds.
+	cur atomic.Int64
+}
+
+func (w *workers) newDelay(full time.Duration) *delayEffect {
+	return &delayEffect{w: w, full: full}
+}
+
+func (e *delayEffect) set(level float64) {
+	d := int64(level * float64(e.full))
+	// Other delay faults on the service add to w.delay too: move it by
+	// this fault's change only.
+	e.w.delay.Add(d - e.cur.Swap(d))
+}
+
+func (e *delayEffect) magnitude() float64 {
+	return float64(e.cur.Load()) / float64(time.Millisecond)
+}
+
+func (e *delayEffect) stop() { e.set(0) }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
