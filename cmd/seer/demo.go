@@ -33,6 +33,7 @@ type demoOptions struct {
 	faultEvery time.Duration
 	faultFirst time.Duration
 	faultFor   time.Duration
+	faultRamp  time.Duration
 	calibrate  time.Duration
 }
 
@@ -49,8 +50,11 @@ load, and exports the spans to a seerthrift receiver until interrupted.
 Network (nginx, compose-post, text, user, timelines, social graph, memcached/
 redis-like caches, mongodb-like storage), an end-to-end p99 QoS monitor, and a
 fault (CPU hog, added delay, lock contention) injected every --fault-every on a
-rotating service; the admin endpoint (--admin) lists and injects faults:
-GET/POST /faults, DELETE /faults/{id}, GET /violations.
+rotating service. Each fault grows linearly to its full magnitude over
+--fault-ramp, as contention builds up in production, so that a predictor can
+see it coming before the QoS violation (0: full magnitude at once). The admin
+endpoint (--admin) lists and injects faults: GET/POST /faults (with an
+optional "ramp"), DELETE /faults/{id}, GET /violations.
 
 --app threeservices: the three-service example (frontend -> users, storage).`,
 		Args: cobra.NoArgs,
@@ -67,6 +71,7 @@ GET/POST /faults, DELETE /faults/{id}, GET /violations.
 	f.DurationVar(&opts.faultEvery, "fault-every", 2*time.Minute, "socialnetwork: time between scheduled faults; 0 disables the schedule")
 	f.DurationVar(&opts.faultFirst, "fault-first", 40*time.Second, "socialnetwork: when the first scheduled fault starts (after --calibrate)")
 	f.DurationVar(&opts.faultFor, "fault-duration", 30*time.Second, "socialnetwork: how long each scheduled fault acts")
+	f.DurationVar(&opts.faultRamp, "fault-ramp", 15*time.Second, "socialnetwork: how long each scheduled fault grows linearly to its full magnitude (at most --fault-duration); 0 injects it at full magnitude at once")
 	f.DurationVar(&opts.calibrate, "calibrate", 20*time.Second, "socialnetwork: watch fault-free load this long and raise QoS targets above this machine's noise; 0 keeps the defaults")
 	return cmd
 }
@@ -107,7 +112,7 @@ func runDemo(cmd *cobra.Command, opts demoOptions) error {
 		Load:      socialnetwork.LoadConfig{Rate: opts.rate},
 		QoS:       socialnetwork.QoSConfig{Calibrate: opts.calibrate},
 		Faults: socialnetwork.SchedulerConfig{
-			Every: opts.faultEvery, First: opts.faultFirst, Duration: opts.faultFor,
+			Every: opts.faultEvery, First: opts.faultFirst, Duration: opts.faultFor, Ramp: opts.faultRamp,
 		},
 		AdminAddr: opts.admin,
 		Logger:    slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)),
