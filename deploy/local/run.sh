@@ -48,6 +48,9 @@ Seer is running (Ctrl-C stops it).
   queue depth per service (seer_queue_*): http://localhost:9470/metrics
   dependency graph (JSON):               http://localhost:9470/graph
   design hotspots (JSON):                http://localhost:9470/graph/hotspots
+  predictor (seer_culprit_probability, seer_qos_violation_probability, seer_model_info):
+                                         http://localhost:9471/metrics
+  predictions per tick (JSON):           http://localhost:9471/predictions
   Prometheus exporter (OTLP metrics):    http://localhost:8889/metrics
   health:                                http://localhost:13133/
   demo QoS, faults, instrumentation:     http://localhost:9464/metrics
