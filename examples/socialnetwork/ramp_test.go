@@ -50,9 +50,9 @@ func TestFaultRamp(t *testing.T) {
 		at [5]float64
 	}{
 		{FaultDelay, 20, ramp, [5]float64{0, 5, 10, 20, 20}},                   // ms
-		{FaultCPUHog, 4, ramp, [5]float64{0, 1, 2, 4, 4}},                      // goroutines, started one by one
+		{FaultCPUHog, 4, ramp, [5]float64{0, 1, 2, 4, 4}},                      // workers kept on average
 		{FaultLockContention, 0.8, ramp, [5]float64{0, 0.2, 0.4, 0.8, 0.8}},    // fraction held
-		{FaultCPUHog, 3, ramp, [5]float64{0, 0, 1, 3, 3}},                      // whole goroutines only
+		{FaultCPUHog, 3, ramp, [5]float64{0, 0.75, 1.5, 3, 3}},                 // a share of each goroutine's time
 		{FaultDelay, 0, ramp, [5]float64{0, 2.5, 5, 10, 10}},                   // the default magnitude ramps too
 		{FaultLockContention, 0.9, ramp, [5]float64{0, 0.225, 0.45, 0.9, 0.9}}, // the scheduler's default
 		{FaultDelay, 20, 0, [5]float64{20, 20, 20, 20, 20}},                    // a step

@@ -129,8 +129,8 @@ type effect interface {
 	stop()
 }
 
-// Hog timing: a hog goroutine keeps a worker for hogSlice before queueing
-// for it again, and while it keeps it, spins for hogSpin out of every
+// Hog timing: a hog goroutine at full magnitude keeps a worker for
+// hogSlice before queueing for it again, and while it keeps it, spins for hogSpin out of every
 // hogSpin+hogRest. A hog that spun flat out would starve the whole process
 // on a small machine (and Go's network poller with it), slowing every
 // service alike; the demo's point is a culprit, so the hog burns a tenth of
@@ -141,57 +141,70 @@ const (
 	hogRest  = 900 * time.Microsecond
 )
 
-// hogEffect is a CPU hog of up to n goroutines that queue for the
-// service's workers like requests do and burn CPU on them, hogSlice at a
-// time: the hog takes this service's workers as a co-located job takes a
-// service's cores, and burns real CPU while it does. A ramp starts the
-// goroutines one by one, as a neighbour's load grows.
+// hogEffect is a CPU hog of n goroutines that queue for the service's
+// workers like requests do and burn CPU on them: the hog takes this
+// service's workers as a co-located job takes a service's cores, and burns
+// real CPU while it does. Each goroutine keeps a worker for a share of
+// every hogSlice, all of it at full magnitude; a ramp grows the share, so
+// the workers the hog takes (n times the share, on average) grow smoothly,
+// as a neighbour's load does, rather than a whole worker at a time.
 type hogEffect struct {
-	w       *workers
-	n       int
-	done    chan struct{}
-	wg      sync.WaitGroup
-	started atomic.Int64
+	w *workers
+	n int
+	// hold is how long each goroutine keeps a worker per hogSlice, in
+	// nanoseconds; the goroutines read it anew every slice.
+	hold atomic.Int64
+	done chan struct{}
+	wg   sync.WaitGroup
 }
 
 func (w *workers) newHog(n int) *hogEffect {
-	return &hogEffect{w: w, n: n, done: make(chan struct{})}
-}
-
-// set starts hog goroutines until level of the n run.
-func (e *hogEffect) set(level float64) {
-	for int(e.started.Load()) < int(level*float64(e.n)) {
-		e.started.Add(1)
+	e := &hogEffect{w: w, n: n, done: make(chan struct{})}
+	for range n {
 		e.wg.Go(e.hog)
 	}
+	return e
 }
 
-func (e *hogEffect) magnitude() float64 { return float64(e.started.Load()) }
+func (e *hogEffect) set(level float64) { e.hold.Store(int64(level * float64(hogSlice))) }
+
+// magnitude is the workers the hog keeps on average (if it gets them).
+func (e *hogEffect) magnitude() float64 {
+	return float64(e.n) * float64(e.hold.Load()) / float64(hogSlice)
+}
 
 func (e *hogEffect) stop() { close(e.done); e.wg.Wait() }
 
-// hog is one hog goroutine.
+// hog is one hog goroutine: each hogSlice it keeps a worker for hold, then
+// rests for the remainder without one.
 func (e *hogEffect) hog() {
 	rest := time.NewTimer(0)
 	defer rest.Stop()
-	<-rest.C
 	for {
+		select {
+		case <-rest.C:
+		case <-e.done:
+			return
+		}
+		hold := time.Duration(e.hold.Load())
+		if hold <= 0 {
+			rest.Reset(hogSlice)
+			continue
+		}
 		select {
 		case e.w.sem <- struct{}{}:
 		case <-e.done:
 			return
 		}
-		for start := time.Now(); time.Since(start) < hogSlice; {
+		for start := time.Now(); time.Since(start) < hold; {
 			spin(hogSpin)
 			rest.Reset(hogRest)
 			<-rest.C
 		}
 		<-e.w.sem
-		select {
-		case <-e.done:
-			return
-		default:
-		}
+		// At full magnitude the remainder is zero: the goroutine queues
+		// for a worker again at once.
+		rest.Reset(hogSlice - hold)
 	}
 }
 
