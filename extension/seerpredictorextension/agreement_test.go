@@ -115,7 +115,7 @@ func (f spanCollector) Span(s *sim.Span) error { return f(s) }
 
 // randomModel wraps seeded random weights with norms fitted on tr: the
 // agreement holds for any weights.
-func randomModel(t *testing.T, tr *predictor.Trace, window int) *predictor.Model {
+func randomModel(t testing.TB, tr *predictor.Trace, window int) *predictor.Model {
 	t.Helper()
 	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, []string{"depth", "latency"})
 	if err != nil {

@@ -52,6 +52,7 @@ type predictorExtension struct {
 	backend     string // the backend that serves models (after auto)
 	backendInfo predictor.BackendInfo
 	slot        atomic.Pointer[slot]
+	gate        gate // training pauses while serving infers
 	generation  atomic.Int64
 	training    atomic.Pointer[string] // kind of the job under way, nil when none
 
@@ -244,7 +245,9 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	if e.online != nil {
 		start := time.Now()
 		var err error
+		e.gate.hold()
 		outs, err = e.online.Push(&rt)
+		e.gate.release()
 		took = time.Since(start)
 		switch {
 		case errors.Is(err, predictor.ErrTickOrder):
@@ -404,7 +407,8 @@ func (e *predictorExtension) maybeTrain(now time.Time) {
 	if len(ticks) == 0 {
 		return
 	}
-	j := job{kind: kind, base: sl, ticks: ticks, cfg: *rc, backend: e.backend, newSlot: e.newSlot, swap: e.swap}
+	j := job{kind: kind, base: sl, ticks: ticks, cfg: *rc, backend: e.backend, newSlot: e.newSlot, swap: e.swap,
+		gate: &e.gate}
 	if kind == kindScratch {
 		j.services = liveServices(ticks)
 	} else {

@@ -40,6 +40,7 @@ type job struct {
 	backend  string
 	newSlot  func(*predictor.Model, string) (*slot, error)
 	swap     func(base, next *slot) bool
+	gate     *gate // pauses the training process while serving infers
 }
 
 type result struct {
@@ -87,7 +88,7 @@ func runJob(j job) result {
 			return fail(err)
 		}
 	}
-	res, err := runWorker(j.ctx, dir, spec)
+	res, err := runWorker(j.ctx, dir, spec, j.gate)
 	if err != nil {
 		return fail(err)
 	}

@@ -105,8 +105,9 @@ func runSpec(dir string) jobResult {
 }
 
 // runWorker writes spec into dir, runs a training process on it and reads
-// its result. Cancelling ctx kills the process.
-func runWorker(ctx context.Context, dir string, spec jobSpec) (jobResult, error) {
+// its result. Cancelling ctx kills the process; g pauses it while serving
+// runs an inference.
+func runWorker(ctx context.Context, dir string, spec jobSpec, g *gate) (jobResult, error) {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(spec); err != nil {
 		return jobResult{}, fmt.Errorf("encode job: %w", err)
@@ -122,7 +123,13 @@ func runWorker(ctx context.Context, dir string, spec jobSpec) (jobResult, error)
 	cmd.Env = append(os.Environ(), workerEnv+"="+dir)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return jobResult{}, fmt.Errorf("start the training process: %w", err)
+	}
+	g.set(cmd.Process)
+	err = cmd.Wait()
+	g.set(nil)
+	if err != nil {
 		if ctx.Err() != nil {
 			return jobResult{}, ctx.Err()
 		}

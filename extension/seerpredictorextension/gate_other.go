@@ -1,0 +1,13 @@
+//go:build !unix
+
+package seerpredictorextension
+
+import "os"
+
+// gate is a no-op without POSIX signals: training is not paused for
+// inference there.
+type gate struct{}
+
+func (g *gate) set(*os.Process) {}
+func (g *gate) hold()           {}
+func (g *gate) release()        {}
