@@ -3,7 +3,6 @@ package predictor
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -54,6 +53,14 @@ func (h *History) Since(t time.Time) []RawTick {
 	return out
 }
 
+// Oldest is the start of the oldest tick held (zero when empty).
+func (h *History) Oldest() time.Time {
+	if h.n == 0 {
+		return time.Time{}
+	}
+	return h.ring[h.head].Start
+}
+
 // Last returns the last n ticks, oldest first.
 func (h *History) Last(n int) []RawTick {
 	n = min(n, h.n)
@@ -75,8 +82,9 @@ type QoSTarget struct {
 // (sorted; a service with no sample in a tick reads raw 0), in time order,
 // named live-0, live-1, ... so that Train can hold whole chunks out for
 // validation. Violations are the runs of ticks that break qos; live
-// violations have no known culprit (CulpritsUnknown). Gaps between ticks
-// become ticks with no samples.
+// violations name no culprit, so training learns only the violation term
+// from them (see batcher.fill). Gaps between ticks become ticks with no
+// samples.
 func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks int) ([]*Trace, error) {
 	if len(ticks) == 0 || chunks < 1 {
 		return nil, fmt.Errorf("predictor: live traces: %d ticks, %d chunks", len(ticks), chunks)
@@ -102,7 +110,7 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 		nS := len(services)
 		tr := &Trace{Dir: fmt.Sprintf("live-%d", c), Services: services, TickNs: tickNs, StartNs: startNs,
 			Ticks: n, raw: make([]float32, n*nS*numRaw), Edges: edges}
-		var viol []bool = make([]bool, n)
+		viol := make([]bool, n)
 		for i := range part {
 			rt := &part[i]
 			t := int((rt.Start.UnixNano() - startNs) / tickNs)
@@ -145,29 +153,13 @@ func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName
 		return 0, err
 	}
 	s := m.Card.Shape
-	fs := &m.Card.Features
-	bt := &batcher{shape: s, services: fs.Services, graph: m.Params.Graph}
-	var samples []sample
-	pos := 0
-	for i, tr := range traces {
-		mat, err := fs.Normalize(tr)
-		if err != nil {
-			return 0, err
-		}
-		bt.mats = append(bt.mats, mat)
-		l := tr.Labels(m.Card.HorizonMs * 1e6)
-		bt.labels = append(bt.labels, l)
-		for t := s.Window - 1; t < tr.Ticks; t++ {
-			samples = append(samples, sample{i, t})
-			if l.Violation[t] {
-				pos++
-			}
-		}
+	bt, samples, err := newBatcher(s, &m.Card.Features, m.Params.Graph, traces, m.Card.HorizonMs*1e6, 1)
+	if err != nil {
+		return 0, err
 	}
 	if len(samples) < batch {
 		return 0, fmt.Errorf("predictor: validation loss: %d windows, fewer than the batch %d", len(samples), batch)
 	}
-	bt.posWeight = math.Min(math.Max(float64(len(samples)-pos)/math.Max(float64(pos), 1), 1), 20)
 	exec, err := graph.NewExec(b, evalLossGraph(s))
 	if err != nil {
 		return 0, fmt.Errorf("predictor: loss graph: %w", err)

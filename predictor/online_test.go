@@ -3,6 +3,7 @@ package predictor
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -147,5 +148,34 @@ func TestOnlinePredictsAtMostAWindowOfGapTicks(t *testing.T) {
 	}
 	if out[0].Start.UnixNano() != tr.StartNs+26*tr.TickNs || !out[0].Gap || out[4].Gap || !out[4].Ready {
 		t.Fatalf("outputs %+v", out)
+	}
+}
+
+// TestHistoryRing: a full History forgets its oldest ticks and answers
+// Oldest, Last and Since in time order.
+func TestHistoryRing(t *testing.T) {
+	h := NewHistory(3)
+	if !h.Oldest().IsZero() || h.Len() != 0 {
+		t.Fatalf("empty history: oldest %v, len %d", h.Oldest(), h.Len())
+	}
+	at := func(i int) time.Time { return time.Unix(0, int64(i)*int64(100*time.Millisecond)) }
+	for i := range 5 {
+		h.Add(RawTick{Start: at(i), End: at(i + 1)})
+	}
+	starts := func(ts []RawTick) []time.Time {
+		var out []time.Time
+		for _, rt := range ts {
+			out = append(out, rt.Start)
+		}
+		return out
+	}
+	if h.Len() != 3 || !h.Oldest().Equal(at(2)) {
+		t.Errorf("len %d, oldest %v; want 3, %v", h.Len(), h.Oldest(), at(2))
+	}
+	if got := starts(h.Last(2)); !slices.EqualFunc(got, []time.Time{at(3), at(4)}, time.Time.Equal) {
+		t.Errorf("Last(2) = %v", got)
+	}
+	if got := starts(h.Since(at(3))); !slices.EqualFunc(got, []time.Time{at(3), at(4)}, time.Time.Equal) {
+		t.Errorf("Since = %v", got)
 	}
 }

@@ -44,8 +44,7 @@ func (s Shape) Outputs() int { return s.Services + 1 }
 // Param names, in the order the graphs take them. Every weight except the
 // per-service output biases is shared by all services: the network learns
 // what a service about to cause a violation looks like, not which service
-// did so in the training data, so it needs far fewer examples per service
-// and a model keeps most of what it learned when a service is added.
+// did so in the training data, so it needs far fewer examples per service.
 const (
 	pConvW = iota // [3*Kernel*Features, Channels]: self, callees' mean, callers' mean
 	pConvB        // [Channels]
@@ -131,7 +130,7 @@ func (s Shape) NumWeights() int {
 // NewParams initialises weights for shape s from seed: Glorot-uniform
 // matrices, zero biases except the forget gate's (1, the usual LSTM trick)
 // and the output biases (a prior of a rare positive). The model has no
-// call graph until SetGraph.
+// call graph until Params.Graph is set.
 func NewParams(s Shape, seed uint64) (*Params, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -101,6 +101,34 @@ type batcher struct {
 	window    []float32 // scratch: the im2col windows before widening
 }
 
+// newBatcher normalises traces for a model of shape s with features fs and
+// call graph g, labels them for the horizon, and lists the samples: every
+// stride-th full-window tick and every violation-labelled one. The positive
+// weight is the samples' negative/positive ratio, in [1, 20].
+func newBatcher(s Shape, fs *FeatureSet, g *CallGraph, ts []*Trace, horizonNs int64, stride int) (*batcher, []sample, error) {
+	b := &batcher{shape: s, services: fs.Services, graph: g}
+	var samples []sample
+	pos := 0
+	for i, tr := range ts {
+		m, err := fs.Normalize(tr)
+		if err != nil {
+			return nil, nil, err
+		}
+		l := tr.Labels(horizonNs)
+		b.mats, b.labels = append(b.mats, m), append(b.labels, l)
+		for t := s.Window - 1; t < tr.Ticks; t++ {
+			if l.Violation[t] || t%stride == 0 {
+				samples = append(samples, sample{i, t})
+				if l.Violation[t] {
+					pos++
+				}
+			}
+		}
+	}
+	b.posWeight = math.Min(math.Max(float64(len(samples)-pos)/math.Max(float64(pos), 1), 1), 20)
+	return b, samples, nil
+}
+
 // aheadWeight weighs the violation term of the ticks before an onset
 // (Labels.Ahead) against those during an episode: long episodes hold most
 // positive ticks, and they are the easy ones, while recall is decided on
@@ -197,35 +225,11 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 		params = params.Clone()
 	}
 	params.Graph = cg
-	mk := func(ts []*Trace, stride int) (*batcher, []sample, error) {
-		b := &batcher{shape: shape, services: fs.Services, graph: cg}
-		var samples []sample
-		pos := 0
-		for i, tr := range ts {
-			m, err := fs.Normalize(tr)
-			if err != nil {
-				return nil, nil, err
-			}
-			b.mats = append(b.mats, m)
-			l := tr.Labels(cfg.HorizonNs)
-			b.labels = append(b.labels, l)
-			for t := shape.Window - 1; t < tr.Ticks; t++ {
-				if l.Violation[t] || t%stride == 0 {
-					samples = append(samples, sample{i, t})
-					if l.Violation[t] {
-						pos++
-					}
-				}
-			}
-		}
-		b.posWeight = math.Min(math.Max(float64(len(samples)-pos)/math.Max(float64(pos), 1), 1), 20)
-		return b, samples, nil
-	}
-	trainB, trainS, err := mk(trainT, cfg.Stride)
+	trainB, trainS, err := newBatcher(shape, fs, cg, trainT, cfg.HorizonNs, cfg.Stride)
 	if err != nil {
 		return nil, err
 	}
-	valB, valS, err := mk(valT, cfg.Stride)
+	valB, valS, err := newBatcher(shape, fs, cg, valT, cfg.HorizonNs, cfg.Stride)
 	if err != nil {
 		return nil, err
 	}

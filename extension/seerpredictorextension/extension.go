@@ -114,17 +114,16 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 	if err := e.out.openFile(e.cfg.PredictionsFile); err != nil {
 		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
 	}
+	if err := e.startHTTP(ctx, host); err != nil {
+		_ = e.out.close()
+		return err
+	}
 	if e.cfg.Retraining.Enabled {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
 			trainLoop(e.jobs, e.results, e.logger)
 		}()
-	}
-	if err := e.startHTTP(ctx, host); err != nil {
-		e.shutdownTrainer()
-		_ = e.out.close()
-		return err
 	}
 	e.hub = series.DefaultRegistry.Acquire(e.cfg.Source)
 	e.feed = depgraph.DefaultRegistry.Acquire(e.cfg.Source)
@@ -177,7 +176,6 @@ func (e *predictorExtension) Shutdown(ctx context.Context) error {
 		e.sub.Close()
 		e.events.Close()
 	}
-	e.shutdownTrainer()
 	e.wg.Wait()
 	if e.hub != nil {
 		series.DefaultRegistry.Release(e.cfg.Source)
@@ -193,17 +191,14 @@ func (e *predictorExtension) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (e *predictorExtension) shutdownTrainer() {
-	if e.cancelJob != nil {
-		e.cancelJob()
-	}
-}
-
 // serve is the serving goroutine: one inference per tick, graph events,
 // and the dispatch of retraining jobs.
 func (e *predictorExtension) serve() {
 	defer e.wg.Done()
 	defer func() {
+		if e.cancelJob != nil {
+			e.cancelJob() // kills the training process; trainLoop then ends
+		}
 		if e.cfg.Retraining.Enabled {
 			close(e.jobs)
 		}
@@ -393,11 +388,11 @@ func (e *predictorExtension) maybeTrain(now time.Time) {
 	switch {
 	case e.pending && now.Sub(e.changeAt) >= rc.MinHistory && now.Sub(e.lastJobEnd) >= rc.MinHistory:
 		kind, since = kindScratch, e.changeAt
-	case !e.pending && sl.model == nil && e.history.Len() > 0 && now.Sub(e.firstTick()) >= rc.MinHistory &&
+	case !e.pending && sl.model == nil && e.history.Len() > 0 && now.Sub(e.history.Oldest()) >= rc.MinHistory &&
 		now.Sub(e.lastJobEnd) >= rc.MinHistory:
 		kind = kindScratch
 	case sl.model != nil && !e.lastJobEnd.IsZero() && now.Sub(e.lastJobEnd) >= rc.Interval ||
-		sl.model != nil && e.lastJobEnd.IsZero() && now.Sub(e.firstTick()) >= rc.Interval:
+		sl.model != nil && e.lastJobEnd.IsZero() && now.Sub(e.history.Oldest()) >= rc.Interval:
 		kind = kindIncremental
 	}
 	if kind == "" {
@@ -426,13 +421,6 @@ func (e *predictorExtension) maybeTrain(now time.Time) {
 	e.jobRunning = true
 	e.training.Store(&j.kind)
 	e.jobs <- j
-}
-
-func (e *predictorExtension) firstTick() time.Time {
-	if t := e.history.Last(e.history.Len()); len(t) > 0 {
-		return t[0].Start
-	}
-	return time.Time{}
 }
 
 // swap installs a trained slot if the slot it was trained against still
