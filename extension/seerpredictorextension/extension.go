@@ -114,7 +114,13 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 	if err := e.out.openFile(e.cfg.PredictionsFile); err != nil {
 		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
 	}
+	// Subscribed before the HTTP server starts: its scrapes read e.sub.
+	e.hub = series.DefaultRegistry.Acquire(e.cfg.Source)
+	e.feed = depgraph.DefaultRegistry.Acquire(e.cfg.Source)
+	e.sub = e.hub.Subscribe(e.set.ID.String(), e.cfg.Buffer)
+	e.events = e.feed.Subscribe(e.set.ID.String(), 1024)
 	if err := e.startHTTP(ctx, host); err != nil {
+		e.release()
 		_ = e.out.close()
 		return err
 	}
@@ -122,13 +128,9 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			trainLoop(e.jobs, e.results, e.logger)
+			trainLoop(e.jobs, e.results)
 		}()
 	}
-	e.hub = series.DefaultRegistry.Acquire(e.cfg.Source)
-	e.feed = depgraph.DefaultRegistry.Acquire(e.cfg.Source)
-	e.sub = e.hub.Subscribe(e.set.ID.String(), e.cfg.Buffer)
-	e.events = e.feed.Subscribe(e.set.ID.String(), 1024)
 	e.wg.Add(1)
 	go e.serve()
 	return nil
@@ -169,19 +171,23 @@ func (e *predictorExtension) newSlot(m *predictor.Model, origin string) (*slot, 
 	return &slot{model: m, runner: r, version: v, state: StateTrained}, nil
 }
 
+// release unsubscribes and releases the source's hub and feed.
+func (e *predictorExtension) release() {
+	if e.hub == nil {
+		return
+	}
+	e.sub.Close()
+	e.events.Close()
+	series.DefaultRegistry.Release(e.cfg.Source)
+	depgraph.DefaultRegistry.Release(e.cfg.Source)
+	e.hub = nil
+}
+
 // Shutdown stops serving and training.
 func (e *predictorExtension) Shutdown(ctx context.Context) error {
 	close(e.stop)
-	if e.sub != nil {
-		e.sub.Close()
-		e.events.Close()
-	}
 	e.wg.Wait()
-	if e.hub != nil {
-		series.DefaultRegistry.Release(e.cfg.Source)
-		depgraph.DefaultRegistry.Release(e.cfg.Source)
-		e.hub = nil
-	}
+	e.release()
 	var errs []error
 	if e.server != nil {
 		errs = append(errs, e.server.Shutdown(ctx))

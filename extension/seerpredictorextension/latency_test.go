@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
 
 	"github.com/seer-qos/seer/internal/series"
 	"github.com/seer-qos/seer/predictor"
@@ -102,7 +101,7 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy []time.Duration) {
 	round() // compile and warm up
 
 	jobs, results := make(chan job), make(chan result, 1)
-	go trainLoop(jobs, results, zap.NewNop())
+	go trainLoop(jobs, results)
 	defer close(jobs)
 	cfg := createDefaultConfig().(*Config).Retraining
 	cfg.QoS, cfg.Features, cfg.Window, cfg.Channels, cfg.Hidden = qos, m.Card.Features.Features, s.Window, s.Channels, s.Hidden

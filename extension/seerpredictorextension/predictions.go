@@ -39,6 +39,9 @@ type predictionsOut struct {
 	f      *os.File
 	w      *bufio.Writer
 	enc    *json.Encoder
+	// writeErrors counts ticks the file could not take
+	// (seer_predictor_file_write_errors_total).
+	writeErrors uint64
 }
 
 func newPredictionsOut(recent int) *predictionsOut {
@@ -67,9 +70,12 @@ func (o *predictionsOut) add(p Prediction, logger *zap.Logger) {
 	o.full = o.full || o.next == 0
 	if o.enc != nil {
 		// Flushed per tick: a reader (or a crash) sees every finished tick.
-		if err := o.enc.Encode(&p); err == nil {
+		err := o.enc.Encode(&p)
+		if err == nil {
 			err = o.w.Flush()
-		} else {
+		}
+		if err != nil {
+			o.writeErrors++
 			logger.Warn("Cannot write the predictions file", zap.Error(err))
 		}
 	}
@@ -90,6 +96,13 @@ func (o *predictionsOut) snapshot() ([]Prediction, *Prediction) {
 		last = &l
 	}
 	return out, last
+}
+
+// fileErrors is how many ticks the predictions file could not take.
+func (o *predictionsOut) fileErrors() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.writeErrors
 }
 
 func (o *predictionsOut) close() error {

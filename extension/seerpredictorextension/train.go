@@ -10,8 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/internal/depgraph"
 	"github.com/seer-qos/seer/predictor"
@@ -52,7 +50,7 @@ type result struct {
 
 // trainLoop runs jobs one at a time, each in a training process (see
 // worker.go).
-func trainLoop(jobs <-chan job, results chan<- result, _ *zap.Logger) {
+func trainLoop(jobs <-chan job, results chan<- result) {
 	for j := range jobs {
 		start := time.Now()
 		r := runJob(j)
@@ -61,12 +59,13 @@ func trainLoop(jobs <-chan job, results chan<- result, _ *zap.Logger) {
 	}
 }
 
-// runJob trains in a child process of this executable at the lowest CPU
-// priority, then installs the model it accepted. A process rather than a
-// goroutine: its threads (the backend's, the garbage collector's) are all
-// niced and its heap is its own, so serving keeps its latency while it
-// trains (TestInferenceLatencyWhileTraining), and a crash or out-of-memory
-// in training cannot take the Collector down.
+// runJob trains in a child process of this executable in the idle
+// scheduling class (worker.go), then installs the model it accepted. A
+// process rather than a goroutine: its threads (the backend's, the garbage
+// collector's) all run below serving, it can be paused for each inference
+// (gate), its heap is its own, and a crash or out-of-memory in training
+// cannot take the Collector down (BenchmarkInferenceWhileTraining measures
+// serving beside it).
 func runJob(j job) result {
 	r := result{newLoss: math.NaN(), refLoss: math.NaN()}
 	fail := func(err error) result {
