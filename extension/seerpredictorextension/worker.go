@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,7 +24,7 @@ const (
 	jobFile    = "job.gob"     // jobSpec, written by the Collector
 	baseFile   = "base.model"  // the serving model, when there is one
 	modelFile  = "model"       // the trained model, when accepted
-	resultFile = "result.json" // jobResult, written by the training process
+	resultFile = "result.gob"  // jobResult, written by the training process
 )
 
 // jobSpec is what a training process is given.
@@ -40,13 +38,12 @@ type jobSpec struct {
 	HasBase  bool
 }
 
-// jobResult is what a training process answers.
+// jobResult is what a training process answers (gob: the losses may be
+// NaN, which JSON cannot hold).
 type jobResult struct {
-	Outcome          string  `json:"outcome"`
-	NewLoss, RefLoss float64 `json:"-"`
-	NewLossText      string  `json:"validation_loss"` // text: NaN is no JSON number
-	RefLossText      string  `json:"reference_loss"`
-	Err              string  `json:"error,omitempty"`
+	Outcome          string
+	NewLoss, RefLoss float64
+	Err              string
 }
 
 func init() {
@@ -62,11 +59,10 @@ func workerMain(dir string) int {
 	if err := lowerPriority(); err != nil {
 		fmt.Fprintf(os.Stderr, "seerpredictor training: cannot lower the priority: %v\n", err)
 	}
-	res := runSpec(dir)
-	res.NewLossText, res.RefLossText = fmt.Sprint(res.NewLoss), fmt.Sprint(res.RefLoss)
-	data, err := json.Marshal(res)
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(runSpec(dir))
 	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, resultFile), data, 0o600)
+		err = os.WriteFile(filepath.Join(dir, resultFile), buf.Bytes(), 0o600)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seerpredictor training: write result: %v\n", err)
@@ -140,14 +136,8 @@ func runWorker(ctx context.Context, dir string, spec jobSpec, g *gate) (jobResul
 		return jobResult{}, fmt.Errorf("training process left no result: %w: %s", err, tail(stderr.Bytes(), 2048))
 	}
 	var res jobResult
-	if err := json.Unmarshal(data, &res); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&res); err != nil {
 		return jobResult{}, fmt.Errorf("decode training result: %w", err)
-	}
-	if _, err := fmt.Sscan(res.NewLossText, &res.NewLoss); err != nil {
-		return jobResult{}, errors.New("decode training result: validation loss")
-	}
-	if _, err := fmt.Sscan(res.RefLossText, &res.RefLoss); err != nil {
-		return jobResult{}, errors.New("decode training result: reference loss")
 	}
 	return res, nil
 }
