@@ -81,35 +81,35 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	rep := predictor.EvaluatePredictions(m, traces, preds, predictor.EvalOptions{
-		Backend: o.backend, MinLeadNs: int64(o.minLead), Threshold: th})
 	if o.plot != "" {
 		if err := writePlot(cmd, o, traces, preds, th); err != nil {
 			return err
 		}
 	}
 	w := cmd.OutOrStdout()
-	var out any = rep
+	var (
+		out  any
+		show func()
+	)
 	if o.faults {
-		cfg := predictor.FaultRankConfig{WindowNs: int64(o.window), FirstTick: m.Card.Shape.Window - 1}
-		cfg.Kinds = kindList(o.kinds)
+		cfg := predictor.FaultRankConfig{WindowNs: int64(o.window), FirstTick: m.Card.Shape.Window - 1, Kinds: kindList(o.kinds)}
 		dets := make([]*predictor.Detection, len(traces))
 		for i, tr := range traces {
 			dets[i] = preds[i].Detect(tr, th)
 		}
 		fr := predictor.RankFaults(traces, dets, m.Baselines, cfg)
-		if !o.json {
-			printFaultRanks(w, fr)
-			return nil
-		}
-		out = fr
+		out, show = fr, func() { printFaultRanks(w, fr) }
+	} else {
+		rep := predictor.EvaluatePredictions(m, traces, preds, predictor.EvalOptions{
+			Backend: o.backend, MinLeadNs: int64(o.minLead), Threshold: th})
+		out, show = rep, func() { printReport(w, rep) }
 	}
 	if o.json {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(out)
 	}
-	printReport(w, rep)
+	show()
 	return nil
 }
 
