@@ -15,7 +15,8 @@ import (
 // A tick holds numRaw float32 per live service plus its sorted service
 // names (shared with the batches), so memory is about
 // capacity x services x (20 + 16) bytes: 6000 ticks (10 min at 100 ms) of
-// 30 services is about 6.5 MB. Not safe for concurrent use.
+// 30 services come to about 6.5 MB (estimated, not measured). Not safe
+// for concurrent use.
 type History struct {
 	ring []RawTick
 	head int // index of the oldest tick
