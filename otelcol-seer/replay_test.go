@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/otelcol"
 
+	"github.com/seer-qos/seer/extension/seerpredictorextension"
 	"github.com/seer-qos/seer/predictor"
 	"github.com/seer-qos/seer/sim"
 	"github.com/seer-qos/seer/sim/export"
@@ -141,7 +142,7 @@ service:
 	// Ticks are final once the watermark (newest span end - 2 s allowed
 	// lateness) passes them: wait for the tick ending 3 s before the run's end.
 	lastFinal := tr.StartNs + int64(tr.Ticks-30)*tr.TickNs
-	var live []livePrediction
+	var live []seerpredictorextension.Prediction
 	waitFor(t, 60*time.Second, func() bool {
 		live = readLive(t, predictions)
 		return len(live) > 0 && live[len(live)-1].StartNs >= lastFinal
@@ -208,14 +209,7 @@ func seededModel(t *testing.T, tr *predictor.Trace) *predictor.Model {
 		Fingerprint: predictor.Fingerprint(fs.Services, tr.Edges)}}
 }
 
-type livePrediction struct {
-	StartNs   int64              `json:"start_ns"`
-	Ready     bool               `json:"ready"`
-	Violation float64            `json:"violation_probability"`
-	Culprits  map[string]float64 `json:"culprit_probability"`
-}
-
-func readLive(t *testing.T, path string) []livePrediction {
+func readLive(t *testing.T, path string) []seerpredictorextension.Prediction {
 	t.Helper()
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
@@ -225,11 +219,11 @@ func readLive(t *testing.T, path string) []livePrediction {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []livePrediction
+	var out []seerpredictorextension.Prediction
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {
-		var p livePrediction
+		var p seerpredictorextension.Prediction
 		if json.Unmarshal(sc.Bytes(), &p) != nil {
 			break // a line being written
 		}
