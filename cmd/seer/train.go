@@ -98,11 +98,7 @@ func runTrain(cmd *cobra.Command, o *trainOptions) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	if o.labels == "faults" {
-		var kinds []string
-		if o.kinds != "" {
-			kinds = strings.Split(o.kinds, ",")
-		}
-		if predictor.LabelFaults(traces, kinds) == 0 {
+		if predictor.LabelFaults(traces, kindList(o.kinds)) == 0 {
 			return fmt.Errorf("train: --labels faults: no fault of kinds %q in %s", o.kinds, o.data)
 		}
 	}
