@@ -50,7 +50,7 @@ func simThroughCollector(t *testing.T, via string) {
 	}
 	dir := t.TempDir()
 	var spans []sim.Span
-	keep := spanFunc(func(s *sim.Span) error { spans = append(spans, *s); return nil })
+	keep := sim.SpanFunc(func(s *sim.Span) error { spans = append(spans, *s); return nil })
 	scfg := sim.Config{Topology: topo, Seed: 21, Duration: 12 * time.Second, Load: sim.Load{Rate: 300}, Spans: keep}
 	if _, err := sim.RunToDataset(scfg, sim.DatasetOptions{Dir: filepath.Join(dir, "ds"), Generator: "test"}); err != nil {
 		t.Fatal(err)
@@ -185,10 +185,6 @@ service:
 		t.Fatalf("%d of %d ticks compared, largest difference %g (want at most 1e-4)", compared, tr.Ticks, worst)
 	}
 }
-
-type spanFunc func(*sim.Span) error
-
-func (f spanFunc) Span(s *sim.Span) error { return f(s) }
 
 // seededModel is a model of seeded random weights with norms fitted on tr:
 // agreement holds for any weights.

@@ -49,7 +49,7 @@ func TestLoadPatternsFollowTheirRate(t *testing.T) {
 func TestMixOverride(t *testing.T) {
 	var total float64
 	n := map[string]float64{}
-	sink := spanFunc(func(s *Span) error {
+	sink := SpanFunc(func(s *Span) error {
 		if s.ParentID == 0 && s.Kind == KindServer {
 			n[s.RequestType]++
 			total++

@@ -131,7 +131,7 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := spanFunc(func(s *Span) error {
+	sink := SpanFunc(func(s *Span) error {
 		if s.Kind != KindServer {
 			return nil
 		}
@@ -177,10 +177,6 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 		t.Fatalf("compared only %d samples", compared)
 	}
 }
-
-type spanFunc func(*Span) error
-
-func (f spanFunc) Span(s *Span) error { return f(s) }
 
 func TestBuiltinAndRandomTopologiesRunClean(t *testing.T) {
 	names := topology.Builtin()

@@ -32,6 +32,12 @@ type SpanSink interface {
 	Span(*Span) error
 }
 
+// SpanFunc adapts a function to a SpanSink.
+type SpanFunc func(*Span) error
+
+// Span calls f(s).
+func (f SpanFunc) Span(s *Span) error { return f(s) }
+
 func (s *Sim) emitServer(v *visit) {
 	sp := &s.spanBuf
 	*sp = Span{

@@ -24,7 +24,7 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ds")
 	// Spans are kept and sent after the run: the model needs the dataset's norms first.
 	var spans []sim.Span
-	collect := spanCollector(func(s *sim.Span) error { spans = append(spans, *s); return nil })
+	collect := sim.SpanFunc(func(s *sim.Span) error { spans = append(spans, *s); return nil })
 	scfg := sim.Config{Topology: topo, Seed: 3, Duration: 12 * time.Second, Load: sim.Load{Rate: 300}, Spans: collect}
 	if _, err := sim.RunToDataset(scfg, sim.DatasetOptions{Dir: dir, Generator: "test"}); err != nil {
 		t.Fatal(err)
@@ -108,10 +108,6 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 		t.Fatalf("online and offline differ by %g", maxDiff)
 	}
 }
-
-type spanCollector func(*sim.Span) error
-
-func (f spanCollector) Span(s *sim.Span) error { return f(s) }
 
 // randomModel wraps seeded random weights with norms fitted on tr: the
 // agreement holds for any weights.

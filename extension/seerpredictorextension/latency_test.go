@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/seer-qos/seer/internal/series"
 	"github.com/seer-qos/seer/predictor"
 	"github.com/seer-qos/seer/sim"

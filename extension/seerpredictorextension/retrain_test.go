@@ -24,7 +24,7 @@ func TestGraphChangeRetrains(t *testing.T) {
 	renamed, newName := "post-storage-service", "post-storage-v2"
 	changeAt := sim.DefaultStart + int64(20*time.Second)
 	var spans []sim.Span
-	collect := spanCollector(func(s *sim.Span) error {
+	collect := sim.SpanFunc(func(s *sim.Span) error {
 		sp := *s
 		if sp.Service == renamed && sp.Start >= changeAt {
 			sp.Service = newName

@@ -21,10 +21,10 @@ const workerEnv = "SEER_PREDICTOR_TRAINING_JOB"
 
 // Files of a job directory.
 const (
-	jobFile    = "job.gob"     // jobSpec, written by the Collector
-	baseFile   = "base.model"  // the serving model, when there is one
-	modelFile  = "model"       // the trained model, when accepted
-	resultFile = "result.gob"  // jobResult, written by the training process
+	jobFile    = "job.gob"    // jobSpec, written by the Collector
+	baseFile   = "base.model" // the serving model, when there is one
+	modelFile  = "model"      // the trained model, when accepted
+	resultFile = "result.gob" // jobResult, written by the training process
 )
 
 // jobSpec is what a training process is given.
