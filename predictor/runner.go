@@ -17,7 +17,12 @@ type Runner struct {
 	exec    *graph.Exec
 	weights []any
 	graph   *CallGraph
-	wide    []float32 // scratch for the widened input
+	// in is the input tensor of the last batch size, reused across calls:
+	// on XLA it is a buffer shared with the device, written in place, so a
+	// call allocates nothing for its input and transfers nothing (fewer
+	// allocations, fewer GC pauses in the inference tail).
+	in      *tensors.Tensor
+	inBatch int
 }
 
 // NewRunner compiles (lazily) the inference graph of p on b.
@@ -53,9 +58,15 @@ func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	if len(x) != want {
 		return nil, fmt.Errorf("predictor: input has %d values, want %d for batch %d", len(x), want, batch)
 	}
-	r.wide = r.graph.widen(r.wide, x, s, batch)
+	in, err := r.input(batch)
+	if err != nil {
+		return nil, err
+	}
+	if err := tensors.MutableFlatData(in, func(flat []float32) { r.graph.widen(flat, x, s, batch) }); err != nil {
+		return nil, fmt.Errorf("predictor: write input: %w", err)
+	}
 	args := make([]any, 0, 1+numParams)
-	args = append(args, tensors.FromFlatDataAndDimensions(r.wide, s.inputShape(batch).Dimensions...))
+	args = append(args, in)
 	args = append(args, r.weights...)
 	out, err := r.exec.Exec(args...)
 	if err != nil {
@@ -69,8 +80,31 @@ func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	return probs, nil
 }
 
-// Close releases the compiled graphs.
-func (r *Runner) Close() { r.exec.Finalize() }
+// input returns the input tensor for batch, made on first use of that
+// batch size (shared with the device where the backend allows it).
+func (r *Runner) input(batch int) (*tensors.Tensor, error) {
+	if r.in != nil && r.inBatch == batch {
+		return r.in, nil
+	}
+	if r.in != nil {
+		_ = r.in.FinalizeAll()
+	}
+	t := tensors.FromShape(r.shape.inputShape(batch))
+	if err := t.MaterializeOnDevice(r.backend, true, 0); err != nil {
+		return nil, fmt.Errorf("predictor: input buffer: %w", err)
+	}
+	r.in, r.inBatch = t, batch
+	return t, nil
+}
+
+// Close releases the compiled graphs and the input buffer.
+func (r *Runner) Close() {
+	r.exec.Finalize()
+	if r.in != nil {
+		_ = r.in.FinalizeAll()
+		r.in = nil
+	}
+}
 
 func finalize(ts []*tensors.Tensor) {
 	for _, t := range ts {
