@@ -6,13 +6,21 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/seer-qos/seer/dataset"
 )
 
 // BenchmarkInference measures one-window inference (batch 1) of the default
-// shape (window 16, 8 channels, LSTM 32, depth only) for 30, 100 and 500
-// services on simplego and, when the plugin loads, XLA. It reports p50 and
-// p99 per window. Pin it to one core with: taskset -c 0 go test -run '^$'
-// -bench Inference -benchtime 200x ./predictor
+// shape (window 16, 8 channels, LSTM 32, the default features) for 30, 100
+// and 500 services, each calling two others (so the Go-side widening along
+// the call graph is counted), on simplego and, when the plugin loads, XLA.
+// It reports p50 and p99 per window and the network's floating-point
+// operations per window (MFLOP); BenchmarkPeakMatMul gives the rate that
+// turns those into the arithmetic floor. Pin it to one core with:
+// taskset -c 0 go test -run '^$' -bench 'Inference|PeakMatMul' -benchtime 1000x ./predictor
 func BenchmarkInference(b *testing.B) {
 	for _, backend := range []string{BackendSimpleGo, BackendXLA} {
 		be, _, err := OpenBackend(backend)
@@ -28,6 +36,7 @@ func BenchmarkInference(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				p.Graph = benchCallGraph(n)
 				r, err := NewRunner(be, p)
 				if err != nil {
 					b.Fatal(err)
@@ -51,9 +60,70 @@ func BenchmarkInference(b *testing.B) {
 				slices.Sort(lat)
 				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+				b.ReportMetric(inferenceFLOPs(s)/1e6, "MFLOP")
 				runtime.ReadMemStats(&ms)
 				b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
 			})
 		}
 	}
+}
+
+// benchCallGraph is a call graph over n services in which service i calls
+// 2i+1 and 2i+2 (a binary tree: every service but the root has one caller).
+func benchCallGraph(n int) *CallGraph {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%d", i)
+	}
+	var edges []dataset.Edge
+	for i := range n {
+		for _, j := range []int{2*i + 1, 2*i + 2} {
+			if j < n {
+				edges = append(edges, dataset.Edge{Caller: names[i], Callee: names[j]})
+			}
+		}
+	}
+	return NewCallGraph(names, edges)
+}
+
+// inferenceFLOPs counts the multiply-adds (2 FLOP each) of one window's
+// forward pass: per step and service, the graph convolution and the LSTM's
+// four gates; element-wise ops and read-outs are left out (a few percent).
+func inferenceFLOPs(s Shape) float64 {
+	perRow := s.convInputs()*s.Channels + 4*(s.Channels*s.Hidden+s.Hidden*s.Hidden)
+	return 2 * float64(s.Steps()*s.Services*perRow)
+}
+
+// BenchmarkPeakMatMul measures the floating-point rate XLA reaches on this
+// machine on a 1024x1024 by 1024x1024 float32 product (GFLOP/s): the rate
+// against which BenchmarkInference's MFLOP give the arithmetic floor of a
+// window. The model's small products cannot reach it, so the floor is a
+// lower bound.
+func BenchmarkPeakMatMul(b *testing.B) {
+	be, _, err := OpenBackend(BackendXLA)
+	if err != nil {
+		b.Skipf("skip xla: %v", err)
+	}
+	const n = 1024
+	exec, err := graph.NewExec(be, func(x, y *graph.Node) *graph.Node { return graph.MatMul(x, y) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer exec.Finalize()
+	x := tensors.FromFlatDataAndDimensions(make([]float32, n*n), n, n)
+	y := tensors.FromFlatDataAndDimensions(make([]float32, n*n), n, n)
+	run := func() {
+		out, err := exec.Exec(x, y)
+		if err != nil {
+			b.Fatal(err)
+		}
+		finalize(out)
+	}
+	run() // compile, and move x and y to the device
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	b.StopTimer()
+	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
