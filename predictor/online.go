@@ -206,6 +206,19 @@ func (o *Online) shift(rt *RawTick) {
 	o.filled = min(o.filled+1, o.shape.Window)
 }
 
+// Warm runs the model once more on the window of the last inference and
+// discards the result: it changes nothing, and brings the serving path
+// (compiled code, weights, buffers) back into the caches after another
+// process (training) has evicted it. It does nothing before the first
+// inference.
+func (o *Online) Warm() error {
+	if len(o.x) == 0 {
+		return nil
+	}
+	_, err := o.runner.Predict(o.x, 1)
+	return err
+}
+
 func (o *Online) predict(start, end time.Time) (TickOutput, error) {
 	out := TickOutput{Start: start, End: end}
 	if o.filled < o.shape.Window {

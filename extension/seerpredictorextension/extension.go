@@ -53,6 +53,7 @@ type predictorExtension struct {
 	backendInfo predictor.BackendInfo
 	slot        atomic.Pointer[slot]
 	gate        gate // training pauses while serving infers
+	pre         *preempter
 	generation  atomic.Int64
 	training    atomic.Pointer[string] // kind of the job under way, nil when none
 
@@ -88,6 +89,7 @@ func newPredictorExtension(set extension.Settings, cfg *Config) *predictorExtens
 		jobs: make(chan job), results: make(chan result, 1), stop: make(chan struct{})}
 	e.out = newPredictionsOut(cfg.Recent)
 	e.metrics = newMetrics(e)
+	e.pre = newPreempter(&e.gate, e.warm)
 	return e
 }
 
@@ -202,6 +204,7 @@ func (e *predictorExtension) Shutdown(ctx context.Context) error {
 func (e *predictorExtension) serve() {
 	defer e.wg.Done()
 	defer func() {
+		e.pre.stop()
 		if e.cancelJob != nil {
 			e.cancelJob() // kills the training process; trainLoop then ends
 		}
@@ -225,6 +228,8 @@ func (e *predictorExtension) serve() {
 			e.onEvent(ev)
 		case r := <-e.results:
 			e.onResult(r)
+		case <-e.pre.C():
+			e.pre.fire()
 		case <-e.stop:
 			return
 		}
@@ -235,6 +240,7 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	if b.Origin != "" && b.Origin != series.OriginSpans {
 		return
 	}
+	arrived := time.Now()
 	rt := predictor.NewRawTick(b)
 	sl := e.slot.Load()
 	if sl != e.onlineSlot {
@@ -246,10 +252,10 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	if e.online != nil {
 		start := time.Now()
 		var err error
-		e.gate.hold()
+		e.pre.begin()
 		outs, err = e.online.Push(&rt)
-		e.gate.release()
 		took = time.Since(start)
+		e.pre.end(arrived, rt.End.Sub(rt.Start), took)
 		switch {
 		case errors.Is(err, predictor.ErrTickOrder):
 			e.metrics.refused.Inc()
@@ -262,6 +268,8 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 		default:
 			e.metrics.inference.Observe(took.Seconds())
 		}
+	} else {
+		e.pre.stop() // the heuristic serves: nothing to pause training for
 	}
 	if e.cfg.Retraining.Enabled {
 		if e.history == nil {
@@ -290,6 +298,16 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 		e.out.add(p, e.logger)
 	}
 	e.maybeTrain(rt.End)
+}
+
+// warm runs a throw-away inference (see preempter).
+func (e *predictorExtension) warm() {
+	if e.online == nil {
+		return
+	}
+	if err := e.online.Warm(); err != nil {
+		e.logger.Debug("Warm-up inference failed", zap.Error(err))
+	}
 }
 
 func stateOf(sl *slot, modelFailed bool) string {

@@ -15,30 +15,34 @@ import (
 
 // BenchmarkInferenceWhileTraining measures the serving model's inference
 // p99 while a retraining job runs in its training process against its p99
-// when idle (the issue asks for within 20%). Rounds of 200 paced inferences
-// alternate idle and training (a job started before the round and cancelled
-// after it); it reports the medians of the rounds' p99s and their ratio. A
-// benchmark, not a test: on a shared 2-CPU machine the ratio swings between
-// about 1.1 and 1.6 from run to run, too much for a pass/fail line.
+// when idle (the issue asks for within 20%). Rounds of paced inferences
+// alternate idle and training: a job is started, one round runs while the
+// training process starts (process start, plugin load, compilation), then
+// two while it trains, and the job is cancelled. Serving paces and
+// pre-empts as the extension does (preempter), with ticks every 20 ms
+// instead of 100 ms to keep it short. It reports the medians of the
+// rounds' p99s: idle, training (steady), and starting. A benchmark, not a
+// test: on a shared 2-CPU machine the figures swing from run to run.
 //
 //	go test -run '^$' -bench InferenceWhileTraining -benchtime 1x ./extension/seerpredictorextension
 func BenchmarkInferenceWhileTraining(b *testing.B) {
 	for range b.N {
-		idle, busy := measureTrainingSlowdown(b)
+		idle, busy, starting := measureTrainingSlowdown(b)
 		med := func(d []time.Duration) time.Duration {
 			d = slices.Clone(d)
 			slices.Sort(d)
 			return d[len(d)/2]
 		}
-		b.Logf("inference p99 per round: idle %v, while training %v", idle, busy)
-		mi, mb := med(idle), med(busy)
+		b.Logf("inference p99 per round: idle %v, training %v, starting %v", idle, busy, starting)
+		mi, mb, ms := med(idle), med(busy), med(starting)
 		b.ReportMetric(float64(mi.Microseconds())/1000, "idle-p99-ms")
 		b.ReportMetric(float64(mb.Microseconds())/1000, "training-p99-ms")
+		b.ReportMetric(float64(ms.Microseconds())/1000, "starting-p99-ms")
 		b.ReportMetric(float64(mb)/float64(mi), "ratio")
 	}
 }
 
-func measureTrainingSlowdown(t testing.TB) (idle, busy []time.Duration) {
+func measureTrainingSlowdown(t testing.TB) (idle, busy, starting []time.Duration) {
 	topo, _, err := topology.Load("social-network")
 	if err != nil {
 		t.Fatal(err)
@@ -75,23 +79,35 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy []time.Duration) {
 	for i := range x {
 		x[i] = float32(i%7) / 7
 	}
-	// Serving paces inferences at one per tick and pauses training for each
-	// (gate), as the extension's serving goroutine does; ticks come every
-	// 5 ms here (100 ms in production) to keep the test short.
+	// Serving paces inferences at one per tick, pauses training ahead of
+	// each and through it, and warms up, as the extension's serving
+	// goroutine does.
 	var g gate
+	const period = 20 * time.Millisecond
+	pre := newPreempter(&g, func() {
+		if _, err := r.Predict(x, 1); err != nil {
+			t.Error(err)
+		}
+	})
+	defer pre.stop()
 	round := func() time.Duration {
-		lat := make([]time.Duration, 200)
-		tk := time.NewTicker(5 * time.Millisecond)
+		lat := make([]time.Duration, 150)
+		tk := time.NewTicker(period)
 		defer tk.Stop()
-		for i := range lat {
-			<-tk.C
-			start := time.Now()
-			g.hold()
-			_, err := r.Predict(x, 1)
-			g.release()
-			lat[i] = time.Since(start)
-			if err != nil {
-				t.Fatal(err)
+		for i := 0; i < len(lat); {
+			select {
+			case <-pre.C():
+				pre.fire()
+			case arrived := <-tk.C:
+				start := time.Now()
+				pre.begin()
+				_, err := r.Predict(x, 1)
+				lat[i] = time.Since(start)
+				pre.end(arrived, period, lat[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				i++
 			}
 		}
 		slices.Sort(lat)
@@ -105,14 +121,15 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy []time.Duration) {
 	cfg := createDefaultConfig().(*Config).Retraining
 	cfg.QoS, cfg.Features, cfg.Window, cfg.Channels, cfg.Hidden = qos, m.Card.Features.Features, s.Window, s.Channels, s.Hidden
 	cfg.Epochs, cfg.Chunks = 1000, 4 // cancelled once measured
-	for range 7 {
+	for range 5 {
 		idle = append(idle, round())
 		ctx, cancel := context.WithCancel(context.Background())
 		// The send returns once the training thread has taken the job.
 		jobs <- job{ctx: ctx, kind: kindIncremental, base: &slot{model: m}, ticks: ticks, services: services, cfg: cfg,
 			newSlot: func(*predictor.Model, string) (*slot, error) { return nil, errors.New("not in this test") },
 			swap:    func(_, _ *slot) bool { return false }, gate: &g}
-		busy = append(busy, round())
+		starting = append(starting, round())
+		busy = append(busy, round(), round())
 		select {
 		case res := <-results:
 			t.Fatalf("training ended during the measurement (%s, %v): the round did not run while it trained", res.outcome, res.err)
@@ -123,5 +140,5 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy []time.Duration) {
 			t.Fatalf("cancelled job: outcome %s (%v), want %s", res.outcome, res.err, outcomeStale)
 		}
 	}
-	return idle, busy
+	return idle, busy, starting
 }
