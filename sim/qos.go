@@ -70,7 +70,10 @@ func (s *Sim) closeViolation(rt *reqType, end int64) {
 }
 
 // finishViolations closes open intervals and puts each down to the faults
-// acting in [start - window - drain, end].
+// that had started by its start and still acted (or were draining) in the
+// window before it: started at or before start, ended at or after
+// start - window - drain. A fault that starts after a violation has
+// started did not cause it, even if it prolongs it.
 func (s *Sim) finishViolations(faults []dataset.Fault) []dataset.Violation {
 	for _, rt := range s.types {
 		if rt.active {
@@ -92,7 +95,7 @@ func (s *Sim) finishViolations(faults []dataset.Fault) []dataset.Violation {
 		v := &vs[i]
 		v.FaultIDs, v.Culprits, v.Cause = []string{}, []dataset.SeriesKey{}, "unknown"
 		for _, f := range faults {
-			if f.StartNs <= v.EndNs && f.EndNs()+drainNs >= v.StartNs-window {
+			if f.StartNs <= v.StartNs && f.EndNs()+drainNs >= v.StartNs-window {
 				v.FaultIDs = append(v.FaultIDs, f.ID)
 				v.Culprits = append(v.Culprits, dataset.SeriesKey{Service: f.Service, Instance: f.Instance})
 				v.Cause = "fault"
