@@ -66,6 +66,7 @@ type predictorExtension struct {
 	changeAt    time.Time // event time of the last graph change
 	lastJobEnd  time.Time // event time at which the last job ended
 	jobRunning  bool
+	stopping    bool // draining at shutdown: no new training job
 	lastTickEnd time.Time
 	cancelJob   context.CancelFunc
 
@@ -231,6 +232,26 @@ func (e *predictorExtension) serve() {
 		case <-e.pre.C():
 			e.pre.fire()
 		case <-e.stop:
+			e.drain(batches)
+			return
+		}
+	}
+}
+
+// drain serves the ticks still buffered at shutdown (the Collector stops
+// the pipelines, and so queuedepth's last ticks, before extensions), so
+// they reach the metrics and the predictions file instead of being lost.
+// No training starts while draining.
+func (e *predictorExtension) drain(batches <-chan series.Batch) {
+	e.stopping = true
+	for {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				return
+			}
+			e.onBatch(b)
+		default:
 			return
 		}
 	}
@@ -402,6 +423,9 @@ func (e *predictorExtension) virtual(service string) bool {
 // maybeTrain dispatches a retraining job when one is due; times are event
 // time of the series.
 func (e *predictorExtension) maybeTrain(now time.Time) {
+	if e.stopping {
+		return
+	}
 	rc := &e.cfg.Retraining
 	if !rc.Enabled || e.jobRunning {
 		return

@@ -1,10 +1,14 @@
 package seerpredictorextension
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/seer-qos/seer/internal/series"
 )
 
 // TestPredictionsFileErrorsCounted: a tick the file cannot take is counted,
@@ -25,5 +29,33 @@ func TestPredictionsFileErrorsCounted(t *testing.T) {
 	}
 	if recent, last := o.snapshot(); len(recent) != 2 || last.StartNs != 2 {
 		t.Errorf("served %d predictions, last %+v; want 2, the second", len(recent), last)
+	}
+}
+
+// TestShutdownServesBufferedTicks: ticks still in the subscription's buffer
+// when the extension stops are served, not lost.
+func TestShutdownServesBufferedTicks(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Retraining.Enabled = false
+	cfg.PredictionsFile = filepath.Join(t.TempDir(), "predictions.jsonl")
+	p := startPipeline(t, "drain", cfg)
+	const n = 50
+	start := time.Unix(1_700_000_000, 0)
+	for i := range n {
+		s := start.Add(time.Duration(i) * 100 * time.Millisecond)
+		b := series.Batch{Start: s, End: s.Add(100 * time.Millisecond), Origin: series.OriginSpans,
+			Samples: []series.Sample{{Key: series.Key{Service: "a", Instance: "a-0"}, MeanDepth: 1, Depth: 1, Arrivals: 3}}}
+		if delivered, _ := p.hub.Publish(b); delivered != 1 {
+			t.Fatalf("tick %d: delivered to %d subscribers, want 1", i, delivered)
+		}
+	}
+	if err := p.proc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ext.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readPredictions(t, cfg.PredictionsFile)); got != n {
+		t.Errorf("%d predictions written, want %d (one per tick published)", got, n)
 	}
 }
