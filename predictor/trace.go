@@ -21,14 +21,17 @@ const (
 	rawArrivals           // arrivals in the tick
 	rawCompletions        // completions in the tick
 	rawLatency            // mean latency of the tick's completions, ms
+	rawLatencyMax         // largest latency of the tick's completions, ms
 	rawUtilization        // busy workers / workers (baseline only)
 	numRaw
 )
 
 // FeatureNames are the per-service input features a model may use, in raw
 // order; utilization is left out (Seer's point is that it is a poor signal,
-// and it needs the worker counts of the topology).
-var FeatureNames = []string{"depth", "arrivals", "completions", "latency"}
+// and it needs the worker counts of the topology). latency_max is the
+// tick's tail: QoS is decided on the end-to-end p99, which a tick's mean
+// hides.
+var FeatureNames = []string{"depth", "arrivals", "completions", "latency", "latency_max"}
 
 // Trace is one dataset as the predictor sees it: per tick, per service (not
 // instance) aggregates, and the ground truth.
@@ -179,6 +182,7 @@ func topologyWorkers(d *dataset.Dataset) map[string]float64 {
 type rawAccum struct {
 	depth, arrivals, completions float32
 	latSum, latCnt               float64 // ns, completions
+	latMax                       float64 // ns
 	busy, cap                    float64 // workers busy, workers (utilization)
 }
 
@@ -190,6 +194,9 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 	a.completions += float32(finite(x.Completions))
 	a.latSum += float64(x.Latency.Sum)
 	a.latCnt += x.Latency.Count
+	if x.Latency.Count > 0 {
+		a.latMax = max(a.latMax, float64(x.Latency.Max))
+	}
 	if workers > 0 {
 		a.busy += math.Min(finite(x.MeanDepth), workers)
 		a.cap += workers
@@ -198,12 +205,14 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 
 // put writes the raw quantities into dst[:numRaw]: depth, arrivals and
 // completions summed over instances, latency the mean of the tick's
-// completions in ms, utilization busy workers over workers.
+// completions and latency_max the largest, in ms, utilization busy workers
+// over workers.
 func (a *rawAccum) put(dst []float32) {
 	dst[rawDepth], dst[rawArrivals], dst[rawCompletions] = a.depth, a.arrivals, a.completions
-	dst[rawLatency], dst[rawUtilization] = 0, 0
+	dst[rawLatency], dst[rawLatencyMax], dst[rawUtilization] = 0, 0, 0
 	if a.latCnt > 0 {
 		dst[rawLatency] = float32(a.latSum / a.latCnt / 1e6)
+		dst[rawLatencyMax] = float32(a.latMax / 1e6)
 	}
 	if a.cap > 0 {
 		dst[rawUtilization] = float32(a.busy / a.cap)
