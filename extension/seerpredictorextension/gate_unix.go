@@ -19,6 +19,9 @@ type gate struct{ proc atomic.Pointer[os.Process] }
 
 func (g *gate) set(p *os.Process) { g.proc.Store(p) }
 
+// active reports whether a training process is running.
+func (g *gate) active() bool { return g.proc.Load() != nil }
+
 func (g *gate) hold() {
 	if p := g.proc.Load(); p != nil {
 		_ = p.Signal(syscall.SIGSTOP)

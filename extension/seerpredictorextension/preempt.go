@@ -20,14 +20,19 @@ const (
 	// stalled pipeline cannot starve training; it is warmed again before
 	// the tick after.
 	preemptMaxHold = 20 * time.Millisecond
+	// idleWarmShare: while nothing trains, serving warms up only if an
+	// inference takes at most 1/idleWarmShare of a tick (2 ms of 100 ms:
+	// XLA up to about 500 services), so that the warm-up costs at most 2%
+	// of a core; simplego (4-55 ms) warms up only while training runs.
+	idleWarmShare = 50
 )
 
 // preempter warms the serving path up ahead of each expected tick and,
 // while a training process runs, pauses it (through its gate) from then
-// through the inference. It warms even when nothing trains: caches and
-// idle CPUs cool down between ticks too, and the comparison of inference
-// while training against idle stays like for like. It is used by one
-// goroutine only (the serving goroutine).
+// through the inference. It warms even when nothing trains if inference is
+// cheap (idleWarmShare): caches and idle CPUs cool down between ticks too,
+// and the comparison of inference while training against idle stays like
+// for like. It is used by one goroutine only (the serving goroutine).
 //
 // Per 100 ms tick, training loses the margin and about three inferences
 // (2-3% of its time at 30 services), and serving spends one extra
@@ -92,6 +97,9 @@ func (p *preempter) end(arrived time.Time, tick, took time.Duration) {
 	lead := p.margin + 2*took
 	if lead >= tick/4 {
 		return // ticks too close together to pause between them
+	}
+	if !p.gate.active() && took > tick/idleWarmShare {
+		return // nothing trains, and a warm-up would cost too much
 	}
 	p.timer.Reset(time.Until(arrived.Add(tick - lead)))
 	p.armed = true

@@ -67,4 +67,22 @@ func TestPreempterPausesAheadOfTheTick(t *testing.T) {
 		t.Fatal("armed although the lead exceeds a quarter of the tick")
 	}
 	p.stop()
+
+	// Nothing training: it warms ahead of the tick only if inference is
+	// cheap (at most 1/50 of the tick).
+	g.set(nil)
+	p.end(time.Now(), 100*time.Millisecond, 3*time.Millisecond)
+	if p.C() != nil {
+		t.Error("armed while idle although an inference takes 3% of the tick")
+	}
+	p.end(time.Now(), 100*time.Millisecond, time.Millisecond)
+	if p.C() == nil {
+		t.Fatal("not armed while idle with a cheap inference")
+	}
+	<-p.C()
+	p.fire()
+	if warms != 2 {
+		t.Errorf("warms %d, want 2", warms)
+	}
+	p.stop()
 }
