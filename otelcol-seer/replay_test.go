@@ -190,11 +190,11 @@ service:
 // agreement holds for any weights.
 func seededModel(t *testing.T, tr *predictor.Trace) *predictor.Model {
 	t.Helper()
-	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, []string{"depth", "latency", "arrivals"})
+	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, predictor.FeatureNames) // every feature
 	if err != nil {
 		t.Fatal(err)
 	}
-	shape := predictor.Shape{Services: len(fs.Services), Features: 3, Window: 8, Kernel: 3, Channels: 4, Hidden: 8}
+	shape := predictor.Shape{Services: len(fs.Services), Features: len(fs.Features), Window: 8, Kernel: 3, Channels: 4, Hidden: 8}
 	params, err := predictor.NewParams(shape, 5)
 	if err != nil {
 		t.Fatal(err)

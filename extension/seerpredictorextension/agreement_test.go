@@ -113,11 +113,11 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 // agreement holds for any weights.
 func randomModel(t testing.TB, tr *predictor.Trace, window int) *predictor.Model {
 	t.Helper()
-	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, []string{"depth", "latency"})
+	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, predictor.FeatureNames) // every feature
 	if err != nil {
 		t.Fatal(err)
 	}
-	shape := predictor.Shape{Services: len(fs.Services), Features: 2, Window: window, Kernel: 3, Channels: 4, Hidden: 8}
+	shape := predictor.Shape{Services: len(fs.Services), Features: len(fs.Features), Window: window, Kernel: 3, Channels: 4, Hidden: 8}
 	params, err := predictor.NewParams(shape, 11)
 	if err != nil {
 		t.Fatal(err)
