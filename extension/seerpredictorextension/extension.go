@@ -244,16 +244,8 @@ func (e *predictorExtension) serve() {
 // No training starts while draining.
 func (e *predictorExtension) drain(batches <-chan series.Batch) {
 	e.stopping = true
-	for {
-		select {
-		case b, ok := <-batches:
-			if !ok {
-				return
-			}
-			e.onBatch(b)
-		default:
-			return
-		}
+	for len(batches) > 0 { // this goroutine alone receives: the receive cannot block
+		e.onBatch(<-batches)
 	}
 }
 
