@@ -2,6 +2,7 @@ package predictor
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
@@ -13,6 +14,10 @@ const (
 	BackendAuto     = "auto"     // XLA if a CPU PJRT plugin loads, else simplego
 	BackendXLA      = "xla"      // XLA through the CPU PJRT plugin (cgo)
 	BackendSimpleGo = "simplego" // GoMLX's pure-Go backend
+	// BackendXLAPrefix followed by a PJRT plugin name ("xla:cuda") runs XLA
+	// on that plugin, found as pjrt_c_api_<name>_plugin.so under
+	// PJRT_PLUGIN_LIBRARY_PATH: the way to a GPU where one is installed.
+	BackendXLAPrefix = "xla:"
 )
 
 // BackendInfo says which backend runs the model and, when it is not the one
@@ -22,8 +27,9 @@ type BackendInfo struct {
 	Fallback string `json:"fallback,omitempty"`
 }
 
-// openXLA is set by backend_xla.go in cgo builds.
-var openXLA func() (backends.Backend, error)
+// openXLA is set by backend_xla.go in cgo builds; plugin "cpu" is the
+// CPU plugin of BackendXLA.
+var openXLA func(plugin string) (backends.Backend, error)
 
 var (
 	backendMu    sync.Mutex
@@ -47,7 +53,11 @@ func OpenBackend(name string) (backends.Backend, BackendInfo, error) {
 		g, gerr := openBackendLocked(BackendSimpleGo)
 		return g, BackendInfo{Name: BackendSimpleGo, Fallback: err.Error()}, gerr
 	}
-	return nil, BackendInfo{}, fmt.Errorf("predictor: unknown backend %q (want auto, xla or simplego)", name)
+	if plugin, ok := strings.CutPrefix(name, BackendXLAPrefix); ok && plugin != "" {
+		b, err := openBackendLocked(name)
+		return b, BackendInfo{Name: name}, err
+	}
+	return nil, BackendInfo{}, fmt.Errorf("predictor: unknown backend %q (want auto, xla, xla:PLUGIN or simplego)", name)
 }
 
 func openBackendLocked(name string) (backends.Backend, error) {
@@ -63,11 +73,15 @@ func openBackendLocked(name string) (backends.Backend, error) {
 		// ops_sequential: with parallel ops, simplego v0.26 deadlocks on 2 CPUs
 		// (parallel node tasks fill the worker pool and DotGeneral waits on it).
 		b, err = simplego.New("ops_sequential")
-	case BackendXLA:
+	default: // BackendXLA, or BackendXLAPrefix and a plugin name
 		if openXLA == nil {
 			return nil, fmt.Errorf("predictor: xla backend not built in (needs cgo)")
 		}
-		b, err = openXLA()
+		plugin := "cpu"
+		if name != BackendXLA {
+			plugin = strings.TrimPrefix(name, BackendXLAPrefix)
+		}
+		b, err = openXLA(plugin)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("predictor: open backend %s: %w", name, err)

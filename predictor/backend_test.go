@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -64,6 +65,21 @@ func TestBackendsAgree(t *testing.T) {
 	for i := range got[0] {
 		if d := math.Abs(float64(got[0][i] - got[1][i])); d > 1e-4 || math.IsNaN(float64(got[0][i])) {
 			t.Fatalf("output %d: xla %v simplego %v", i, got[0][i], got[1][i])
+		}
+	}
+}
+
+// TestOpenBackendNames: a named PJRT plugin that is not installed is a
+// clear error, not a fallback; malformed names are refused.
+func TestOpenBackendNames(t *testing.T) {
+	if _, _, err := OpenBackend(BackendXLAPrefix + "nosuchplugin"); err == nil {
+		t.Error("xla:nosuchplugin opened")
+	} else if !strings.Contains(err.Error(), "nosuchplugin") {
+		t.Errorf("error does not name the plugin: %v", err)
+	}
+	for _, name := range []string{"xla:", "tpu", "XLA"} {
+		if _, _, err := OpenBackend(name); err == nil || !strings.Contains(err.Error(), "unknown backend") {
+			t.Errorf("%q: %v, want an unknown-backend error", name, err)
 		}
 	}
 }

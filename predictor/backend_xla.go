@@ -8,11 +8,11 @@ import (
 )
 
 func init() {
-	openXLA = func() (backends.Backend, error) {
+	openXLA = func(plugin string) (backends.Backend, error) {
 		// Never download plugins: these machines cannot reach GitHub, and the
-		// plugin is installed by predictor/pjrt/install.sh. The plugin is
-		// found as pjrt_c_api_cpu_plugin.so under PJRT_PLUGIN_LIBRARY_PATH.
+		// CPU plugin is installed by predictor/pjrt/install.sh. A plugin is
+		// found as pjrt_c_api_<plugin>_plugin.so under PJRT_PLUGIN_LIBRARY_PATH.
 		xla.EnableAutoInstall(false)
-		return xla.New("cpu")
+		return xla.New(plugin)
 	}
 }

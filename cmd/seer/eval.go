@@ -52,7 +52,7 @@ Definitions: predictor/README.md.`,
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
 	f.DurationVar(&o.minLead, "min-lead", 100*time.Millisecond, "least warning before onset that counts as anticipated")
 	f.Float64Var(&o.threshold, "threshold", 0, "warning threshold on the violation probability (0: the model's)")
-	f.StringVar(&o.backend, "backend", predictor.BackendAuto, "auto, xla or simplego")
+	f.StringVar(&o.backend, "backend", predictor.BackendAuto, "auto, xla, simplego, or xla:PLUGIN for another PJRT plugin (xla:cuda)")
 	f.StringVar(&o.plot, "plot", "", "also write a PNG: per fault, the culprit's probability, the end-to-end p99 and the violations on one timeline")
 	f.IntVar(&o.panels, "plot-panels", predictor.DefaultPlotPanels, "most faults (panels) in the --plot PNG")
 	f.BoolVar(&o.faults, "faults", false, "rank culprits at fault injection instead of scoring violations (data without QoS targets: replays)")

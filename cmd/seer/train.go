@@ -68,7 +68,7 @@ xla, simplego. See predictor/README.md.`,
 	f.Float64Var(&o.cfg.ValFrac, "val", o.cfg.ValFrac, "share of datasets held out for validation")
 	f.IntVar(&o.cfg.Stride, "stride", o.cfg.Stride, "train on every n-th tick (violation ticks are always kept)")
 	f.Float64Var(&o.cfg.MaxFPR, "max-fpr", o.cfg.MaxFPR, "false-positive budget for the warning threshold and the baselines")
-	f.StringVar(&o.cfg.Backend, "backend", o.cfg.Backend, "auto, xla or simplego")
+	f.StringVar(&o.cfg.Backend, "backend", o.cfg.Backend, "auto, xla, simplego, or xla:PLUGIN for another PJRT plugin (xla:cuda)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.StringVar(&o.labels, "labels", "violations", "training labels: violations (violations.json), or faults (each fault's active interval, for data without QoS targets such as replays)")
 	f.StringVar(&o.kinds, "label-kinds", "", "with --labels faults: the fault kinds that make labels, comma-separated (default all)")
