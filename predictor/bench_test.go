@@ -2,8 +2,10 @@ package predictor
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +23,13 @@ import (
 // operations per window (MFLOP); BenchmarkPeakMatMul gives the rate that
 // turns those into the arithmetic floor. Pin it to one core with:
 // taskset -c 0 go test -run '^$' -bench 'Inference|PeakMatMul' -benchtime 1000x ./predictor
+// SEER_BENCH_BACKENDS (comma-separated, e.g. xla,xla:cuda) picks the backends.
 func BenchmarkInference(b *testing.B) {
-	for _, backend := range []string{BackendSimpleGo, BackendXLA} {
+	backendNames := []string{BackendSimpleGo, BackendXLA}
+	if v := os.Getenv("SEER_BENCH_BACKENDS"); v != "" {
+		backendNames = strings.Split(v, ",") // e.g. xla,xla:cuda on a GPU machine
+	}
+	for _, backend := range backendNames {
 		be, _, err := OpenBackend(backend)
 		if err != nil {
 			b.Logf("skip %s: %v", backend, err)
