@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,12 +137,7 @@ func printFaultRanks(w io.Writer, r *predictor.FaultRankReport) {
 	}
 	rows := func(name string, m *predictor.RankMetrics) {
 		row(name, m)
-		types := make([]string, 0, len(m.ByType))
-		for t := range m.ByType {
-			types = append(types, t)
-		}
-		sort.Strings(types)
-		for _, t := range types {
+		for _, t := range slices.Sorted(maps.Keys(m.ByType)) {
 			row("  "+name+"/"+t, m.ByType[t])
 		}
 	}
@@ -195,12 +191,7 @@ func printReport(w io.Writer, r *predictor.Report) {
 			row(n, b)
 		}
 	}
-	kinds := make([]string, 0, len(r.ByKind))
-	for k := range r.ByKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range slices.Sorted(maps.Keys(r.ByKind)) {
 		row("  seer/"+k, r.ByKind[k])
 	}
 }
