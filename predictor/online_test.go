@@ -60,20 +60,8 @@ func TestOnlineAgreesWithPredictTrace(t *testing.T) {
 	// The model also knows "z", which the trace never has (normalised 0).
 	other := synthTrace(10, []string{"a", "b", "c", "z"}, "z", nil)
 	m := randomModel(t, []*Trace{tr, other}, []string{"depth", "latency"}, 8)
-	b, _, err := OpenBackend(BackendSimpleGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRunner(b, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, on := simplegoOnline(t, m)
 	want, err := m.PredictTrace(r, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	on, err := NewOnline(m, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,19 +107,7 @@ func TestOnlineAgreesWithPredictTrace(t *testing.T) {
 func TestOnlinePredictsAtMostAWindowOfGapTicks(t *testing.T) {
 	tr := synthTrace(40, []string{"a", "b"}, "b", nil)
 	m := randomModel(t, []*Trace{tr}, []string{"depth"}, 4)
-	b, _, err := OpenBackend(BackendSimpleGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRunner(b, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	on, err := NewOnline(m, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, on := simplegoOnline(t, m)
 	for tk := range 5 {
 		rt := NewRawTick(batchOf(tr, tk))
 		if err := on.Observe(&rt); err != nil {
@@ -178,4 +154,23 @@ func TestHistoryRing(t *testing.T) {
 	if got := starts(h.Since(at(3))); !slices.EqualFunc(got, []time.Time{at(3), at(4)}, time.Time.Equal) {
 		t.Errorf("Since = %v", got)
 	}
+}
+
+// simplegoOnline serves m on simplego; the Runner is closed with the test.
+func simplegoOnline(t *testing.T, m *Model) (*Runner, *Online) {
+	t.Helper()
+	b, _, err := OpenBackend(BackendSimpleGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(b, m.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	on, err := NewOnline(m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, on
 }
