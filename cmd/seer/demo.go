@@ -71,7 +71,7 @@ optional "ramp"), DELETE /faults/{id}, GET /violations.
 	f.DurationVar(&opts.faultEvery, "fault-every", 2*time.Minute, "socialnetwork: time between scheduled faults; 0 disables the schedule")
 	f.DurationVar(&opts.faultFirst, "fault-first", 40*time.Second, "socialnetwork: when the first scheduled fault starts (after --calibrate)")
 	f.DurationVar(&opts.faultFor, "fault-duration", 30*time.Second, "socialnetwork: how long each scheduled fault acts")
-	f.DurationVar(&opts.faultRamp, "fault-ramp", 15*time.Second, "socialnetwork: how long each scheduled fault grows linearly to its full magnitude (at most --fault-duration); 0 injects it at full magnitude at once")
+	f.DurationVar(&opts.faultRamp, "fault-ramp", 15*time.Second, "socialnetwork: how long each scheduled fault grows linearly to its full magnitude (at most --fault-duration; the default is capped at half of it); 0 injects it at full magnitude at once")
 	f.DurationVar(&opts.calibrate, "calibrate", 20*time.Second, "socialnetwork: watch fault-free load this long and raise QoS targets above this machine's noise; 0 keeps the defaults")
 	return cmd
 }
@@ -107,12 +107,13 @@ func runDemo(cmd *cobra.Command, opts demoOptions) error {
 		}
 		return err
 	}
+	ramp := opts.scheduledRamp(cmd.Flags().Changed("fault-ramp"))
 	return socialnetwork.Run(cmd.Context(), socialnetwork.Config{
 		AppConfig: socialnetwork.AppConfig{CollectorEndpoint: opts.collector, Registerer: reg},
 		Load:      socialnetwork.LoadConfig{Rate: opts.rate},
 		QoS:       socialnetwork.QoSConfig{Calibrate: opts.calibrate},
 		Faults: socialnetwork.SchedulerConfig{
-			Every: opts.faultEvery, First: opts.faultFirst, Duration: opts.faultFor, Ramp: opts.faultRamp,
+			Every: opts.faultEvery, First: opts.faultFirst, Duration: opts.faultFor, Ramp: ramp,
 		},
 		AdminAddr: opts.admin,
 		Logger:    slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)),
@@ -140,4 +141,19 @@ func serveMetrics(cmd *cobra.Command, reg *prometheus.Registry, addr string) (st
 		}
 	}()
 	return func() { _ = srv.Close() }, ln.Addr(), nil
+}
+
+// scheduledRamp is the ramp of scheduled faults: --fault-ramp as given, or
+// by default 15 s but never more than half a fault's duration (itself
+// capped by --fault-every), so that shorter schedules work without the
+// flag.
+func (o *demoOptions) scheduledRamp(explicit bool) time.Duration {
+	if explicit {
+		return o.faultRamp
+	}
+	d := o.faultFor
+	if o.faultEvery > 0 {
+		d = min(d, o.faultEvery)
+	}
+	return min(o.faultRamp, d/2)
 }
