@@ -256,18 +256,19 @@ func (m *Monitor) activeFaults() []string {
 // window and the queues it left take that long to clear.
 func (m *Monitor) faultSlack() time.Duration { return m.cfg.Window + time.Second }
 
-// explain fills the faults acting in, or shortly before, v.
+// explain fills the faults behind v: those that had started by its start
+// and still acted shortly before it (the simulator's rule, see
+// dataset/FORMAT.md). A fault that starts after a violation has begun did
+// not cause it.
 func (m *Monitor) explain(v *dataset.Violation) {
 	v.FaultIDs, v.Culprits, v.Cause = []string{}, []dataset.SeriesKey{}, "unknown"
 	if m.faults == nil {
 		return
 	}
-	from, to := time.Unix(0, v.StartNs).Add(-m.faultSlack()), time.Unix(0, v.EndNs)
-	if v.EndNs == 0 {
-		to = time.Now()
-	}
+	start := time.Unix(0, v.StartNs)
+	from := start.Add(-m.faultSlack())
 	for _, f := range m.faults() {
-		if f.Start.Before(to) && f.End.After(from) {
+		if !f.Start.After(start) && f.End.After(from) {
 			v.FaultIDs = append(v.FaultIDs, f.ID)
 			v.Culprits = append(v.Culprits, dataset.SeriesKey{Service: f.Service})
 			v.Cause = "fault"

@@ -56,13 +56,15 @@ func TestMonitorWindow(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	target := 10 * time.Millisecond
 	fault := Fault{ID: "f1", FaultSpec: FaultSpec{Kind: FaultDelay, Service: PostStorage}, Start: t0.Add(1500 * time.Millisecond), End: t0.Add(3 * time.Second)}
+	// late starts after the violation has begun (at 2.5 s): it did not cause it.
+	late := Fault{ID: "f2", FaultSpec: FaultSpec{Kind: FaultCPUHog, Service: PostStorage}, Start: t0.Add(3 * time.Second), End: t0.Add(4 * time.Second)}
 	reg := prometheus.NewPedanticRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mon, err := NewMonitor(QoSConfig{Targets: map[string]time.Duration{ReadHomeTimeline: target}, Window: time.Second},
-		m, quiet, func() []Fault { return []Fault{fault} })
+		m, quiet, func() []Fault { return []Fault{fault, late} })
 	if err != nil {
 		t.Fatal(err)
 	}
