@@ -44,6 +44,13 @@ type slot struct {
 	reason  string // why the heuristic serves
 }
 
+// close releases the slot's Runner, if it has one.
+func (s *slot) close() {
+	if s != nil && s.runner != nil {
+		s.runner.Close()
+	}
+}
+
 type predictorExtension struct {
 	cfg    *Config
 	set    extension.Settings
@@ -125,7 +132,7 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 	if err := e.startHTTP(ctx, host); err != nil {
 		e.release()
 		_ = e.out.close()
-		return err
+		return err // Shutdown, which follows a failed Start, releases the model
 	}
 	if e.cfg.Retraining.Enabled {
 		e.wg.Add(1)
@@ -190,6 +197,11 @@ func (e *predictorExtension) release() {
 func (e *predictorExtension) Shutdown(ctx context.Context) error {
 	close(e.stop)
 	e.wg.Wait()
+	// Serving and training have stopped: release the model(s) they held.
+	e.onlineSlot.close()
+	if cur := e.slot.Load(); cur != e.onlineSlot {
+		cur.close()
+	}
 	e.release()
 	var errs []error
 	if e.server != nil {
@@ -341,9 +353,7 @@ func culprits(services []string, probs []float32) map[string]float64 {
 // install makes sl the serving slot: a new Online primed with the last
 // window of history, so a swapped-in model predicts from its first tick.
 func (e *predictorExtension) install(sl *slot) {
-	if old := e.onlineSlot; old != nil && old.runner != nil {
-		old.runner.Close()
-	}
+	e.onlineSlot.close()
 	e.online, e.onlineSlot = nil, sl
 	if sl.model == nil {
 		return
@@ -387,10 +397,10 @@ func (e *predictorExtension) onEvent(ev depgraph.Event) {
 	e.logger.Info("The dependency graph changed under the model", zap.String("event", string(ev.Type)),
 		zap.String("service", ev.Service), zap.String("root", ev.Root))
 	if !e.cfg.Retraining.Enabled {
-		e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: reason})
+		e.replaceSlot(&slot{version: "heuristic", state: StateFallback, reason: reason})
 		return
 	}
-	e.slot.Store(&slot{version: "heuristic", state: StateRetraining, reason: reason})
+	e.replaceSlot(&slot{version: "heuristic", state: StateRetraining, reason: reason})
 	e.pending, e.changeAt = true, ev.Time
 	if e.cancelJob != nil {
 		e.cancelJob() // trained on the old graph; its result could not be installed anyway
@@ -453,7 +463,7 @@ func (e *predictorExtension) maybeTrain(now time.Time) {
 		j.edges = edgesOf(snap)
 	}
 	if kind == kindScratch && sl.model == nil {
-		e.slot.Store(&slot{version: "heuristic", state: StateRetraining, reason: sl.reason})
+		e.replaceSlot(&slot{version: "heuristic", state: StateRetraining, reason: sl.reason})
 		j.base = e.slot.Load()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -461,6 +471,15 @@ func (e *predictorExtension) maybeTrain(now time.Time) {
 	e.jobRunning = true
 	e.training.Store(&j.kind)
 	e.jobs <- j
+}
+
+// replaceSlot makes next the serving slot from the serving goroutine. A
+// replaced slot that never served (a model swapped in since the last tick)
+// is released here; one that served is released by install.
+func (e *predictorExtension) replaceSlot(next *slot) {
+	if old := e.slot.Swap(next); old != e.onlineSlot {
+		old.close()
+	}
 }
 
 // swap installs a trained slot if the slot it was trained against still
@@ -487,7 +506,7 @@ func (e *predictorExtension) onResult(r result) {
 			e.pending = false
 		} else if sl := e.slot.Load(); sl.model == nil && sl.state == StateRetraining {
 			// Retried after min_history more history; the heuristic serves.
-			e.slot.Store(&slot{version: "heuristic", state: StateFallback, reason: "retraining_" + r.outcome})
+			e.replaceSlot(&slot{version: "heuristic", state: StateFallback, reason: "retraining_" + r.outcome})
 		}
 	}
 }

@@ -111,7 +111,7 @@ func runJob(j job) result {
 		return fail(fmt.Errorf("prepare the new model: %w", err))
 	}
 	if j.ctx.Err() != nil || !j.swap(j.base, sl) {
-		sl.runner.Close()
+		sl.close()
 		r.outcome = outcomeStale
 		return r
 	}
