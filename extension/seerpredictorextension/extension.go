@@ -271,7 +271,6 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	if sl != e.onlineSlot {
 		e.install(sl)
 	}
-	hServices, hProbs := e.heur.score(&rt)
 	var outs []predictor.TickOutput
 	var took time.Duration
 	if e.online != nil {
@@ -296,6 +295,9 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	} else {
 		e.pre.stop() // the heuristic serves: nothing to pause training for
 	}
+	// The heuristic learns every accepted tick (a refused one returned
+	// above), and serves the ticks the model does not.
+	hServices, hProbs := e.heur.score(&rt)
 	if e.cfg.Retraining.Enabled {
 		if e.history == nil {
 			e.history = predictor.NewHistory(int(e.cfg.Retraining.History / max(rt.End.Sub(rt.Start), time.Millisecond)))
