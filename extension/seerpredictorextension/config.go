@@ -38,10 +38,10 @@ type Config struct {
 	HTTP configoptional.Optional[confighttp.ServerConfig] `mapstructure:"http"`
 }
 
-// HeuristicConfig tunes the fallback heuristic (see the package doc).
+// HeuristicConfig tunes the fallback heuristic (see README.md).
 type HeuristicConfig struct {
 	// HalfLife of the per-service exponentially weighted mean and variance
-	// of log1p(queue depth), in ticks of the series.
+	// of log1p(queue depth), in event time of the series.
 	HalfLife time.Duration `mapstructure:"half_life"`
 	// Margin is subtracted from the z-score before the sigmoid.
 	Margin float64 `mapstructure:"margin"`

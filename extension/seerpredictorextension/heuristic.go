@@ -8,7 +8,7 @@ import (
 	"github.com/seer-qos/seer/predictor"
 )
 
-// heuristic is the fallback predictor (see the package doc): per service an
+// heuristic is the fallback predictor (see README.md): per service an
 // exponentially weighted mean and variance of log1p(queue depth), learned
 // online; a service's culprit score is sigmoid(z - margin) of its z-score
 // against its own past, the violation probability the highest score.
@@ -29,6 +29,9 @@ type ewStats struct {
 // as certain.
 const minStd = 0.1
 
+// depthRaw is the raw index of the queue depth in a RawTick.
+var depthRaw = slices.Index(predictor.FeatureNames, "depth")
+
 func newHeuristic(c HeuristicConfig) *heuristic {
 	return &heuristic{halfLife: c.HalfLife, margin: c.Margin, warmup: c.Warmup, stats: map[string]*ewStats{}}
 }
@@ -39,11 +42,10 @@ func (h *heuristic) score(rt *predictor.RawTick) (services []string, probs []flo
 	dt := rt.End.Sub(rt.Start)
 	// Weight of the new tick such that a tick's weight halves every halfLife.
 	alpha := 1 - math.Exp2(-float64(dt)/float64(h.halfLife))
-	services = slices.Clone(rt.Services)
+	services = rt.Services // read only, as History shares them too
 	probs = make([]float32, len(services)+1)
 	for i, svc := range services {
-		d, _ := rt.Value(svc, "depth")
-		x := math.Log1p(float64(d))
+		x := math.Log1p(float64(rt.Raw(i, depthRaw)))
 		st := h.stats[svc]
 		if st == nil {
 			st = &ewStats{mean: x}
