@@ -62,8 +62,8 @@ func (c liveCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(e.sub.Dropped()))
 	}
 	ch <- prometheus.MustNewConstMetric(descFileErrs, prometheus.CounterValue, float64(e.out.fileErrors()))
-	_, last := e.out.snapshot()
-	if last == nil {
+	last, ok := e.out.latest()
+	if !ok {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descViolation, prometheus.GaugeValue, last.Violation)

@@ -35,7 +35,6 @@ type predictionsOut struct {
 	recent []Prediction // ring
 	next   int
 	full   bool
-	last   *Prediction
 	f      *os.File
 	w      *bufio.Writer
 	enc    *json.Encoder
@@ -65,7 +64,6 @@ func (o *predictionsOut) add(p Prediction, logger *zap.Logger) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.recent[o.next] = p
-	o.last = &o.recent[o.next]
 	o.next = (o.next + 1) % len(o.recent)
 	o.full = o.full || o.next == 0
 	if o.enc != nil {
@@ -81,21 +79,25 @@ func (o *predictionsOut) add(p Prediction, logger *zap.Logger) {
 	}
 }
 
-// snapshot returns the recent predictions, oldest first, and the latest.
-func (o *predictionsOut) snapshot() ([]Prediction, *Prediction) {
+// snapshot returns the recent predictions, oldest first.
+func (o *predictionsOut) snapshot() []Prediction {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []Prediction
 	if o.full {
 		out = append(out, o.recent[o.next:]...)
 	}
-	out = append(out, o.recent[:o.next]...)
-	var last *Prediction
-	if o.last != nil {
-		l := *o.last
-		last = &l
+	return append(out, o.recent[:o.next]...)
+}
+
+// latest returns the newest prediction, false before the first.
+func (o *predictionsOut) latest() (Prediction, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.full && o.next == 0 {
+		return Prediction{}, false
 	}
-	return out, last
+	return o.recent[(o.next+len(o.recent)-1)%len(o.recent)], true
 }
 
 // fileErrors is how many ticks the predictions file could not take.

@@ -3,6 +3,7 @@ package seerpredictorextension
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,8 +28,33 @@ func TestPredictionsFileErrorsCounted(t *testing.T) {
 	if n := o.fileErrors(); n != 1 {
 		t.Errorf("write errors = %d, want 1", n)
 	}
-	if recent, last := o.snapshot(); len(recent) != 2 || last.StartNs != 2 {
+	recent := o.snapshot()
+	last, ok := o.latest()
+	if len(recent) != 2 || !ok || last.StartNs != 2 {
 		t.Errorf("served %d predictions, last %+v; want 2, the second", len(recent), last)
+	}
+}
+
+// TestPredictionsRing: the ring serves the newest predictions, oldest
+// first, and the latest one, across wrap-around.
+func TestPredictionsRing(t *testing.T) {
+	o := newPredictionsOut(4)
+	if _, ok := o.latest(); ok || len(o.snapshot()) != 0 {
+		t.Fatal("an empty ring serves predictions")
+	}
+	for i := range 6 {
+		o.add(Prediction{StartNs: int64(i + 1)}, zap.NewNop())
+		last, ok := o.latest()
+		if !ok || last.StartNs != int64(i+1) {
+			t.Fatalf("after %d: latest %+v", i+1, last)
+		}
+	}
+	var got []int64
+	for _, p := range o.snapshot() {
+		got = append(got, p.StartNs)
+	}
+	if want := []int64{3, 4, 5, 6}; !slices.Equal(got, want) {
+		t.Errorf("snapshot %v, want %v", got, want)
 	}
 }
 

@@ -22,7 +22,7 @@ func (e *predictorExtension) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(e.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET "+PredictionsPath, func(w http.ResponseWriter, _ *http.Request) {
-		recent, _ := e.out.snapshot()
+		recent := e.out.snapshot()
 		w.Header().Set("Content-Type", "application/json")
 		if err := json.NewEncoder(w).Encode(recent); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
