@@ -2,24 +2,14 @@ package predictor
 
 import "fmt"
 
-// EvalOptions are the settings of EvaluateModel.
+// EvalOptions are the settings of EvaluatePredictions.
 type EvalOptions struct {
-	Backend   string
 	MinLeadNs int64
 	Threshold float64
 }
 
-// EvaluateModel runs m over traces and scores it and its baselines.
-func EvaluateModel(m *Model, traces []*Trace, o EvalOptions) (*Report, error) {
-	preds, err := PredictTraces(m, traces, o.Backend)
-	if err != nil {
-		return nil, err
-	}
-	return EvaluatePredictions(m, traces, preds, o), nil
-}
-
-// PredictTraces runs m over every tick of each trace on a backend (auto,
-// xla or simplego). Callers that score, plot and rank faults on the same
+// PredictTraces runs m over every tick of each trace on a backend (see
+// OpenBackend). Callers that score, plot and rank faults on the same
 // traces run the model once.
 func PredictTraces(m *Model, traces []*Trace, backend string) ([]*Predictions, error) {
 	b, _, err := OpenBackend(backend)

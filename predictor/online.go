@@ -126,9 +126,6 @@ func NewOnline(m *Model, r *Runner) (*Online, error) {
 	}, nil
 }
 
-// Model returns the model served.
-func (o *Online) Model() *Model { return o.model }
-
 // Observe adds a tick to the window without running the model (to prime a
 // new model with recent history). Gaps are filled as by Push.
 func (o *Online) Observe(rt *RawTick) error {

@@ -102,7 +102,7 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 		out, show = fr, func() { printFaultRanks(w, fr) }
 	} else {
 		rep := predictor.EvaluatePredictions(m, traces, preds, predictor.EvalOptions{
-			Backend: o.backend, MinLeadNs: int64(o.minLead), Threshold: th})
+			MinLeadNs: int64(o.minLead), Threshold: th})
 		out, show = rep, func() { printReport(w, rep) }
 	}
 	if o.json {

@@ -56,13 +56,12 @@ type predictorExtension struct {
 	set    extension.Settings
 	logger *zap.Logger
 
-	backend     string // the backend that serves models (after auto)
-	backendInfo predictor.BackendInfo
-	slot        atomic.Pointer[slot]
-	gate        gate // training pauses while serving infers
-	pre         *preempter
-	generation  atomic.Int64
-	training    atomic.Pointer[string] // kind of the job under way, nil when none
+	backend    string // the backend that serves models (after auto)
+	slot       atomic.Pointer[slot]
+	gate       gate // training pauses while serving infers
+	pre        *preempter
+	generation atomic.Int64
+	training   atomic.Pointer[string] // kind of the job under way, nil when none
 
 	// Owned by the serving goroutine.
 	online      *predictor.Online
@@ -108,7 +107,7 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 	if err != nil {
 		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
 	}
-	e.backend, e.backendInfo = info.Name, info
+	e.backend = info.Name
 	if info.Fallback != "" {
 		e.logger.Info("Serving on simplego", zap.String("why", info.Fallback))
 	}
