@@ -23,6 +23,7 @@ type Runner struct {
 	// allocations, fewer GC pauses in the inference tail).
 	in      *tensors.Tensor
 	inBatch int
+	args    []any // in, then the weights: the Exec arguments
 }
 
 // NewRunner compiles (lazily) the inference graph of p on b.
@@ -50,8 +51,9 @@ func weightTensors(p *Params) []any {
 func (r *Runner) Shape() Shape { return r.shape }
 
 // Predict runs batch windows laid out by Matrix.Im2col (batch*steps*S*K*F
-// values), widened along the model's call graph, and returns batch*(S+1) probabilities: per window, the services'
-// culprit probabilities then the end-to-end violation probability.
+// values), widened along the model's call graph, and returns batch*(S+1)
+// probabilities: per window, the services' culprit probabilities then the
+// end-to-end violation probability.
 func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	s := r.shape
 	want := batch * s.Steps() * s.Services * s.Kernel * s.Features
@@ -65,10 +67,7 @@ func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	if err := tensors.MutableFlatData(in, func(flat []float32) { r.graph.widen(flat, x, s, batch) }); err != nil {
 		return nil, fmt.Errorf("predictor: write input: %w", err)
 	}
-	args := make([]any, 0, 1+numParams)
-	args = append(args, in)
-	args = append(args, r.weights...)
-	out, err := r.exec.Exec(args...)
+	out, err := r.exec.Exec(r.args...)
 	if err != nil {
 		return nil, fmt.Errorf("predictor: inference: %w", err)
 	}
@@ -94,6 +93,7 @@ func (r *Runner) input(batch int) (*tensors.Tensor, error) {
 		return nil, fmt.Errorf("predictor: input buffer: %w", err)
 	}
 	r.in, r.inBatch = t, batch
+	r.args = append(append(r.args[:0], t), r.weights...)
 	return t, nil
 }
 
