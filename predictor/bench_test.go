@@ -49,7 +49,7 @@ func BenchmarkInference(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer r.Close()
-				x := randomInput(s, 1, 2)                  // default shape: window 16, 8 channels, LSTM 32, depth+latency
+				x := randomInput(s, 1, 2)                  // default shape: window 16, 8 channels, LSTM 32, the default features
 				if _, err := r.Predict(x, 1); err != nil { // compile
 					b.Fatal(err)
 				}

@@ -130,7 +130,7 @@ func RankFaults(traces []*Trace, seer []*Detection, b *Baselines, cfg FaultRankC
 // rankFault ranks service svc by its mean score over the ticks ending in
 // (startNs, startNs + window]; false when no such tick is scored.
 func rankFault(tr *Trace, d *Detection, startNs int64, svc string, cfg FaultRankConfig) (int, bool) {
-	mean := make([]float64, len(tr.Services))
+	sum := make([]float64, len(tr.Services)) // the mean times n, the same n for all
 	n := 0
 	for t := cfg.FirstTick; t < tr.Ticks; t++ {
 		end := tr.TickEndNs(t)
@@ -141,7 +141,7 @@ func rankFault(tr *Trace, d *Detection, startNs int64, svc string, cfg FaultRank
 			break
 		}
 		for s, v := range d.Score[t] {
-			mean[s] += float64(v)
+			sum[s] += float64(v)
 		}
 		n++
 	}
@@ -155,8 +155,8 @@ func rankFault(tr *Trace, d *Detection, startNs int64, svc string, cfg FaultRank
 	// Pessimistic: ties rank ahead of the culprit, so a detector that
 	// scores every service alike ranks it last, not by name order.
 	rank := 1
-	for s, v := range mean {
-		if s != c && v >= mean[c] {
+	for s, v := range sum {
+		if s != c && v >= sum[c] {
 			rank++
 		}
 	}
