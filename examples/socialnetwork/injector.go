@@ -74,16 +74,17 @@ func (in *Injector) Inject(spec FaultSpec, source string) (Fault, error) {
 		return Fault{}, errors.New("fault: injector is closed")
 	}
 	w := in.app.services[spec.Service].w
+	level := rampLevel(0, time.Duration(spec.Ramp)) // 1 for a step, 0 for a ramp
 	var e effect
 	switch spec.Kind {
 	case FaultCPUHog:
-		e = w.newHog(int(spec.Magnitude))
+		e = w.newHog(int(spec.Magnitude), level)
 	case FaultDelay:
 		e = w.newDelay(time.Duration(spec.Magnitude * float64(time.Millisecond)))
+		e.set(level)
 	case FaultLockContention:
-		e = w.newLockHolder(spec.Magnitude)
+		e = w.newLockHolder(spec.Magnitude, level)
 	}
-	e.set(rampLevel(0, time.Duration(spec.Ramp)))
 	in.nextID++
 	now := in.now()
 	fs := &faultState{

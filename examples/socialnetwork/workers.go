@@ -158,8 +158,12 @@ type hogEffect struct {
 	wg   sync.WaitGroup
 }
 
-func (w *workers) newHog(n int) *hogEffect {
+// newHog starts a hog of n goroutines at level (0..1) of its magnitude;
+// the level is set before they start, so a step fault acts from the first
+// slice.
+func (w *workers) newHog(n int, level float64) *hogEffect {
 	e := &hogEffect{w: w, n: n, done: make(chan struct{})}
+	e.set(level)
 	for range n {
 		e.wg.Go(e.hog)
 	}
@@ -223,8 +227,11 @@ type lockEffect struct {
 	wg   sync.WaitGroup
 }
 
-func (w *workers) newLockHolder(fraction float64) *lockEffect {
+// newLockHolder starts the lock holder at level (0..1) of fraction, set
+// before it starts.
+func (w *workers) newLockHolder(fraction, level float64) *lockEffect {
 	e := &lockEffect{w: w, full: fraction, done: make(chan struct{})}
+	e.set(level)
 	e.wg.Go(e.holder)
 	return e
 }
