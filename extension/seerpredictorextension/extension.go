@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/seer-qos/seer/internal/broadcast"
 	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/httpserve"
 	"github.com/seer-qos/seer/internal/series"
 	"github.com/seer-qos/seer/predictor"
 )
@@ -87,8 +87,7 @@ type predictorExtension struct {
 
 	out     *predictionsOut
 	metrics *metrics
-	server  *http.Server
-	serveWG sync.WaitGroup
+	server  *httpserve.Server
 }
 
 func newPredictorExtension(set extension.Settings, cfg *Config) *predictorExtension {
@@ -205,7 +204,6 @@ func (e *predictorExtension) Shutdown(ctx context.Context) error {
 	var errs []error
 	if e.server != nil {
 		errs = append(errs, e.server.Shutdown(ctx))
-		e.serveWG.Wait()
 	}
 	errs = append(errs, e.out.close())
 	return errors.Join(errs...)

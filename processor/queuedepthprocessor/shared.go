@@ -2,10 +2,8 @@ package queuedepthprocessor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -13,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seer-qos/seer/internal/depgraph"
+	"github.com/seer-qos/seer/internal/httpserve"
 	"github.com/seer-qos/seer/internal/series"
 )
 
@@ -37,9 +36,7 @@ type shared struct {
 	feed  *depgraph.Feed
 	view  *view
 
-	addr     net.Addr
-	server   *http.Server
-	serveErr chan error
+	server *httpserve.Server
 }
 
 var (
@@ -99,27 +96,12 @@ func (sh *shared) start(ctx context.Context, host component.Host) error {
 	if sh.started > 1 || !sh.cfg.HTTP.HasValue() {
 		return nil
 	}
-	httpCfg := sh.cfg.HTTP.Get()
-	ln, err := httpCfg.ToListener(ctx)
+	srv, err := httpserve.Start(ctx, sh.cfg.HTTP.Get(), host, sh.set.TelemetrySettings, sh.handler())
 	if err != nil {
-		return fmt.Errorf("queuedepth %s: listen on %q: %w", sh.id, httpCfg.NetAddr.Endpoint, err)
-	}
-	srv, err := httpCfg.ToServer(ctx, host.GetExtensions(), sh.set.TelemetrySettings, sh.handler())
-	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("queuedepth %s: http server: %w", sh.id, err)
+		return fmt.Errorf("queuedepth %s: %w", sh.id, err)
 	}
 	sh.server = srv
-	sh.serveErr = make(chan error, 1)
-	sh.logger.Info("Serving queue depth metrics and the dependency graph", zap.String("endpoint", ln.Addr().String()))
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		sh.serveErr <- err
-	}()
-	sh.addr = ln.Addr()
+	sh.logger.Info("Serving queue depth metrics and the dependency graph", zap.String("endpoint", srv.Addr().String()))
 	return nil
 }
 
@@ -139,9 +121,6 @@ func (sh *shared) shutdown(ctx context.Context) error {
 	var err error
 	if sh.server != nil {
 		err = sh.server.Shutdown(ctx)
-		if serr := <-sh.serveErr; serr != nil {
-			err = errors.Join(err, serr)
-		}
 	}
 	sh.feed.Attach(nil)
 	depgraph.DefaultRegistry.Release(sh.id.String())
@@ -153,4 +132,9 @@ func (sh *shared) shutdown(ctx context.Context) error {
 }
 
 // addr is where the HTTP server listens (tests use port 0).
-func (sh *shared) Addr() net.Addr { return sh.addr }
+func (sh *shared) Addr() net.Addr {
+	if sh.server == nil {
+		return nil
+	}
+	return sh.server.Addr()
+}
