@@ -2,7 +2,9 @@ package dataset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,6 +25,7 @@ func sample(svc, inst string, depth float64) series.Sample {
 		NICDepth: math.NaN(), ListenBacklog: math.NaN(),
 		Arrivals: 10, Completions: 9,
 		Latency: series.Latency{Count: 9, Sum: 9 * time.Millisecond, Min: time.Microsecond, Max: 3 * time.Millisecond},
+		Network: series.Latency{Count: 4, Sum: 2 * time.Millisecond, Min: 100 * time.Microsecond, Max: time.Millisecond},
 		Sources: series.SourceSpans | series.SourceReported,
 	}
 }
@@ -186,6 +189,46 @@ func TestSeriesDecoderRefusesOtherMajorVersion(t *testing.T) {
 	b[8] = 2
 	if _, err := NewSeriesDecoder(bytes.NewReader(b), 0); !errors.Is(err, ErrUnsupportedVersion) {
 		t.Fatalf("error %v, want ErrUnsupportedVersion", err)
+	}
+}
+
+// TestSeriesDecoderReadsVersion10: a 1.0 file (12 fields, no network
+// fields) reads with the fields it has and a zero Network.
+func TestSeriesDecoderReadsVersion10(t *testing.T) {
+	var buf bytes.Buffer
+	enc, err := NewSeriesEncoder(&buf, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sample("a", "a-0", 3)
+	if err := enc.Encode(&Record{StartNs: 5, Sample: want}); err != nil {
+		t.Fatal(err)
+	}
+	enc.Flush()
+	// Rewrite as 1.0: header minor 0, 12 fields, and each record cut to them.
+	b := buf.Bytes()
+	h := append([]byte(nil), b[:SeriesHeaderSize]...)
+	binary.LittleEndian.PutUint16(h[10:], 0)
+	binary.LittleEndian.PutUint16(h[12:], fieldsV10)
+	binary.LittleEndian.PutUint16(h[14:], 16+8*fieldsV10)
+	v10 := append(h, b[SeriesHeaderSize:SeriesHeaderSize+16+8*fieldsV10]...)
+
+	dec, err := NewSeriesDecoder(bytes.NewReader(v10), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Record{Sample: series.Sample{Network: series.Latency{Count: 7}}} // a reused record's old value must go
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Sample.Latency != want.Latency || got.Sample.Depth != want.Depth {
+		t.Errorf("1.0 record read as %+v, want the fields of %+v", got.Sample, want)
+	}
+	if got.Sample.Network != (series.Latency{}) {
+		t.Errorf("network of a 1.0 record = %+v, want zero", got.Sample.Network)
+	}
+	if err := dec.Decode(&got); err != io.EOF {
+		t.Errorf("after the record: %v, want EOF", err)
 	}
 }
 

@@ -24,9 +24,15 @@ var SeriesFields = []string{
 	"depth", "mean_depth", "instant_depth", "reported_depth", "nic_depth", "listen_backlog",
 	"arrivals", "completions",
 	"latency_count", "latency_sum_ns", "latency_min_ns", "latency_max_ns",
+	// 1.1
+	"network_count", "network_sum_ns", "network_min_ns", "network_max_ns",
 }
 
-// RecordSize is the size of one series record in bytes (version 1.0).
+// fieldsV10 is the number of fields of version 1.0; a 1.0 file has no
+// network fields, which then read as zero (no call measured).
+const fieldsV10 = 12
+
+// RecordSize is the size of one series record in bytes (this version).
 var RecordSize = 16 + 8*len(SeriesFields)
 
 // Record is one tick of one series.
@@ -80,6 +86,7 @@ func (e *SeriesEncoder) Encode(r *Record) error {
 		s.Depth, s.MeanDepth, s.InstantDepth, s.ReportedDepth, s.NICDepth, s.ListenBacklog,
 		s.Arrivals, s.Completions,
 		s.Latency.Count, float64(s.Latency.Sum), float64(s.Latency.Min), float64(s.Latency.Max),
+		s.Network.Count, float64(s.Network.Sum), float64(s.Network.Min), float64(s.Network.Max),
 	}
 	for i, v := range vals {
 		binary.LittleEndian.PutUint64(b[16+8*i:], math.Float64bits(v))
@@ -143,8 +150,8 @@ func NewSeriesDecoder(r io.Reader, nseries int) (*SeriesDecoder, error) {
 		return nil, fmt.Errorf("series: %w: file is version %d.%d, this reader reads %d.x", ErrUnsupportedVersion, sh.Major, sh.Minor, Major)
 	}
 	// A later minor version may append fields; the known ones stay first.
-	if sh.Fields < len(SeriesFields) || sh.RecordSize != 16+8*sh.Fields {
-		return nil, fmt.Errorf("series: header has %d fields and %d-byte records, want at least %d fields and 16+8*fields bytes", sh.Fields, sh.RecordSize, len(SeriesFields))
+	if sh.Fields < fieldsV10 || sh.RecordSize != 16+8*sh.Fields {
+		return nil, fmt.Errorf("series: header has %d fields and %d-byte records, want at least %d fields and 16+8*fields bytes", sh.Fields, sh.RecordSize, fieldsV10)
 	}
 	if sh.Tick <= 0 {
 		return nil, fmt.Errorf("series: tick must be positive, got %d", sh.Tick)
@@ -189,6 +196,13 @@ func (d *SeriesDecoder) Decode(r *Record) error {
 	s.Latency.Sum = durationOf(f(9))
 	s.Latency.Min = durationOf(f(10))
 	s.Latency.Max = durationOf(f(11))
+	s.Network = series.Latency{}
+	if d.h.Fields >= 16 {
+		s.Network.Count = f(12)
+		s.Network.Sum = durationOf(f(13))
+		s.Network.Min = durationOf(f(14))
+		s.Network.Max = durationOf(f(15))
+	}
 	d.nrec++
 	return nil
 }

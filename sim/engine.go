@@ -422,6 +422,7 @@ func (s *Sim) visitDone(v *visit) {
 	}
 	if a := v.parent; a != nil {
 		a.err = v.err
+		a.served = lat
 		s.q.push(event{t: s.now + s.netDelay(in), kind: evReturn, a: a})
 	} else {
 		rt := v.req.typ
@@ -435,6 +436,16 @@ func (s *Sim) visitDone(v *visit) {
 	s.freeV = append(s.freeV, v)
 }
 
+// addNetwork counts one call's network time into in.
+func (in *instance) addNetwork(d int64) {
+	if in.netN == 0 || d < in.netMin {
+		in.netMin = d
+	}
+	in.netMax = max(in.netMax, d)
+	in.netN++
+	in.netSum += d
+}
+
 // onReturn: a reply reaches the caller.
 func (s *Sim) onReturn(a *attempt) {
 	if a.timed || a.done {
@@ -445,6 +456,11 @@ func (s *Sim) onReturn(a *attempt) {
 	f := a.f
 	if s.cfg.Spans != nil {
 		s.emitClient(a, false)
+	}
+	if !a.err {
+		// As the queuedepth processor joins the CLIENT and SERVER spans:
+		// calls with an error status say nothing of the network.
+		a.callee.addNetwork(s.now - a.send - a.served)
 	}
 	if a.err {
 		f.v.err = true

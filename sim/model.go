@@ -83,6 +83,10 @@ type instance struct {
 	latN                  float64
 	latSum, latMin        int64
 	latMax                int64
+	// network time of the calls into the instance whose reply came back
+	netN           float64
+	netSum, netMin int64
+	netMax         int64
 
 	// fault effects, recomputed on fault changes and ticks
 	cpuM, memM, ioM float64
@@ -157,6 +161,7 @@ type visit struct {
 type attempt struct {
 	f      *frame
 	send   int64
+	served int64 // the callee's stay (SERVER span), once it replied
 	callee *instance
 	spanID uint64
 	done   bool

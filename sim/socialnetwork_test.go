@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,19 +132,33 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := func(v uint64) (b [8]byte) {
+		binary.BigEndian.PutUint64(b[:], v)
+		return b
+	}
 	sink := SpanFunc(func(s *Span) error {
-		if s.Kind != KindServer {
-			return nil
-		}
-		eng.Add(&series.Span{
-			Key: series.Key{Service: s.Service, Instance: s.Instance}, SpanID: [8]byte{byte(s.SpanID >> 56), byte(s.SpanID >> 48), byte(s.SpanID >> 40), byte(s.SpanID >> 32), byte(s.SpanID >> 24), byte(s.SpanID >> 16), byte(s.SpanID >> 8), byte(s.SpanID)},
+		// CLIENT spans too: the engine joins them with their SERVER spans
+		// for the network time.
+		sp := series.Span{
+			Key: series.Key{Service: s.Service, Instance: s.Instance}, SpanID: id(s.SpanID),
 			TraceID: s.TraceID, Start: s.Start, End: s.End, Weight: 1, Reported: float64(s.Outstanding), NIC: math.NaN(),
-		})
+			Client: s.Kind == KindClient, Failed: s.Kind == KindClient && s.Error,
+		}
+		if s.ParentID != 0 {
+			sp.ParentID = id(s.ParentID)
+		}
+		eng.Add(&sp)
 		return nil
 	})
 	want := map[int64][]series.Sample{}
 	d := 10 * time.Second
-	_, err = Run(Config{Topology: socialNetwork(t), Seed: 5, Duration: d, Tick: tick, Load: Load{Rate: 2000}, Spans: sink,
+	// A network delay (network time up) and a loss (timeouts: failed calls).
+	faults := []dataset.Fault{
+		{Kind: dataset.FaultNetworkDelay, Service: "user-memcached", StartNs: 2e9, RampNs: 1e9, DurationNs: 5e9, Magnitude: 5e6},
+		{Kind: dataset.FaultNetworkLoss, Service: "post-storage-memcached", StartNs: 2e9, RampNs: 1e9, DurationNs: 5e9, Magnitude: 0.05},
+	}
+	networked := 0
+	_, err = Run(Config{Topology: socialNetwork(t), Seed: 5, Duration: d, Tick: tick, Load: Load{Rate: 2000}, Spans: sink, Faults: faults,
 		OnTick: func(start int64, ss []series.Sample) error {
 			want[start] = append([]series.Sample(nil), ss...)
 			return nil
@@ -167,14 +182,25 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 				continue
 			}
 			compared++
+			if w.Network.Count > 0 && w.Key.Service == "user-memcached" && w.Network.Mean() > 8*time.Millisecond {
+				networked++
+			}
 			if math.Abs(g.MeanDepth-w.MeanDepth) > 1e-6 || g.Arrivals != w.Arrivals || g.Completions != w.Completions ||
-				g.Latency != w.Latency || math.Abs(g.ReportedDepth-w.ReportedDepth) > 1e-9 && !(math.IsNaN(g.ReportedDepth) && math.IsNaN(w.ReportedDepth)) {
+				g.Latency != w.Latency || g.Network != w.Network || math.Abs(g.ReportedDepth-w.ReportedDepth) > 1e-9 && !(math.IsNaN(g.ReportedDepth) && math.IsNaN(w.ReportedDepth)) {
 				t.Fatalf("tick %d %v:\n engine %+v\n sim    %+v", start, w.Key, g, w)
 			}
 		}
 	}
 	if compared < 1000 {
 		t.Fatalf("compared only %d samples", compared)
+	}
+	// Two 5 ms hops, in the delayed seconds.
+	if networked < 20 {
+		t.Errorf("only %d ticks show the delay into user-memcached in its network time", networked)
+	}
+	st := eng.Stats()
+	if st.CallsFailed == 0 || st.CallsMatched == 0 || st.CallsInvalid != 0 || st.CallsLate != 0 {
+		t.Errorf("calls: %+v", st)
 	}
 }
 

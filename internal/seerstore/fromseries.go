@@ -17,11 +17,15 @@ const (
 	MetricCompletions   = "seer.queue.completions"
 	MetricLatencyMean   = "seer.latency.mean_ns"
 	MetricLatencyMax    = "seer.latency.max_ns"
+	MetricNetworkCalls  = "seer.network.calls"
+	MetricNetworkMean   = "seer.network.mean_ns"
+	MetricNetworkMax    = "seer.network.max_ns"
 )
 
 // FromSeriesBatch turns one tick of the queuedepth processor's (or seernetqueue's) series into
 // points at the tick's start: one point per measured field of each Sample (NaN fields, which were
-// not measured, are left out; latency only when requests completed).
+// not measured, are left out; latency only when requests completed, network time only when calls
+// were joined).
 func FromSeriesBatch(b series.Batch) []SeriesPoint {
 	ts := b.Start.UnixNano()
 	out := make([]SeriesPoint, 0, len(b.Samples)*6)
@@ -43,6 +47,11 @@ func FromSeriesBatch(b series.Batch) []SeriesPoint {
 		if s.Latency.Count > 0 {
 			add(MetricLatencyMean, float64(s.Latency.Mean()))
 			add(MetricLatencyMax, float64(s.Latency.Max))
+		}
+		if s.Network.Count > 0 {
+			add(MetricNetworkCalls, s.Network.Count)
+			add(MetricNetworkMean, float64(s.Network.Mean()))
+			add(MetricNetworkMax, float64(s.Network.Max))
 		}
 	}
 	return out

@@ -18,6 +18,7 @@ func TestFromSeriesBatch(t *testing.T) {
 		Key: series.Key{Service: "text", Instance: "text-0"}, Depth: 2, MeanDepth: 2, InstantDepth: 1,
 		ReportedDepth: nan, NICDepth: nan, ListenBacklog: nan, Arrivals: 10, Completions: 9,
 		Latency: series.Latency{Count: 2, Sum: 4 * time.Millisecond, Min: time.Millisecond, Max: 3 * time.Millisecond},
+		Network: series.Latency{Count: 4, Sum: 2 * time.Millisecond, Min: 0, Max: time.Millisecond},
 	}}}
 	got := FromSeriesBatch(b)
 	p := func(m string, v float64) SeriesPoint {
@@ -26,6 +27,7 @@ func TestFromSeriesBatch(t *testing.T) {
 	assert.Equal(t, []SeriesPoint{
 		p(MetricDepth, 2), p(MetricMeanDepth, 2), p(MetricInstantDepth, 1), p(MetricArrivals, 10), p(MetricCompletions, 9),
 		p(MetricLatencyMean, float64(2*time.Millisecond)), p(MetricLatencyMax, float64(3*time.Millisecond)),
+		p(MetricNetworkCalls, 4), p(MetricNetworkMean, float64(500*time.Microsecond)), p(MetricNetworkMax, float64(time.Millisecond)),
 	}, got)
 }
 

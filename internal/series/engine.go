@@ -46,11 +46,20 @@ func (c EngineConfig) Validate() error {
 }
 
 // Span is what the Engine needs from a SERVER span: one request's stay in a
-// service instance.
+// service instance; or, with Client set, from a CLIENT span: one call as
+// its caller saw it, which only serves to measure the callee's Network time.
 type Span struct {
 	Key
 	TraceID [16]byte
 	SpanID  [8]byte
+	// ParentID is the parent span (a SERVER span's calling CLIENT span);
+	// zero for none.
+	ParentID [8]byte
+	// Client marks a CLIENT span; Key is then the caller and is not used.
+	Client bool
+	// Failed marks a CLIENT span whose caller got no reply or an error
+	// (timeout, error status): it says nothing about network time.
+	Failed bool
 	// Start is the arrival and End the completion, Unix nanoseconds.
 	Start, End int64
 	// Weight is 1/sampling probability (1 for unsampled data).
@@ -76,6 +85,15 @@ type Stats struct {
 	Expired               uint64 // series removed for inactivity
 	SkippedTicks          uint64 // empty ticks jumped over after a gap
 	Ticks                 uint64 // ticks emitted
+
+	// CLIENT spans (Span.Client) end in exactly one of these; none of them
+	// counts in the fields above.
+	CallsMatched   uint64 // joined with their SERVER span: counted in Network
+	CallsFailed    uint64 // no reply or an error: not counted
+	CallsLate      uint64 // their tick was final before they were joined
+	CallsUnmatched uint64 // no SERVER span within the allowed lateness (callee not traced, request lost, span dropped)
+	CallsInvalid   uint64 // end before start, or shorter than their SERVER span
+	CallsDuplicate uint64 // same trace and span ID as a call still waiting
 }
 
 // Emitter receives each finalized tick. It is called with the Engine's
@@ -87,6 +105,8 @@ type cell struct {
 	bdiff, fdiff, area    float64
 	latCount, latSum      float64
 	latMin, latMax        int64
+	netCount, netSum      float64
+	netMin, netMax        int64
 	repSum, repN          float64
 	nicSum, nicN          float64
 }
@@ -152,6 +172,10 @@ type Engine struct {
 	// keep is scratch of the duplicate sweep.
 	keep []seenSlot
 
+	// calls holds the halves of calls waiting for the other half, by
+	// spanKey(trace, CLIENT span ID) (calls.go).
+	calls map[uint64]callHalf
+
 	stats Stats
 }
 
@@ -172,6 +196,7 @@ func NewEngine(cfg EngineConfig, emit Emitter) (*Engine, error) {
 		emit:     emit,
 		byKey:    make(map[Key]*instance),
 		services: make(map[string]int),
+		calls:    make(map[uint64]callHalf),
 	}, nil
 }
 
@@ -212,19 +237,15 @@ func (e *Engine) slot(k int64) int64 {
 // newest seen, so the result depends only on the order of spans, never on
 // how they were batched or how fast they came.
 func (e *Engine) Add(s *Span) {
+	if s.Client {
+		e.addCall(s)
+		return
+	}
 	if s.End < s.Start || !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
 		e.stats.Invalid++
 		return
 	}
-	if !e.started {
-		e.started = true
-		e.maxEnd = s.End
-		e.nextTick = floorDiv(s.End-e.late, e.tick)
-	}
-	if s.End > e.maxEnd {
-		e.advance(s.End)
-	}
-	F := e.nextTick * e.tick
+	F := e.clock(s.End)
 	if s.End < F {
 		e.stats.LateDropped++
 		return
@@ -278,6 +299,9 @@ func (e *Engine) Add(s *Span) {
 	}
 	cd.latCount += w
 	cd.latSum += w * float64(lat)
+	if s.ParentID != ([8]byte{}) {
+		e.serverHalf(inst, s)
+	}
 
 	// Instant depth at the end of tick k, t=(k+1)*tick: a <= t < d.
 	klo := ceilDiv(a, e.tick) - 1
@@ -301,6 +325,21 @@ func (e *Engine) Add(s *Span) {
 			cd.fdiff -= w
 		}
 	}
+}
+
+// clock starts the event-time clock at the first span and moves the
+// watermark for a span ending at end; it returns the watermark (ticks
+// before it are final).
+func (e *Engine) clock(end int64) int64 {
+	if !e.started {
+		e.started = true
+		e.maxEnd = end
+		e.nextTick = floorDiv(end-e.late, e.tick)
+	}
+	if end > e.maxEnd {
+		e.advance(end)
+	}
+	return e.nextTick * e.tick
 }
 
 func (e *Engine) instance(k Key) *instance {
@@ -380,6 +419,9 @@ func (e *Engine) finalize(k int64) {
 		Samples: make([]Sample, 0, len(e.list)),
 	}
 	tick := float64(e.tick)
+	if sweep {
+		e.sweepCalls(tickEnd)
+	}
 	for i := 0; i < len(e.list); i++ {
 		in := e.list[i]
 		c := &in.ring[slot]
@@ -413,6 +455,9 @@ func (e *Engine) finalize(k int64) {
 		}
 		if c.latCount > 0 {
 			s.Latency = Latency{Count: c.latCount, Sum: time.Duration(c.latSum), Min: time.Duration(c.latMin), Max: time.Duration(c.latMax)}
+		}
+		if c.netCount > 0 {
+			s.Network = Latency{Count: c.netCount, Sum: time.Duration(c.netSum), Min: time.Duration(c.netMin), Max: time.Duration(c.netMax)}
 		}
 		*c = cell{}
 		b.Samples = append(b.Samples, s)

@@ -89,6 +89,14 @@ type Sample struct {
 	Arrivals, Completions float64
 	// Latency summarises the requests completed in the tick.
 	Latency Latency
+	// Network summarises the network time of the calls into the instance
+	// whose replies reached their callers in the tick: the caller's CLIENT
+	// span minus the instance's SERVER span (both ways on the wire and any
+	// wait in the caller's connection pool). A network fault into the
+	// instance shows here and not in Latency, which its callers' other
+	// callees share. Only calls whose CLIENT and SERVER spans both arrive
+	// and whose caller got a reply count.
+	Network Latency
 	// Sources says what was measured.
 	Sources Source
 }

@@ -23,9 +23,9 @@ const (
 
 // batch holds what one ConsumeTraces call extracted; it is pooled.
 type batch struct {
-	requests []series.Span
+	requests []series.Span // SERVER and CONSUMER spans, and CLIENT spans (Client set)
 	graph    []depgraph.Span
-	other    uint64 // spans that are not requests (client, internal, ...)
+	other    uint64 // spans that are neither (internal, producer, ...)
 	future   uint64 // spans refused for ending too far in the future
 	// notAfter refuses spans ending later (Unix ns); 0: no limit.
 	notAfter int64
@@ -108,6 +108,15 @@ func extract(td ptrace.Traces, b *batch) {
 					}
 					b.graph = append(b.graph, g)
 				}
+				if kind == ptrace.SpanKindClient {
+					// A call: joined with its SERVER span for the callee's network time.
+					b.requests = append(b.requests, series.Span{
+						Key: series.Key{Service: svc, Instance: inst}, TraceID: trace, SpanID: id,
+						Client: true, Failed: sp.Status().Code() == ptrace.StatusCodeError,
+						Start: start, End: end, Weight: 1, Reported: math.NaN(), NIC: math.NaN(),
+					})
+					continue
+				}
 				if !request {
 					b.other++
 					continue
@@ -116,6 +125,7 @@ func extract(td ptrace.Traces, b *batch) {
 					Key:      series.Key{Service: svc, Instance: inst},
 					TraceID:  trace,
 					SpanID:   id,
+					ParentID: sp.ParentSpanID(),
 					Start:    start,
 					End:      end,
 					Weight:   1,

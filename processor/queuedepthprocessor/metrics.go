@@ -22,6 +22,8 @@ type viewEntry struct {
 	arrivals, completions float64
 	latCount              float64
 	latSum                float64 // seconds
+	netCount              float64
+	netSum                float64 // seconds
 }
 
 func newView() *view { return &view{entries: make(map[series.Key]*viewEntry)} }
@@ -42,6 +44,8 @@ func (v *view) update(b series.Batch) {
 		e.completions += s.Completions
 		e.latCount += s.Latency.Count
 		e.latSum += s.Latency.Sum.Seconds()
+		e.netCount += s.Network.Count
+		e.netSum += s.Network.Sum.Seconds()
 	}
 	for _, k := range b.Expired {
 		delete(v.entries, k)
@@ -60,9 +64,12 @@ var (
 	descCompletions   = prometheus.NewDesc("seer_queue_completions_total", "Requests that completed (sampling-weighted), over final ticks.", seriesLabels, nil)
 	descLatency       = prometheus.NewDesc("seer_queue_latency_seconds", "Latency of completed requests, over final ticks.", seriesLabels, nil)
 	descLatencyMax    = prometheus.NewDesc("seer_queue_latency_max_seconds", "Longest request completed in the last final tick.", seriesLabels, nil)
+	descNetwork       = prometheus.NewDesc("seer_queue_network_seconds", "Network time of the calls into the instance (caller's CLIENT span minus the instance's SERVER span), over final ticks.", seriesLabels, nil)
 	descTickEnd       = prometheus.NewDesc("seer_queue_tick_end_timestamp_seconds", "Event time at which the last final tick ended (the watermark).", nil, nil)
 	descTickSeconds   = prometheus.NewDesc("seer_queuedepth_tick_seconds", "The configured tick.", nil, nil)
 	descSpans         = prometheus.NewDesc("seer_queuedepth_spans_total", "Spans seen by the queuedepth processor, by outcome.", []string{"outcome"}, nil)
+	descCalls         = prometheus.NewDesc("seer_queuedepth_calls_total", "CLIENT spans seen by the queuedepth processor, by outcome of the join with their SERVER span.", []string{"outcome"}, nil)
+	descCallsPending  = prometheus.NewDesc("seer_queuedepth_calls_pending", "Halves of calls waiting for the other half.", nil, nil)
 	descClipped       = prometheus.NewDesc("seer_queuedepth_late_clipped_spans_total", "Accepted spans that arrived before the watermark and were counted from it on.", nil, nil)
 	descOverflow      = prometheus.NewDesc("seer_queuedepth_overflow_spans_total", "Spans that went to an overflow series because a cap was reached.", []string{"level"}, nil)
 	descSeries        = prometheus.NewDesc("seer_queuedepth_series", "Live series.", []string{"level"}, nil)
@@ -116,6 +123,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, descCompletions, e.completions, k.Service, k.Instance)
 		ch <- prometheus.MustNewConstSummary(descLatency, uint64(e.latCount), e.latSum, nil, k.Service, k.Instance)
 		gauge(ch, descLatencyMax, s.Latency.Max.Seconds(), k.Service, k.Instance)
+		ch <- prometheus.MustNewConstSummary(descNetwork, uint64(e.netCount), e.netSum, nil, k.Service, k.Instance)
 	}
 	if !v.lastEnd.IsZero() {
 		gauge(ch, descTickEnd, float64(v.lastEnd.UnixNano())/1e9)
@@ -125,6 +133,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	sh.mu.Lock()
 	st := sh.engine.Stats()
 	svcs, insts := sh.engine.Counts()
+	pendingCalls := sh.engine.PendingCalls()
 	other, future := sh.other, sh.future
 	sh.mu.Unlock()
 	cfg := sh.cfg
@@ -135,6 +144,13 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descSpans, float64(st.Invalid), "invalid")
 	counter(ch, descSpans, float64(other), "not_request")
 	counter(ch, descSpans, float64(future), "future")
+	counter(ch, descCalls, float64(st.CallsMatched), "matched")
+	counter(ch, descCalls, float64(st.CallsFailed), "failed")
+	counter(ch, descCalls, float64(st.CallsLate), "late")
+	counter(ch, descCalls, float64(st.CallsUnmatched), "unmatched")
+	counter(ch, descCalls, float64(st.CallsInvalid), "invalid")
+	counter(ch, descCalls, float64(st.CallsDuplicate), "duplicate")
+	gauge(ch, descCallsPending, float64(pendingCalls))
 	counter(ch, descClipped, float64(st.LateClipped))
 	counter(ch, descOverflow, float64(st.OverflowServiceSpans), "service")
 	counter(ch, descOverflow, float64(st.OverflowInstanceSpans), "instance")

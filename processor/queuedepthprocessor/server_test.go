@@ -107,7 +107,14 @@ func TestHTTPEndpoint(t *testing.T) {
 		outcomes[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 	}
 	assert.Equal(t, 30.0*4, outcomes["accepted"], "four server spans per trace")
-	assert.Equal(t, 30.0*3, outcomes["not_request"], "three client spans per trace")
+	assert.Zero(t, outcomes["not_request"], "client spans are calls")
+	calls := map[string]float64{}
+	for _, m := range fams["seer_queuedepth_calls_total"].GetMetric() {
+		calls[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+	}
+	assert.Equal(t, map[string]float64{"matched": 30 * 3, "failed": 0, "late": 0, "unmatched": 0, "invalid": 0, "duplicate": 0}, calls,
+		"three calls per trace, each joined with its server span")
+	assert.Contains(t, fams, "seer_queue_network_seconds")
 
 	resp, err := http.Post(url+GraphPath, "application/json", nil)
 	require.NoError(t, err)

@@ -353,15 +353,15 @@ func (r *replayer) observe(sp *Span) {
 	p[sp.Pod] = true
 }
 
-// engineAdd gives a SERVER span to the series engine, as the queuedepth
-// processor does (service.name and service.instance.id, weight 1, no queue
-// readings).
+// engineAdd gives a SERVER or CLIENT span to the series engine, as the
+// queuedepth processor does (service.name and service.instance.id, weight 1,
+// no queue readings; the traces have no status, so no call failed).
 func (r *replayer) engineAdd(sp *Span) {
-	if sp.Kind != KindServer {
+	if sp.Kind != KindServer && sp.Kind != KindClient {
 		return
 	}
 	s := series.Span{Key: series.Key{Service: sp.Service, Instance: sp.Pod}, TraceID: sp.TraceID, SpanID: sp.SpanID,
-		Start: sp.Start, End: sp.End, Weight: 1, Reported: nan, NIC: nan}
+		ParentID: sp.ParentID, Client: sp.Kind == KindClient, Start: sp.Start, End: sp.End, Weight: 1, Reported: nan, NIC: nan}
 	r.engine.Add(&s)
 }
 

@@ -85,6 +85,9 @@ const (
 	fCompletions
 	fLatMean
 	fLatMax
+	fNetCalls
+	fNetMean
+	fNetMax
 	nFields
 )
 
@@ -99,6 +102,9 @@ var metricField = map[string]int{
 	seerstore.MetricCompletions:   fCompletions,
 	seerstore.MetricLatencyMean:   fLatMean,
 	seerstore.MetricLatencyMax:    fLatMax,
+	seerstore.MetricNetworkCalls:  fNetCalls,
+	seerstore.MetricNetworkMean:   fNetMean,
+	seerstore.MetricNetworkMax:    fNetMax,
 }
 
 // gridOnly reports whether a metric is written by the series source alone, on the tick grid. The
@@ -125,6 +131,13 @@ func (a *acc) sample(k series.Key) series.Sample {
 		s.Latency.Sum = time.Duration(a[fLatMean] * a[fCompletions])
 		if series.Has(a[fLatMax]) {
 			s.Latency.Max = time.Duration(a[fLatMax])
+		}
+	}
+	if series.Has(a[fNetCalls]) && a[fNetCalls] > 0 && series.Has(a[fNetMean]) {
+		s.Network.Count = a[fNetCalls]
+		s.Network.Sum = time.Duration(a[fNetMean] * a[fNetCalls])
+		if series.Has(a[fNetMax]) {
+			s.Network.Max = time.Duration(a[fNetMax])
 		}
 	}
 	if series.Has(s.MeanDepth) || series.Has(s.InstantDepth) {

@@ -67,6 +67,9 @@ func sampleAt(k series.Key, i, salt int) series.Sample {
 	if s.Completions > 0 {
 		s.Latency = series.Latency{Count: s.Completions, Sum: time.Duration(s.Completions) * time.Duration(1000+i), Max: time.Duration(5000 + i)}
 	}
+	if i%4 != 0 {
+		s.Network = series.Latency{Count: float64(i % 4), Sum: time.Duration(i%4) * time.Duration(300+i), Max: time.Duration(400 + i)}
+	}
 	return s
 }
 
@@ -142,7 +145,7 @@ func (f fixture) want(services ...string) (keys []dataset.SeriesKey, recs []data
 				index[s.Key] = i
 				keys = append(keys, dataset.SeriesKey{Service: s.Service, Instance: s.Instance})
 			}
-			s.Latency.Min = 0
+			s.Latency.Min, s.Network.Min = 0, 0
 			recs = append(recs, dataset.Record{StartNs: b.Start.UnixNano(), Series: i, Sample: s})
 		}
 	}

@@ -1,0 +1,107 @@
+package series
+
+// The Engine joins each CLIENT span with the SERVER span it called (the
+// SERVER span's parent is the CLIENT span) to measure the callee's Network
+// time: what the caller waited beyond the callee's own stay. The two halves
+// come in any order, from different services' exporters; the first waits in
+// Engine.calls for the other, at most about one allowed lateness.
+
+// callHalf is the half of a call that came first.
+type callHalf struct {
+	server bool
+	// key is the SERVER span's instance (as mapped for the overflow).
+	key Key
+	// end and dur are the half's end (Unix ns) and duration.
+	end, dur int64
+	// w is the SERVER span's weight.
+	w float64
+}
+
+// addCall takes a CLIENT span.
+func (e *Engine) addCall(s *Span) {
+	if s.End < s.Start {
+		e.stats.CallsInvalid++
+		return
+	}
+	F := e.clock(s.End)
+	switch {
+	case s.Failed:
+		e.stats.CallsFailed++
+		return
+	case s.End < F:
+		e.stats.CallsLate++
+		return
+	}
+	k := spanKey(s.TraceID, s.SpanID)
+	h, ok := e.calls[k]
+	if !ok {
+		e.calls[k] = callHalf{end: s.End, dur: s.End - s.Start}
+		return
+	}
+	if !h.server {
+		e.stats.CallsDuplicate++
+		return
+	}
+	delete(e.calls, k)
+	e.join(h.key, h.dur, h.w, s.End, s.End-s.Start)
+}
+
+// serverHalf pairs an accepted SERVER span of inst with its CLIENT span, or
+// leaves it waiting for it. A second SERVER span under the same CLIENT span
+// (a retried delivery, a fan-out) is not paired.
+func (e *Engine) serverHalf(inst *instance, s *Span) {
+	k := spanKey(s.TraceID, s.ParentID)
+	h, ok := e.calls[k]
+	if !ok {
+		e.calls[k] = callHalf{server: true, key: inst.key, end: s.End, dur: s.End - s.Start, w: s.Weight}
+		return
+	}
+	if h.server {
+		return
+	}
+	delete(e.calls, k)
+	e.join(inst.key, s.End-s.Start, s.Weight, h.end, h.dur)
+}
+
+// join counts one call into the Network time of the callee instance key, at
+// the tick of the CLIENT span's end.
+func (e *Engine) join(key Key, serverDur int64, w float64, clientEnd, clientDur int64) {
+	gap := clientDur - serverDur
+	if gap < 0 {
+		e.stats.CallsInvalid++
+		return
+	}
+	in := e.byKey[key]
+	if clientEnd < e.nextTick*e.tick || in == nil {
+		// Final already, or the callee's series expired meanwhile.
+		e.stats.CallsLate++
+		return
+	}
+	c := &in.ring[e.slot(floorDiv(clientEnd, e.tick))]
+	if c.netCount == 0 || gap < c.netMin {
+		c.netMin = gap
+	}
+	c.netMax = max(c.netMax, gap)
+	c.netCount += w
+	c.netSum += w * float64(gap)
+	e.stats.CallsMatched++
+}
+
+// sweepCalls forgets the halves that can no longer be counted, the
+// watermark being at F: a CLIENT half whose tick is final, and a SERVER half
+// that ended more than one allowed lateness before it (its caller's reply
+// would have to have taken longer than that).
+func (e *Engine) sweepCalls(F int64) {
+	for k, h := range e.calls {
+		switch {
+		case !h.server && h.end < F:
+			e.stats.CallsUnmatched++
+			delete(e.calls, k)
+		case h.server && h.end < F-e.late:
+			delete(e.calls, k)
+		}
+	}
+}
+
+// PendingCalls is the number of call halves waiting for the other half.
+func (e *Engine) PendingCalls() int { return len(e.calls) }

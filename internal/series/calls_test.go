@@ -1,0 +1,136 @@
+package series
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// call returns the CLIENT span id and its SERVER span (id+100, parent id) on
+// instI.
+func call(id byte, clientMS, serverMS [2]int64) (client, server *Span) {
+	client = span(Key{Service: "caller", Instance: "c"}, id, clientMS[0], clientMS[1])
+	client.Client = true
+	server = span(instI, id+100, serverMS[0], serverMS[1])
+	server.ParentID = [8]byte{id}
+	return client, server
+}
+
+func TestEngineJoinsCallsEitherOrder(t *testing.T) {
+	for _, serverFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "server first", false: "client first"}[serverFirst], func(t *testing.T) {
+			var col collector
+			e := newTestEngine(t, 500*time.Millisecond, &col)
+			// Network 30 ms, ends in tick 100; network 5 ms and 15 ms, tick 200.
+			c1, s1 := call(1, [2]int64{10, 150}, [2]int64{20, 130})
+			c2, s2 := call(2, [2]int64{100, 215}, [2]int64{102, 212})
+			c3, s3 := call(3, [2]int64{150, 290}, [2]int64{160, 285})
+			order := []*Span{s1, c1, s2, s3, c2, c3}
+			if !serverFirst {
+				order = []*Span{c1, s1, c3, c2, s2, s3}
+			}
+			for _, s := range order {
+				e.Add(s)
+			}
+			e.Add(span(instJ, 9, 900, 1400)) // watermark 900
+			got := col.series(instI)
+			assert.Equal(t, Latency{Count: 1, Sum: 30 * time.Millisecond, Min: 30 * time.Millisecond, Max: 30 * time.Millisecond}, got[100].Network)
+			assert.Equal(t, Latency{Count: 2, Sum: 20 * time.Millisecond, Min: 5 * time.Millisecond, Max: 15 * time.Millisecond}, got[200].Network)
+			assert.Zero(t, got[0].Network)
+			st := e.Stats()
+			assert.Equal(t, uint64(3), st.CallsMatched)
+			assert.Equal(t, uint64(4), st.Accepted, "the three SERVER spans and instJ's: CLIENT spans are not requests")
+			assert.Zero(t, st.CallsLate+st.CallsUnmatched+st.CallsFailed+st.CallsInvalid+st.CallsDuplicate)
+			assert.Zero(t, e.PendingCalls())
+		})
+	}
+}
+
+func TestEngineCallsThatCannotCount(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 200*time.Millisecond, &col)
+	failed, fs := call(1, [2]int64{10, 150}, [2]int64{20, 130})
+	failed.Failed = true
+	e.Add(fs)
+	e.Add(failed)
+	short, ss := call(2, [2]int64{10, 100}, [2]int64{20, 130}) // client shorter than server
+	e.Add(ss)
+	e.Add(short)
+	alone, _ := call(3, [2]int64{30, 160}, [2]int64{0, 0}) // callee not traced
+	e.Add(alone)
+	dup, ds := call(4, [2]int64{30, 170}, [2]int64{40, 160})
+	e.Add(dup)
+	cp := *dup
+	e.Add(&cp)
+	e.Add(ds)
+	backwards, _ := call(5, [2]int64{170, 160}, [2]int64{0, 0})
+	e.Add(backwards)
+	lateServer, _ := call(6, [2]int64{100, 180}, [2]int64{110, 170})
+	e.Add(lateServer)
+
+	// Watermark to 800 ms: the lone CLIENT spans' ticks are final.
+	e.Add(span(instJ, 9, 900, 1000))
+	_, ls := call(6, [2]int64{100, 180}, [2]int64{110, 170})
+	ls.Start, ls.End = 810*ms, 850*ms // its server half now comes after the watermark passed its caller's end
+	e.Add(ls)
+	e.Add(span(instJ, 10, 1200, 1900))
+
+	st := e.Stats()
+	assert.Equal(t, uint64(1), st.CallsFailed)
+	assert.Equal(t, uint64(2), st.CallsInvalid, "shorter than its server, and end before start")
+	assert.Equal(t, uint64(1), st.CallsDuplicate)
+	assert.Equal(t, uint64(1), st.CallsMatched)
+	assert.Equal(t, uint64(1), st.CallsUnmatched, "the untraced callee's")
+	assert.Equal(t, uint64(1), st.CallsLate, "the caller of the server that came after the watermark passed it")
+	assert.Zero(t, e.PendingCalls())
+	for tick, s := range col.series(instI) {
+		if tick != 100 {
+			assert.Zerof(t, s.Network.Count, "tick %d", tick)
+		}
+	}
+	assert.Equal(t, 20*time.Millisecond, col.series(instI)[100].Network.Sum, "call 4: 140 ms at the caller, 120 ms served")
+}
+
+// TestEngineNetworkMatchesDirectSum: random calls, their spans delivered in
+// end order as a tracer would, give per tick exactly the network time summed
+// directly.
+func TestEngineNetworkMatchesDirectSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var col collector
+	e := newTestEngine(t, 300*time.Millisecond, &col)
+	type ev struct {
+		end int64
+		s   *Span
+	}
+	var evs []ev
+	want := map[int64]float64{} // tick start ms -> sum of network ns
+	wantN := map[int64]float64{}
+	for i := range 2000 {
+		send := r.Int64N(5000) * ms
+		out, back := r.Int64N(20*ms), r.Int64N(20*ms)
+		serve := r.Int64N(80 * ms)
+		c := &Span{Client: true, Key: Key{Service: "caller", Instance: "c"}, TraceID: [16]byte{byte(i), byte(i >> 8)}, SpanID: [8]byte{1},
+			Start: send, End: send + out + serve + back, Weight: 1}
+		s := &Span{Key: instI, TraceID: c.TraceID, SpanID: [8]byte{2}, ParentID: c.SpanID,
+			Start: send + out, End: send + out + serve, Weight: 2}
+		evs = append(evs, ev{c.End, c}, ev{s.End, s})
+		tick := c.End / (100 * ms) * 100
+		want[tick] += 2 * float64(out+back)
+		wantN[tick] += 2
+	}
+	slices.SortStableFunc(evs, func(a, b ev) int { return int(a.end - b.end) })
+	for _, x := range evs {
+		e.Add(x.s)
+	}
+	e.Flush()
+	require.Equal(t, uint64(2000), e.Stats().CallsMatched)
+	got := col.series(instI)
+	for tick, w := range want {
+		assert.InDeltaf(t, w, float64(got[tick].Network.Sum), 1, "tick %d", tick)
+		assert.InDeltaf(t, wantN[tick], got[tick].Network.Count, 1e-9, "tick %d", tick)
+	}
+}
