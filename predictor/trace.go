@@ -22,6 +22,7 @@ const (
 	rawCompletions        // completions in the tick
 	rawLatency            // mean latency of the tick's completions, ms
 	rawLatencyMax         // largest latency of the tick's completions, ms
+	rawNetwork            // mean network time of the tick's calls into the service, ms
 	rawUtilization        // busy workers / workers (baseline only)
 	numRaw
 )
@@ -30,8 +31,10 @@ const (
 // order; utilization is left out (Seer's point is that it is a poor signal,
 // and it needs the worker counts of the topology). latency_max is the
 // tick's tail: QoS is decided on the end-to-end p99, which a tick's mean
-// hides.
-var FeatureNames = []string{"depth", "arrivals", "completions", "latency", "latency_max"}
+// hides. network is what callers waited for the service beyond its own
+// stay (series.Sample.Network): a network fault into a service shows there
+// and nowhere else in its own series.
+var FeatureNames = []string{"depth", "arrivals", "completions", "latency", "latency_max", "network"}
 
 // Trace is one dataset as the predictor sees it: per tick, per service (not
 // instance) aggregates, and the ground truth.
@@ -183,6 +186,7 @@ type rawAccum struct {
 	depth, arrivals, completions float32
 	latSum, latCnt               float64 // ns, completions
 	latMax                       float64 // ns
+	netSum, netCnt               float64 // ns, calls
 	busy, cap                    float64 // workers busy, workers (utilization)
 }
 
@@ -197,6 +201,8 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 	if x.Latency.Count > 0 {
 		a.latMax = max(a.latMax, float64(x.Latency.Max))
 	}
+	a.netSum += float64(x.Network.Sum)
+	a.netCnt += x.Network.Count
 	if workers > 0 {
 		a.busy += math.Min(finite(x.MeanDepth), workers)
 		a.cap += workers
@@ -205,14 +211,18 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 
 // put writes the raw quantities into dst[:numRaw]: depth, arrivals and
 // completions summed over instances, latency the mean of the tick's
-// completions and latency_max the largest, in ms, utilization busy workers
-// over workers.
+// completions and latency_max the largest, network the mean network time
+// of the calls into the service, in ms, utilization busy workers over
+// workers.
 func (a *rawAccum) put(dst []float32) {
 	dst[rawDepth], dst[rawArrivals], dst[rawCompletions] = a.depth, a.arrivals, a.completions
-	dst[rawLatency], dst[rawLatencyMax], dst[rawUtilization] = 0, 0, 0
+	dst[rawLatency], dst[rawLatencyMax], dst[rawNetwork], dst[rawUtilization] = 0, 0, 0, 0
 	if a.latCnt > 0 {
 		dst[rawLatency] = float32(a.latSum / a.latCnt / 1e6)
 		dst[rawLatencyMax] = float32(a.latMax / 1e6)
+	}
+	if a.netCnt > 0 {
+		dst[rawNetwork] = float32(a.netSum / a.netCnt / 1e6)
 	}
 	if a.cap > 0 {
 		dst[rawUtilization] = float32(a.busy / a.cap)
