@@ -205,15 +205,7 @@ func TestSeriesDecoderReadsVersion10(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc.Flush()
-	// Rewrite as 1.0: header minor 0, 12 fields, and each record cut to them.
-	b := buf.Bytes()
-	h := append([]byte(nil), b[:SeriesHeaderSize]...)
-	binary.LittleEndian.PutUint16(h[10:], 0)
-	binary.LittleEndian.PutUint16(h[12:], fieldsV10)
-	binary.LittleEndian.PutUint16(h[14:], 16+8*fieldsV10)
-	v10 := append(h, b[SeriesHeaderSize:SeriesHeaderSize+16+8*fieldsV10]...)
-
-	dec, err := NewSeriesDecoder(bytes.NewReader(v10), 0)
+	dec, err := NewSeriesDecoder(bytes.NewReader(asVersion10(buf.Bytes())), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +222,19 @@ func TestSeriesDecoderReadsVersion10(t *testing.T) {
 	if err := dec.Decode(&got); err != io.EOF {
 		t.Errorf("after the record: %v, want EOF", err)
 	}
+}
+
+// asVersion10 rewrites series.bin bytes of this version as 1.0: header
+// minor 0 and 12 fields, each record cut to them.
+func asVersion10(b []byte) []byte {
+	h := append([]byte(nil), b[:SeriesHeaderSize]...)
+	binary.LittleEndian.PutUint16(h[10:], 0)
+	binary.LittleEndian.PutUint16(h[12:], fieldsV10)
+	binary.LittleEndian.PutUint16(h[14:], 16+8*fieldsV10)
+	for r := b[SeriesHeaderSize:]; len(r) >= RecordSize; r = r[RecordSize:] {
+		h = append(h, r[:16+8*fieldsV10]...)
+	}
+	return h
 }
 
 func TestSeriesDecoderErrors(t *testing.T) {

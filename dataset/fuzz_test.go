@@ -31,6 +31,7 @@ func FuzzSeriesDecoder(f *testing.F) {
 	enc.Flush()
 	f.Add(buf.Bytes(), 2)
 	f.Add(buf.Bytes()[:40], 0)
+	f.Add(asVersion10(buf.Bytes()), 2)
 	f.Fuzz(func(t *testing.T, b []byte, n int) {
 		if n < 0 || n > 1<<20 {
 			n = 0
