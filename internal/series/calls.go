@@ -9,8 +9,8 @@ package series
 // callHalf is the half of a call that came first.
 type callHalf struct {
 	server bool
-	// key is the SERVER span's instance (as mapped for the overflow).
-	key Key
+	// in is the SERVER span's instance (as mapped for the overflow).
+	in *instance
 	// end and dur are the half's end (Unix ns) and duration.
 	end, dur int64
 	// w is the SERVER span's weight.
@@ -43,7 +43,7 @@ func (e *Engine) addCall(s *Span) {
 		return
 	}
 	delete(e.calls, k)
-	e.join(h.key, h.dur, h.w, s.End, s.End-s.Start)
+	e.join(h.in, h.dur, h.w, s.End, s.End-s.Start)
 }
 
 // serverHalf pairs an accepted SERVER span of inst with its CLIENT span, or
@@ -53,26 +53,25 @@ func (e *Engine) serverHalf(inst *instance, s *Span) {
 	k := spanKey(s.TraceID, s.ParentID)
 	h, ok := e.calls[k]
 	if !ok {
-		e.calls[k] = callHalf{server: true, key: inst.key, end: s.End, dur: s.End - s.Start, w: s.Weight}
+		e.calls[k] = callHalf{server: true, in: inst, end: s.End, dur: s.End - s.Start, w: s.Weight}
 		return
 	}
 	if h.server {
 		return
 	}
 	delete(e.calls, k)
-	e.join(inst.key, s.End-s.Start, s.Weight, h.end, h.dur)
+	e.join(inst, s.End-s.Start, s.Weight, h.end, h.dur)
 }
 
-// join counts one call into the Network time of the callee instance key, at
+// join counts one call into the Network time of the callee instance in, at
 // the tick of the CLIENT span's end.
-func (e *Engine) join(key Key, serverDur int64, w float64, clientEnd, clientDur int64) {
+func (e *Engine) join(in *instance, serverDur int64, w float64, clientEnd, clientDur int64) {
 	gap := clientDur - serverDur
 	if gap < 0 {
 		e.stats.CallsInvalid++
 		return
 	}
-	in := e.byKey[key]
-	if clientEnd < e.nextTick*e.tick || in == nil {
+	if clientEnd < e.nextTick*e.tick || in.removed {
 		// Final already, or the callee's series expired meanwhile.
 		e.stats.CallsLate++
 		return

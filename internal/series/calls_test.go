@@ -134,3 +134,21 @@ func TestEngineNetworkMatchesDirectSum(t *testing.T) {
 		assert.InDeltaf(t, wantN[tick], got[tick].Network.Count, 1e-9, "tick %d", tick)
 	}
 }
+
+// TestEngineCallIntoExpiredSeries: the callee's series expired while its
+// SERVER span waited for the CLIENT span; the call is late, not counted into
+// a series no one reads.
+func TestEngineCallIntoExpiredSeries(t *testing.T) {
+	var col collector
+	e, err := NewEngine(EngineConfig{Tick: 100 * time.Millisecond, AllowedLateness: 500 * time.Millisecond,
+		Expiry: 100 * time.Millisecond, MaxServices: 10, MaxInstances: 10}, col.emit)
+	require.NoError(t, err)
+	c, s := call(1, [2]int64{100, 550}, [2]int64{110, 150})
+	e.Add(s)
+	e.Add(span(instJ, 9, 700, 1000)) // watermark 500: instI expired, its span still waits for its caller's
+	require.Equal(t, uint64(1), e.Stats().Expired)
+	e.Add(c)
+	st := e.Stats()
+	assert.Equal(t, uint64(1), st.CallsLate)
+	assert.Zero(t, st.CallsMatched)
+}

@@ -119,6 +119,7 @@ type instance struct {
 	lastSeen int64   // newest span end, event time
 	idx      int     // position in Engine.list
 	overflow bool
+	removed  bool // expired: a call half may still point here
 	// seen maps the spans accepted recently (spanKey) to the first open
 	// tick when they came, for duplicate detection.
 	seen seenSet
@@ -475,6 +476,7 @@ func (e *Engine) finalize(k int64) {
 
 func (e *Engine) remove(in *instance) {
 	e.stats.Expired++
+	in.removed = true
 	e.lastInst = nil
 	last := e.list[len(e.list)-1]
 	e.list[in.idx] = last
