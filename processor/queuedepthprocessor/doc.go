@@ -3,8 +3,9 @@
 // Package queuedepthprocessor implements the queuedepth processor: from the
 // spans that pass through it (unchanged) it keeps, per service and instance,
 // the number of requests outstanding, sampled on a fixed event-time tick, with
-// arrivals, completions and a latency summary per tick (package series), and
-// it learns the service dependency graph (package depgraph).
+// arrivals, completions, a latency summary and the network time of the
+// calls into the instance per tick (package series), and it learns the
+// service dependency graph (package depgraph).
 //
 // # Depth
 //
@@ -22,6 +23,19 @@
 // A request is only known when its span ends, so a request that lasts longer
 // than allowed_lateness is clipped: choose allowed_lateness above the p99
 // duration plus the export delay, or rely on the reported software queue.
+//
+// # Network time
+//
+// CLIENT spans are calls. Each is joined with the SERVER span it called
+// (same trace; the SERVER span's parent is the CLIENT span), in either
+// order, and the difference of their durations, what the caller waited
+// beyond the callee's stay, goes into the callee instance's Network summary
+// at the tick of the CLIENT span's end. Durations are each measured on one
+// host, so clock skew does not enter. A half waits for the other until the
+// watermark passes the CLIENT span's end (a SERVER half: one
+// allowed_lateness longer); calls that failed (error status), whose callee
+// is not traced, or that came too late are counted by outcome and not
+// joined.
 //
 // # Sampling
 //
@@ -56,7 +70,7 @@
 // emitted. One global watermark serves every instance, so hosts' clocks
 // must agree to well within allowed_lateness; spans that end more than
 // max_clock_skew after the collector's clock are refused and counted.
-// Memory per live instance is about (allowed_lateness/tick + 2) * 104 bytes
+// Memory per live instance is about (allowed_lateness/tick + 2) * 136 bytes
 // of ring plus 32 to 64 bytes per span ID remembered for duplicate detection
 // (the spans of the last one to two ring lengths; see the README).
 //
