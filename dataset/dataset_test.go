@@ -147,7 +147,8 @@ func TestManifestVersions(t *testing.T) {
 		wantErr error
 		errText string
 	}{
-		{"current", "1.0", nil, ""},
+		{"current", "1.1", nil, ""},
+		{"earlier minor", "1.0", nil, ""},
 		{"later minor", "1.7", nil, ""},
 		{"next major", "2.0", ErrUnsupportedVersion, "version 2.0"},
 		{"older major", "0.3", ErrUnsupportedVersion, "reads 1.x"},

@@ -8,7 +8,8 @@
 //	manifest.json    format name and version, source, topology, seed, tick,
 //	                 time range, series table, services, request types, edges
 //	series.bin       per service instance, per tick: queue depth, arrivals,
-//	                 completions, latency summary (fixed-size binary records)
+//	                 completions, latency summary, network time of the
+//	                 calls into it (fixed-size binary records)
 //	faults.json      injected faults (ground truth), may be empty
 //	violations.json  QoS violation intervals and the faults behind them
 //	actions.json     cluster-manager actions taken during the run

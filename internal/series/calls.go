@@ -1,10 +1,17 @@
 package series
 
+import "math"
+
 // The Engine joins each CLIENT span with the SERVER span it called (the
 // SERVER span's parent is the CLIENT span) to measure the callee's Network
 // time: what the caller waited beyond the callee's own stay. The two halves
 // come in any order, from different services' exporters; the first waits in
-// Engine.calls for the other, at most about one allowed lateness.
+// Engine.calls for the other: a CLIENT half until the watermark passes its
+// end, a SERVER half one allowed lateness longer, in all two to three ring
+// lengths at most (halves are swept every ring length). CLIENT spans move the
+// watermark as SERVER spans do: their ends are event time too. A CLIENT span
+// repeated after its call was joined is counted as unmatched, not as a
+// duplicate (joined calls are not remembered).
 
 // callHalf is the half of a call that came first.
 type callHalf struct {
@@ -13,7 +20,7 @@ type callHalf struct {
 	in *instance
 	// end and dur are the half's end (Unix ns) and duration.
 	end, dur int64
-	// w is the SERVER span's weight.
+	// w is the half's weight (1/sampling probability).
 	w float64
 }
 
@@ -32,10 +39,14 @@ func (e *Engine) addCall(s *Span) {
 		e.stats.CallsLate++
 		return
 	}
+	w := s.Weight
+	if !(w > 0) || math.IsInf(w, 0) {
+		w = 1
+	}
 	k := spanKey(s.TraceID, s.SpanID)
 	h, ok := e.calls[k]
 	if !ok {
-		e.calls[k] = callHalf{end: s.End, dur: s.End - s.Start}
+		e.calls[k] = callHalf{end: s.End, dur: s.End - s.Start, w: w}
 		return
 	}
 	if !h.server {
@@ -43,7 +54,7 @@ func (e *Engine) addCall(s *Span) {
 		return
 	}
 	delete(e.calls, k)
-	e.join(h.in, h.dur, h.w, s.End, s.End-s.Start)
+	e.join(h.in, h.dur, max(h.w, w), s.End, s.End-s.Start)
 }
 
 // serverHalf pairs an accepted SERVER span of inst with its CLIENT span, or
@@ -60,11 +71,12 @@ func (e *Engine) serverHalf(inst *instance, s *Span) {
 		return
 	}
 	delete(e.calls, k)
-	e.join(inst, s.End-s.Start, s.Weight, h.end, h.dur)
+	e.join(inst, s.End-s.Start, max(s.Weight, h.w), h.end, h.dur)
 }
 
 // join counts one call into the Network time of the callee instance in, at
-// the tick of the CLIENT span's end.
+// the tick of the CLIENT span's end, with the weight of the less likely
+// sampled half (under per-trace sampling both have the same).
 func (e *Engine) join(in *instance, serverDur int64, w float64, clientEnd, clientDur int64) {
 	gap := clientDur - serverDur
 	if gap < 0 {
@@ -83,6 +95,8 @@ func (e *Engine) join(in *instance, serverDur int64, w float64, clientEnd, clien
 	c.netMax = max(c.netMax, gap)
 	c.netCount += w
 	c.netSum += w * float64(gap)
+	// The series must live until that tick is emitted.
+	in.lastSeen = max(in.lastSeen, clientEnd)
 	e.stats.CallsMatched++
 }
 

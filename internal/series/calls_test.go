@@ -152,3 +152,49 @@ func TestEngineCallIntoExpiredSeries(t *testing.T) {
 	assert.Equal(t, uint64(1), st.CallsLate)
 	assert.Zero(t, st.CallsMatched)
 }
+
+// TestEngineJoinedCallKeepsSeriesAlive: a call joined into a tick ahead of
+// the watermark keeps its callee's series alive until that tick is emitted.
+func TestEngineJoinedCallKeepsSeriesAlive(t *testing.T) {
+	var col collector
+	e, err := NewEngine(EngineConfig{Tick: 100 * time.Millisecond, AllowedLateness: 500 * time.Millisecond,
+		Expiry: 100 * time.Millisecond, MaxServices: 10, MaxInstances: 10}, col.emit)
+	require.NoError(t, err)
+	c, s := call(1, [2]int64{100, 450}, [2]int64{110, 150})
+	e.Add(s)
+	e.Add(c)
+	e.Add(span(instJ, 9, 1400, 1500)) // watermark 1000
+	require.Equal(t, uint64(1), e.Stats().CallsMatched)
+	assert.Equal(t, 310*time.Millisecond, col.series(instI)[400].Network.Sum, "350 ms at the caller, 40 served")
+	assert.Equal(t, uint64(1), e.Stats().Expired, "and then it expires")
+}
+
+// TestEngineFlushSettlesWaitingCalls: at Flush no other half can come, so a
+// waiting CLIENT half is unmatched and nothing stays pending.
+func TestEngineFlushSettlesWaitingCalls(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 500*time.Millisecond, &col)
+	c, s := call(1, [2]int64{100, 450}, [2]int64{110, 150})
+	lone, _ := call(2, [2]int64{100, 250}, [2]int64{0, 0})
+	e.Add(s)
+	e.Add(lone)
+	e.Add(c)
+	e.Flush()
+	st := e.Stats()
+	assert.Equal(t, uint64(1), st.CallsMatched)
+	assert.Equal(t, uint64(1), st.CallsUnmatched)
+	assert.Zero(t, e.PendingCalls())
+}
+
+// TestEngineCallWeight: a call counts with the weight of its less likely
+// sampled half.
+func TestEngineCallWeight(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 500*time.Millisecond, &col)
+	c, s := call(1, [2]int64{10, 150}, [2]int64{20, 130})
+	c.Weight, s.Weight = 4, 2
+	e.Add(s)
+	e.Add(c)
+	e.Flush()
+	assert.Equal(t, 4.0, col.series(instI)[100].Network.Count)
+}

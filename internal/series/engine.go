@@ -52,8 +52,8 @@ type Span struct {
 	Key
 	TraceID [16]byte
 	SpanID  [8]byte
-	// ParentID is the parent span (a SERVER span's calling CLIENT span);
-	// zero for none.
+	// ParentID is a SERVER span's parent, the CLIENT span that called it;
+	// zero for none or unknown (then the span is not joined).
 	ParentID [8]byte
 	// Client marks a CLIENT span; Key is then the caller and is not used.
 	Client bool
@@ -403,6 +403,8 @@ func (e *Engine) Flush() {
 		return
 	}
 	e.advance(e.maxEnd + e.late + e.tick)
+	// No other half can come in time now.
+	e.sweepCalls(math.MaxInt64)
 }
 
 func (e *Engine) finalize(k int64) {

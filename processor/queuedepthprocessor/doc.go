@@ -35,7 +35,7 @@
 // watermark passes the CLIENT span's end (a SERVER half: one
 // allowed_lateness longer); calls that failed (error status), whose callee
 // is not traced, or that came too late are counted by outcome and not
-// joined.
+// joined. CLIENT span ends move the watermark as SERVER span ends do.
 //
 // # Sampling
 //

@@ -110,11 +110,13 @@ func extract(td ptrace.Traces, b *batch) {
 				}
 				if kind == ptrace.SpanKindClient {
 					// A call: joined with its SERVER span for the callee's network time.
-					b.requests = append(b.requests, series.Span{
+					c := series.Span{
 						Key: series.Key{Service: svc, Instance: inst}, TraceID: trace, SpanID: id,
 						Client: true, Failed: sp.Status().Code() == ptrace.StatusCodeError,
 						Start: start, End: end, Weight: 1, Reported: math.NaN(), NIC: math.NaN(),
-					})
+					}
+					readRequestAttrs(sp, &c) // the sampling weight
+					b.requests = append(b.requests, c)
 					continue
 				}
 				if !request {
@@ -125,12 +127,15 @@ func extract(td ptrace.Traces, b *batch) {
 					Key:      series.Key{Service: svc, Instance: inst},
 					TraceID:  trace,
 					SpanID:   id,
-					ParentID: sp.ParentSpanID(),
 					Start:    start,
 					End:      end,
 					Weight:   1,
 					Reported: math.NaN(),
 					NIC:      math.NaN(),
+				}
+				if kind == ptrace.SpanKindServer {
+					// Its CLIENT span, to join (a CONSUMER's parent is a PRODUCER: no reply to time).
+					r.ParentID = sp.ParentSpanID()
 				}
 				readRequestAttrs(sp, &r)
 				b.requests = append(b.requests, r)
@@ -140,7 +145,7 @@ func extract(td ptrace.Traces, b *batch) {
 }
 
 // readRequestAttrs reads the queue readings and the sampling probability of
-// a request span in one pass over its attributes.
+// a request (or CLIENT) span in one pass over its attributes.
 func readRequestAttrs(sp ptrace.Span, r *series.Span) {
 	if ts := sp.TraceState().AsRaw(); ts != "" {
 		if p, ok := tracestateProbability(ts); ok {

@@ -207,3 +207,25 @@ func TestProcessorRefusesFutureSpans(t *testing.T) {
 	got := seriesOf(h.stop(), series.Key{Service: "a", Instance: "1"})
 	checkTicks(t, got, []tickWant{{tickMS: 0, depth: 0.5, mean: 0.5, reported: nan, arrivals: 1, completions: 1}})
 }
+
+// TestProcessorJoinsCallsForNetworkTime: a CLIENT span and the SERVER span
+// it called give the callee's network time, weighted by the less likely
+// sampled half; a CONSUMER span is not joined with its PRODUCER.
+func TestProcessorJoinsCallsForNetworkTime(t *testing.T) {
+	h := newHarness(t, "network", nil)
+	call := testSpan{service: "front", instance: "f1", name: "get", kind: ptrace.SpanKindClient, trace: 1, id: 10,
+		startNS: base + 10*msNS, endNS: base + 80*msNS, traceState: "ot=th:8"} // probability 1/2
+	srv := testSpan{service: "user", instance: "u1", name: "get", kind: ptrace.SpanKindServer, trace: 1, id: 11, parent: 10,
+		startNS: base + 20*msNS, endNS: base + 60*msNS}
+	prod := testSpan{service: "front", instance: "f1", name: "send", kind: ptrace.SpanKindProducer, trace: 2, id: 20,
+		startNS: base + 10*msNS, endNS: base + 12*msNS}
+	cons := testSpan{service: "user", instance: "u1", name: "recv", kind: ptrace.SpanKindConsumer, trace: 2, id: 21, parent: 20,
+		startNS: base + 30*msNS, endNS: base + 40*msNS}
+	h.consume([]testSpan{srv, prod, cons, call})
+	assert.Zero(t, h.sh.engine.PendingCalls(), "the CONSUMER span does not wait for a CLIENT span")
+	got := seriesOf(h.stop(), series.Key{Service: "user", Instance: "u1"})
+	require.NotEmpty(t, got)
+	assert.Equal(t, series.Latency{Count: 2, Sum: 60 * time.Millisecond, Min: 30 * time.Millisecond, Max: 30 * time.Millisecond}, got[0].Network,
+		"70 ms at the caller, 40 ms served, counted twice")
+	assert.Equal(t, uint64(1), h.sh.engine.Stats().CallsMatched)
+}

@@ -198,6 +198,7 @@ func Export(ctx context.Context, r seerstore.Reader, dir string, o Options) (*Re
 			"store":        o.Store,
 			"ground_truth": "none: stored history has no injected faults or QoS labels; faults.json and violations.json are empty",
 			"latency":      "latency_count = completions, latency_sum_ns = stored mean x completions, latency_min_ns not stored (0)",
+			"network":      "network_count = stored calls, network_sum_ns = stored mean x calls, network_min_ns not stored (0)",
 		},
 	}
 	if o.StoreLocation != "" {
