@@ -54,7 +54,7 @@ xla, simplego. See predictor/README.md.`,
 	f := cmd.Flags()
 	f.StringVar(&o.data, "data", "", "dataset directory, or a directory of datasets")
 	f.StringVarP(&o.out, "out", "o", "", "model file to write (the card goes to OUT.card.json)")
-	f.StringVar(&o.features, "features", strings.Join(o.cfg.Features, ","), "input features: depth, arrivals, completions, latency, latency_max")
+	f.StringVar(&o.features, "features", strings.Join(o.cfg.Features, ","), "input features: "+strings.Join(predictor.FeatureNames, ", "))
 	f.DurationVar(&o.horizon, "horizon", time.Duration(o.cfg.HorizonNs), "how far ahead violations are predicted")
 	f.DurationVar(&o.minLead, "min-lead", time.Duration(o.cfg.MinLeadNs), "least warning that counts as anticipation (validation figures)")
 	f.IntVar(&o.cfg.Window, "window", o.cfg.Window, "ticks per input window")
