@@ -40,7 +40,7 @@ type TrainConfig struct {
 
 // DefaultTrainConfig returns the defaults of `seer train`.
 func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{Features: []string{"depth", "latency", "arrivals", "latency_max"}, Window: 16, Channels: 8, Hidden: 32,
+	return TrainConfig{Features: []string{"depth", "latency", "arrivals", "latency_max", "network"}, Window: 16, Channels: 8, Hidden: 32,
 		HorizonNs: 2e9, MinLeadNs: 1e8, Seed: 1, Epochs: 8, Patience: 2, Batch: 32, LR: 2e-3,
 		ValFrac: 0.2, Stride: 4, MaxFPR: 0.04, Backend: BackendAuto}
 }
