@@ -135,14 +135,21 @@ func TestEngineNetworkMatchesDirectSum(t *testing.T) {
 	}
 }
 
+// newQuickExpiryEngine expires a series one tick after its last span.
+func newQuickExpiryEngine(t *testing.T, c *collector) *Engine {
+	t.Helper()
+	e, err := NewEngine(EngineConfig{Tick: 100 * time.Millisecond, AllowedLateness: 500 * time.Millisecond,
+		Expiry: 100 * time.Millisecond, MaxServices: 10, MaxInstances: 10}, c.emit)
+	require.NoError(t, err)
+	return e
+}
+
 // TestEngineCallIntoExpiredSeries: the callee's series expired while its
 // SERVER span waited for the CLIENT span; the call is late, not counted into
 // a series no one reads.
 func TestEngineCallIntoExpiredSeries(t *testing.T) {
 	var col collector
-	e, err := NewEngine(EngineConfig{Tick: 100 * time.Millisecond, AllowedLateness: 500 * time.Millisecond,
-		Expiry: 100 * time.Millisecond, MaxServices: 10, MaxInstances: 10}, col.emit)
-	require.NoError(t, err)
+	e := newQuickExpiryEngine(t, &col)
 	c, s := call(1, [2]int64{100, 550}, [2]int64{110, 150})
 	e.Add(s)
 	e.Add(span(instJ, 9, 700, 1000)) // watermark 500: instI expired, its span still waits for its caller's
@@ -157,9 +164,7 @@ func TestEngineCallIntoExpiredSeries(t *testing.T) {
 // the watermark keeps its callee's series alive until that tick is emitted.
 func TestEngineJoinedCallKeepsSeriesAlive(t *testing.T) {
 	var col collector
-	e, err := NewEngine(EngineConfig{Tick: 100 * time.Millisecond, AllowedLateness: 500 * time.Millisecond,
-		Expiry: 100 * time.Millisecond, MaxServices: 10, MaxInstances: 10}, col.emit)
-	require.NoError(t, err)
+	e := newQuickExpiryEngine(t, &col)
 	c, s := call(1, [2]int64{100, 450}, [2]int64{110, 150})
 	e.Add(s)
 	e.Add(c)
