@@ -1,6 +1,7 @@
 package predictor
 
 import (
+	"math"
 	"slices"
 )
 
@@ -9,6 +10,7 @@ const (
 	BaselineUtilization = "utilization_threshold"
 	BaselineLatency     = "latency_threshold"
 	BaselineQueueDepth  = "queue_depth_threshold"
+	BaselineNetwork     = "network_threshold"
 	BaselineReactive    = "reactive"
 )
 
@@ -17,6 +19,7 @@ var baselineRaw = map[string]int{
 	BaselineUtilization: rawUtilization,
 	BaselineLatency:     rawLatency,
 	BaselineQueueDepth:  rawDepth,
+	BaselineNetwork:     rawNetwork,
 }
 
 // Baselines are per-service thresholds calibrated on the training data: for
@@ -109,7 +112,7 @@ func (b *Baselines) detect(name string, tr *Trace) *Detection {
 		sc := make([]float32, len(tr.Services))
 		for s, svc := range tr.Services {
 			if th, ok := thr[svc]; ok {
-				sc[s] = tr.Raw(t, s, q) / float32(th)
+				sc[s] = over(tr.Raw(t, s, q), float32(th))
 				d.Alarm[t] = d.Alarm[t] || sc[s] > 1
 			}
 		}
@@ -118,5 +121,26 @@ func (b *Baselines) detect(name string, tr *Trace) *Detection {
 	return d
 }
 
+// over is v/th; with a zero threshold (a quantity that was always 0, such as
+// the network time of a service nobody calls), any value above it is
+// infinitely over, and 0 is not over (not the NaN of 0/0, which would rank
+// first).
+func over(v, th float32) float32 {
+	switch {
+	case th > 0:
+		return v / th
+	case v > th:
+		return float32(math.Inf(1))
+	}
+	return 0
+}
+
 // BaselineNames lists the baselines in report order.
-var BaselineNames = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineReactive}
+var BaselineNames = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork, BaselineReactive}
+
+// has reports whether baseline name can run: the reactive one always, a
+// threshold one when calibrated (models trained before network_threshold
+// existed have no thresholds for it, and it is left out of their reports).
+func (b *Baselines) has(name string) bool {
+	return name == BaselineReactive || b.Thresholds[name] != nil
+}

@@ -1,6 +1,9 @@
 package predictor
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // TestBaselinesCalibration checks that the queue-depth baseline's threshold
 // keeps the training false-positive rate within budget and that it warns
@@ -37,5 +40,45 @@ func TestBaselinesCalibration(t *testing.T) {
 	m.finish()
 	if m.FalsePositiveRate > 0.02 {
 		t.Fatalf("training FPR %v above the 2%% budget", m.FalsePositiveRate)
+	}
+}
+
+// TestOverZeroThreshold: a zero threshold (a quantity always 0 in
+// training) must not give 0/0 = NaN, which compares false both ways and
+// would rank the service first.
+func TestOverZeroThreshold(t *testing.T) {
+	for _, tt := range []struct{ v, th, want float32 }{
+		{2, 4, 0.5},
+		{0, 0, 0},
+		{1, 0, float32(math.Inf(1))},
+	} {
+		if got := over(tt.v, tt.th); got != tt.want {
+			t.Errorf("over(%v, %v) = %v, want %v", tt.v, tt.th, got, tt.want)
+		}
+	}
+}
+
+// TestUncalibratedBaselineLeftOut: a model trained before a baseline existed
+// has no thresholds for it; reports leave it out rather than score a
+// baseline that never warns.
+func TestUncalibratedBaselineLeftOut(t *testing.T) {
+	tr := synthTrace(100, []string{"a", "b"}, "b", [][2]int{{50, 60}})
+	b := CalibrateBaselines([]*Trace{tr}, 5*tick, 5, 0.05)
+	seer := []*Detection{constDetection(tr, []float32{0, 1}, []float32{0, 1}, 0, 0)}
+	cfg := EvalConfig{HorizonNs: 5 * tick, MinLeadNs: tick, FirstTick: 5}
+	if r := Evaluate([]*Trace{tr}, seer, b, cfg); r.Baselines[BaselineNetwork] == nil {
+		t.Fatal("a calibrated network_threshold is missing from the report")
+	}
+	delete(b.Thresholds, BaselineNetwork)
+	r := Evaluate([]*Trace{tr}, seer, b, cfg)
+	if _, ok := r.Baselines[BaselineNetwork]; ok {
+		t.Error("an uncalibrated network_threshold is in the report")
+	}
+	if r.Baselines[BaselineQueueDepth] == nil || r.Baselines[BaselineReactive] == nil {
+		t.Errorf("baselines %v, want the calibrated ones and reactive", r.Baselines)
+	}
+	fr := RankFaults([]*Trace{tr}, seer, b, FaultRankConfig{WindowNs: 10 * tick})
+	if _, ok := fr.Baselines[BaselineNetwork]; ok {
+		t.Error("an uncalibrated network_threshold ranked faults")
 	}
 }

@@ -82,7 +82,7 @@ type FaultRankReport struct {
 
 // FaultRankBaselines are the baselines RankFaults scores: the reactive one
 // needs violations to start ranking and the ranking data sets have none.
-var FaultRankBaselines = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth}
+var FaultRankBaselines = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork}
 
 // RankFaults scores how each detector ranks the service of each fault (of
 // cfg.Kinds) at injection: seer holds the model's detections (one per
@@ -115,6 +115,9 @@ func RankFaults(traces []*Trace, seer []*Detection, b *Baselines, cfg FaultRankC
 	if b != nil {
 		r.Baselines = map[string]*RankMetrics{}
 		for _, name := range FaultRankBaselines {
+			if !b.has(name) {
+				continue
+			}
 			dets := make([]*Detection, len(traces))
 			for i, tr := range traces {
 				dets[i] = b.detect(name, tr)

@@ -22,6 +22,9 @@ func Evaluate(traces []*Trace, seer []*Detection, b *Baselines, cfg EvalConfig) 
 	if b != nil {
 		r.Baselines = map[string]*Metrics{}
 		for _, name := range BaselineNames {
+			if !b.has(name) {
+				continue
+			}
 			m := &Metrics{}
 			for _, tr := range traces {
 				m.score(tr, b.detect(name, tr), cfg)

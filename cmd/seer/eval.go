@@ -38,9 +38,10 @@ func newEvalCommand() *cobra.Command {
 		Short: "Score a model and the baselines on datasets",
 		Long: `eval runs a model over every tick of one dataset (or of every dataset under
 --data) and scores its warnings and culprit rankings against the ground truth,
-next to four baselines on the same data: a utilization threshold, a
-per-service latency threshold, a queue-depth threshold (thresholds calibrated
-on the model's training data) and reactive detection (after onset).
+next to five baselines on the same data: a utilization threshold, a
+per-service latency threshold, a queue-depth threshold, a network-time
+threshold (thresholds calibrated on the model's training data) and reactive
+detection (after onset).
 Definitions: predictor/README.md.`,
 		Example: `  seer eval --model /tmp/seer.model --data .cache/seerdata/test --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
