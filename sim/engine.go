@@ -408,14 +408,7 @@ func (s *Sim) visitDone(v *visit) {
 	in.outstanding--
 	in.completions++
 	lat := s.now - v.arrive
-	if in.latN == 0 || lat < in.latMin {
-		in.latMin = lat
-	}
-	if lat > in.latMax {
-		in.latMax = lat
-	}
-	in.latN++
-	in.latSum += lat
+	in.lat.Add(lat, 1)
 	s.releaseWorker(v)
 	if s.cfg.Spans != nil {
 		s.emitServer(v)
@@ -436,16 +429,6 @@ func (s *Sim) visitDone(v *visit) {
 	s.freeV = append(s.freeV, v)
 }
 
-// addNetwork counts one call's network time into in.
-func (in *instance) addNetwork(d int64) {
-	if in.netN == 0 || d < in.netMin {
-		in.netMin = d
-	}
-	in.netMax = max(in.netMax, d)
-	in.netN++
-	in.netSum += d
-}
-
 // onReturn: a reply reaches the caller.
 func (s *Sim) onReturn(a *attempt) {
 	if a.timed || a.done {
@@ -460,7 +443,7 @@ func (s *Sim) onReturn(a *attempt) {
 	if !a.err {
 		// As the queuedepth processor joins the CLIENT and SERVER spans:
 		// calls with an error status say nothing of the network.
-		a.callee.addNetwork(s.now - a.send - a.served)
+		a.callee.net.Add(s.now-a.send-a.served, 1)
 	}
 	if a.err {
 		f.v.err = true

@@ -80,13 +80,9 @@ type instance struct {
 	area                  float64
 	arrivals, completions float64
 	repSum, repN          float64
-	latN                  float64
-	latSum, latMin        int64
-	latMax                int64
+	lat                   series.LatencyAcc // completions
 	// network time of the calls into the instance whose reply came back
-	netN           float64
-	netSum, netMin int64
-	netMax         int64
+	net series.LatencyAcc
 
 	// fault effects, recomputed on fault changes and ticks
 	cpuM, memM, ioM float64

@@ -61,14 +61,8 @@ func (s *Sim) sample(in *instance) series.Sample {
 		x.Depth = x.ReportedDepth
 		x.Sources |= series.SourceReported
 	}
-	if in.latN > 0 {
-		x.Latency = series.Latency{Count: in.latN, Sum: time.Duration(in.latSum), Min: time.Duration(in.latMin), Max: time.Duration(in.latMax)}
-	}
+	x.Latency, x.Network = in.lat.Latency(), in.net.Latency()
 	in.area, in.arrivals, in.completions, in.repSum, in.repN = 0, 0, 0, 0, 0
-	if in.netN > 0 {
-		x.Network = series.Latency{Count: in.netN, Sum: time.Duration(in.netSum), Min: time.Duration(in.netMin), Max: time.Duration(in.netMax)}
-	}
-	in.latN, in.latSum, in.latMin, in.latMax = 0, 0, 0, 0
-	in.netN, in.netSum, in.netMin, in.netMax = 0, 0, 0, 0
+	in.lat, in.net = series.LatencyAcc{}, series.LatencyAcc{}
 	return x
 }

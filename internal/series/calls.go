@@ -88,13 +88,7 @@ func (e *Engine) join(in *instance, serverDur int64, w float64, clientEnd, clien
 		e.stats.CallsLate++
 		return
 	}
-	c := &in.ring[e.slot(floorDiv(clientEnd, e.tick))]
-	if c.netCount == 0 || gap < c.netMin {
-		c.netMin = gap
-	}
-	c.netMax = max(c.netMax, gap)
-	c.netCount += w
-	c.netSum += w * float64(gap)
+	in.ring[e.slot(floorDiv(clientEnd, e.tick))].net.Add(gap, w)
 	// The series must live until that tick is emitted.
 	in.lastSeen = max(in.lastSeen, clientEnd)
 	e.stats.CallsMatched++

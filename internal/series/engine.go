@@ -103,10 +103,7 @@ type Emitter func(Batch)
 type cell struct {
 	arrivals, completions float64
 	bdiff, fdiff, area    float64
-	latCount, latSum      float64
-	latMin, latMax        int64
-	netCount, netSum      float64
-	netMin, netMax        int64
+	lat, net              LatencyAcc // completions; joined calls (Network)
 	repSum, repN          float64
 	nicSum, nicN          float64
 }
@@ -292,14 +289,7 @@ func (e *Engine) Add(s *Span) {
 	cd := &inst.ring[e.slot(kd)]
 	cd.completions += w
 	lat := s.End - s.Start
-	if cd.latCount == 0 || lat < cd.latMin {
-		cd.latMin = lat
-	}
-	if lat > cd.latMax {
-		cd.latMax = lat
-	}
-	cd.latCount += w
-	cd.latSum += w * float64(lat)
+	cd.lat.Add(lat, w)
 	if s.ParentID != ([8]byte{}) {
 		e.serverHalf(inst, s)
 	}
@@ -456,12 +446,7 @@ func (e *Engine) finalize(k int64) {
 			s.NICDepth = c.nicSum / c.nicN
 			s.Sources |= SourceNIC
 		}
-		if c.latCount > 0 {
-			s.Latency = Latency{Count: c.latCount, Sum: time.Duration(c.latSum), Min: time.Duration(c.latMin), Max: time.Duration(c.latMax)}
-		}
-		if c.netCount > 0 {
-			s.Network = Latency{Count: c.netCount, Sum: time.Duration(c.netSum), Min: time.Duration(c.netMin), Max: time.Duration(c.netMax)}
-		}
+		s.Latency, s.Network = c.lat.Latency(), c.net.Latency()
 		*c = cell{}
 		b.Samples = append(b.Samples, s)
 		if tickEnd-in.lastSeen >= e.expiry && s.InstantDepth == 0 && clean(in.fcarry) == 0 {

@@ -51,6 +51,32 @@ type Latency struct {
 	Min, Max time.Duration
 }
 
+// LatencyAcc accumulates a Latency from weighted durations. The sum is a
+// float64, so fractional sampling weights add up without rounding each
+// time (exact for integer nanoseconds below 2^53 with weight 1).
+type LatencyAcc struct {
+	Count, Sum float64
+	Min, Max   int64 // ns
+}
+
+// Add counts one duration d (ns) with weight w.
+func (a *LatencyAcc) Add(d int64, w float64) {
+	if a.Count == 0 || d < a.Min {
+		a.Min = d
+	}
+	a.Max = max(a.Max, d)
+	a.Count += w
+	a.Sum += w * float64(d)
+}
+
+// Latency is the summary so far; zero without anything counted.
+func (a *LatencyAcc) Latency() Latency {
+	if a.Count == 0 {
+		return Latency{}
+	}
+	return Latency{Count: a.Count, Sum: time.Duration(a.Sum), Min: time.Duration(a.Min), Max: time.Duration(a.Max)}
+}
+
 // Mean is Sum/Count, or 0 without completions.
 func (l Latency) Mean() time.Duration {
 	if l.Count == 0 {
