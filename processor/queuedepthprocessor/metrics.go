@@ -144,12 +144,10 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descSpans, float64(st.Invalid), "invalid")
 	counter(ch, descSpans, float64(other), "not_request")
 	counter(ch, descSpans, float64(future), "future")
-	counter(ch, descCalls, float64(st.CallsMatched), "matched")
-	counter(ch, descCalls, float64(st.CallsFailed), "failed")
-	counter(ch, descCalls, float64(st.CallsLate), "late")
-	counter(ch, descCalls, float64(st.CallsUnmatched), "unmatched")
-	counter(ch, descCalls, float64(st.CallsInvalid), "invalid")
-	counter(ch, descCalls, float64(st.CallsDuplicate), "duplicate")
+	for outcome, n := range map[string]uint64{"matched": st.CallsMatched, "failed": st.CallsFailed, "late": st.CallsLate,
+		"unmatched": st.CallsUnmatched, "invalid": st.CallsInvalid, "duplicate": st.CallsDuplicate} {
+		counter(ch, descCalls, float64(n), outcome)
+	}
 	gauge(ch, descCallsPending, float64(pendingCalls))
 	counter(ch, descClipped, float64(st.LateClipped))
 	counter(ch, descOverflow, float64(st.OverflowServiceSpans), "service")
