@@ -47,6 +47,7 @@ func (e *Engine) addCall(s *Span) {
 	h, ok := e.calls[k]
 	if !ok {
 		e.calls[k] = callHalf{end: s.End, dur: s.End - s.Start, w: w}
+		e.callsPeak = max(e.callsPeak, len(e.calls))
 		return
 	}
 	if !h.server {
@@ -65,6 +66,7 @@ func (e *Engine) serverHalf(inst *instance, s *Span) {
 	h, ok := e.calls[k]
 	if !ok {
 		e.calls[k] = callHalf{server: true, in: inst, end: s.End, dur: s.End - s.Start, w: s.Weight}
+		e.callsPeak = max(e.callsPeak, len(e.calls))
 		return
 	}
 	if h.server {
@@ -108,6 +110,27 @@ func (e *Engine) sweepCalls(F int64) {
 			delete(e.calls, k)
 		}
 	}
+	e.shrinkCalls()
+}
+
+// callsShrinkMin is the fewest halves a burst must have left room for
+// before shrinkCalls copies the map: below it the memory is not worth a copy.
+const callsShrinkMin = 1 << 14
+
+// shrinkCalls copies e.calls into a new map once it holds under a quarter of
+// its peak: a Go map keeps the buckets of its largest size, so a burst of
+// waiting halves (an untraced callee, a stalled exporter) would otherwise pin
+// that memory for the collector's lifetime.
+func (e *Engine) shrinkCalls() {
+	n := len(e.calls)
+	if e.callsPeak < callsShrinkMin || n >= e.callsPeak/4 {
+		return
+	}
+	m := make(map[uint64]callHalf, n)
+	for k, h := range e.calls {
+		m[k] = h
+	}
+	e.calls, e.callsPeak = m, n
 }
 
 // PendingCalls is the number of call halves waiting for the other half.

@@ -1,7 +1,9 @@
 package series
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -202,4 +204,40 @@ func TestEngineCallWeight(t *testing.T) {
 	e.Add(c)
 	e.Flush()
 	assert.Equal(t, 4.0, col.series(instI)[100].Network.Count)
+}
+
+// TestEngineCallsMapShrinksAfterBurst: after a burst of halves that never
+// match is swept, the map is rebuilt small (a Go map keeps its largest
+// buckets); a small steady backlog does not cause copies.
+func TestEngineCallsMapShrinksAfterBurst(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 200*time.Millisecond, &col)
+	ptr := func() uintptr { return uintptr(reflect.ValueOf(e.calls).UnsafePointer()) }
+	steady := ptr()
+	for i := range 100 { // below callsShrinkMin: never copied
+		c, _ := call(1, [2]int64{int64(i), int64(i) + 50}, [2]int64{0, 0})
+		binary.BigEndian.PutUint64(c.SpanID[:], uint64(i)+1)
+		e.Add(c)
+	}
+	advance := func(fromMS int64) { // a watermark over several sweeps
+		for m := fromMS; m < fromMS+2000; m += 100 {
+			e.Add(span(instJ, 9, m, m+1))
+		}
+	}
+	advance(1000)
+	require.Zero(t, e.PendingCalls())
+	require.Equal(t, steady, ptr(), "a small backlog must not be copied")
+
+	burst := 2 * callsShrinkMin
+	for i := range burst {
+		c, _ := call(1, [2]int64{5000, 5100}, [2]int64{0, 0})
+		binary.BigEndian.PutUint64(c.SpanID[:], uint64(i)+1000)
+		e.Add(c)
+	}
+	require.Equal(t, burst, e.PendingCalls())
+	advance(6000)
+	assert.Zero(t, e.PendingCalls())
+	assert.NotEqual(t, steady, ptr(), "the swept map must be rebuilt")
+	assert.Zero(t, e.callsPeak)
+	assert.Equal(t, uint64(100+burst), e.Stats().CallsUnmatched)
 }

@@ -173,6 +173,8 @@ type Engine struct {
 	// calls holds the halves of calls waiting for the other half, by
 	// spanKey(trace, CLIENT span ID) (calls.go).
 	calls map[uint64]callHalf
+	// callsPeak is the most halves calls has held since it was made.
+	callsPeak int
 
 	stats Stats
 }
