@@ -18,7 +18,6 @@ var (
 	descCulprit   = prometheus.NewDesc("seer_culprit_probability", "Probability that the service initiates a QoS violation within the horizon, at the last tick.", []string{"service"}, nil)
 	descViolation = prometheus.NewDesc("seer_qos_violation_probability", "Probability of an end-to-end QoS violation within the horizon, at the last tick.", nil, nil)
 	descInfo      = prometheus.NewDesc("seer_model_info", "What serves predictions: version, state (trained, retraining, fallback), backend, why the heuristic serves, and the retraining under way.", []string{"version", "state", "backend", "fallback_reason", "training"}, nil)
-	descDropped   = prometheus.NewDesc("seer_predictor_ticks_dropped_total", "Series ticks the hub dropped because the predictor's buffer was full.", nil, nil)
 	descFileErrs  = prometheus.NewDesc("seer_predictor_file_write_errors_total", "Ticks the predictions file could not take (the prediction was still served).", nil, nil)
 	descTickEnd   = prometheus.NewDesc("seer_predictor_tick_end_timestamp_seconds", "Event time at which the last predicted tick ended.", nil, nil)
 )
@@ -57,9 +56,6 @@ func (c liveCollector) Collect(ch chan<- prometheus.Metric) {
 			training = *k
 		}
 		ch <- prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1, sl.version, sl.state, e.backend, sl.reason, training)
-	}
-	if e.sub != nil {
-		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(e.sub.Dropped()))
 	}
 	ch <- prometheus.MustNewConstMetric(descFileErrs, prometheus.CounterValue, float64(e.out.fileErrors()))
 	last, ok := e.out.latest()
