@@ -42,25 +42,30 @@ func OpenBackend(name string) (backends.Backend, BackendInfo, error) {
 	backendMu.Lock()
 	defer backendMu.Unlock()
 	switch name {
-	case BackendSimpleGo, BackendXLA:
-		b, err := openBackendLocked(name)
+	case BackendSimpleGo:
+		b, err := openBackendLocked(name, "")
+		return b, BackendInfo{Name: name}, err
+	case BackendXLA:
+		b, err := openBackendLocked(name, "cpu")
 		return b, BackendInfo{Name: name}, err
 	case BackendAuto, "":
-		b, err := openBackendLocked(BackendXLA)
+		b, err := openBackendLocked(BackendXLA, "cpu")
 		if err == nil {
 			return b, BackendInfo{Name: BackendXLA}, nil
 		}
-		g, gerr := openBackendLocked(BackendSimpleGo)
+		g, gerr := openBackendLocked(BackendSimpleGo, "")
 		return g, BackendInfo{Name: BackendSimpleGo, Fallback: err.Error()}, gerr
 	}
 	if plugin, ok := strings.CutPrefix(name, BackendXLAPrefix); ok && plugin != "" {
-		b, err := openBackendLocked(name)
+		b, err := openBackendLocked(name, plugin)
 		return b, BackendInfo{Name: name}, err
 	}
 	return nil, BackendInfo{}, fmt.Errorf("predictor: unknown backend %q (want auto, xla, xla:PLUGIN or simplego)", name)
 }
 
-func openBackendLocked(name string) (backends.Backend, error) {
+// openBackendLocked opens (once) backend name: simplego, or XLA on a PJRT
+// plugin.
+func openBackendLocked(name, plugin string) (backends.Backend, error) {
 	if b, ok := backendCache[name]; ok {
 		return b, nil
 	}
@@ -76,10 +81,6 @@ func openBackendLocked(name string) (backends.Backend, error) {
 	default: // BackendXLA, or BackendXLAPrefix and a plugin name
 		if openXLA == nil {
 			return nil, fmt.Errorf("predictor: xla backend not built in (needs cgo)")
-		}
-		plugin := "cpu"
-		if name != BackendXLA {
-			plugin = strings.TrimPrefix(name, BackendXLAPrefix)
 		}
 		b, err = openXLA(plugin)
 	}
