@@ -35,6 +35,9 @@ type Config struct {
 	// Faults are injected; their StartNs is an offset from Start. IDs are
 	// assigned ("f1", ...) where empty. Results carry absolute times.
 	Faults []dataset.Fault
+	// Attribution is how violations are put down to faults:
+	// AttributionButFor (default) or AttributionWindow.
+	Attribution string
 	// Actions are scheduled cluster-manager actions.
 	Actions []Action
 	// Controller, if set, sees every tick and may act.
@@ -87,6 +90,9 @@ func (c *Config) withDefaults() Config {
 	if x.Load.Pattern == "" {
 		x.Load.Pattern = PatternConstant
 	}
+	if x.Attribution == "" {
+		x.Attribution = AttributionButFor
+	}
 	x.Faults = append([]dataset.Fault(nil), c.Faults...)
 	for i := range x.Faults {
 		if x.Faults[i].ID == "" {
@@ -118,6 +124,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.Load.validate(); err != nil {
 		add("load: %v", err)
+	}
+	if c.Attribution != AttributionButFor && c.Attribution != AttributionWindow {
+		add("attribution must be %s or %s, got %q", AttributionButFor, AttributionWindow, c.Attribution)
 	}
 	ids := map[string]bool{}
 	for _, f := range c.Faults {

@@ -117,6 +117,11 @@ func Run(cfg Config) (*Result, error) {
 	res := &Result{Stats: s.stats, StartNs: c.Start, EndNs: s.end, Actions: s.actions}
 	res.Faults = s.faultRecords()
 	res.Violations = s.finishViolations(res.Faults)
+	if c.Attribution == AttributionButFor && c.Controller == nil {
+		if err := attributeButFor(c, res); err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+	}
 	for _, sv := range s.services {
 		d := dataset.Service{Name: sv.name, Kind: sv.spec.Kind}
 		for _, in := range sv.all {

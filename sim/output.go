@@ -110,6 +110,8 @@ func loadParams(c *Config) map[string]string {
 		"rate":     strconv.FormatFloat(l.Rate, 'g', -1, 64),
 		"pattern":  l.Pattern,
 		"duration": c.Duration.String(),
+		// How the violations' faults were found (see Config.Attribution).
+		"attribution": c.Attribution,
 	}
 	switch l.Pattern {
 	case PatternDiurnal:

@@ -35,6 +35,7 @@ type simOptions struct {
 	steps          string
 	mix            string
 	faults         []string
+	attribution    string
 	actions        []string
 	out            string
 	spans          bool
@@ -90,6 +91,7 @@ flags given explicitly win over it.`,
 	f.StringVar(&o.steps, "steps", "", "step: comma-separated at=rate changes, e.g. 1m=3000,2m=1000")
 	f.StringVar(&o.mix, "mix", "", "request mix override, e.g. read-home-timeline=60,compose-post=40")
 	f.StringArrayVar(&o.faults, "fault", nil, "fault to inject (repeatable), see above")
+	f.StringVar(&o.attribution, "attribution", sim.AttributionButFor, "how violations are put down to faults: but-for (rerun without each fault the window names; keep it only if the violation then goes) or window (every fault acting before it); see sim/SCENARIO.md")
 	f.StringArrayVar(&o.actions, "action", nil, "cluster-manager action (repeatable), see above")
 	f.StringVarP(&o.out, "out", "o", "", "dataset directory to write")
 	f.BoolVar(&o.spans, "spans", false, "also write spans.otlp into the dataset")
@@ -195,7 +197,7 @@ func loadTopology(o simOptions) (*topology.Topology, []byte, error) {
 }
 
 func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.Config, error) {
-	cfg := sim.Config{Context: cmd.Context(), Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow,
+	cfg := sim.Config{Context: cmd.Context(), Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow, Attribution: o.attribution,
 		Load: sim.Load{Rate: o.rate, Pattern: o.pattern, Amplitude: o.amplitude, Period: o.period, BurstLength: o.burstLength, BurstFactor: o.burstFactor}}
 	if o.scenario != "" {
 		sc, err := sim.LoadScenario(o.scenario)

@@ -1,0 +1,102 @@
+package sim
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/seer-qos/seer/dataset"
+)
+
+// TestButForAttribution: a load step overloads the only service the
+// requests use while a fault acts on a service nobody calls (the window
+// rule names it; without it the violation is the same, so but-for drops
+// it), and later a CPU fault on the used service alone breaks the target
+// (both rules name it).
+func TestButForAttribution(t *testing.T) {
+	topo := parse(t, `
+name: t
+network: {latency: 0s}
+services:
+  - {name: front, workers: 1000, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
+  - {name: idle, workers: 10, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
+requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
+`)
+	sec := int64(time.Second)
+	faults := []dataset.Fault{
+		{ID: "bystander", Kind: dataset.FaultCPU, Service: "idle", StartNs: 2 * sec, DurationNs: 3 * sec, Magnitude: 5},
+		{ID: "cause", Kind: dataset.FaultCPU, Service: "front", StartNs: 12 * sec, DurationNs: 3 * sec, Magnitude: 3},
+	}
+	run := func(attribution string) []dataset.Violation {
+		res, err := Run(Config{Topology: topo, Seed: 3, Duration: 20 * time.Second, Attribution: attribution, Faults: faults,
+			Load: Load{Rate: 500, Pattern: PatternStep, Steps: []Step{{At: 3 * time.Second, Rate: 1500}, {At: 4 * time.Second, Rate: 500}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Violations
+	}
+	named := func(vs []dataset.Violation) map[string]int {
+		n := map[string]int{}
+		for _, v := range vs {
+			for _, id := range v.FaultIDs {
+				n[id]++
+			}
+			if len(v.FaultIDs) == 0 {
+				n["unknown"]++
+			}
+		}
+		return n
+	}
+	window, butFor := run(AttributionWindow), run(AttributionButFor)
+	if len(window) == 0 || !slices.EqualFunc(window, butFor, func(a, b dataset.Violation) bool {
+		return a.RequestType == b.RequestType && a.StartNs == b.StartNs && a.EndNs == b.EndNs
+	}) {
+		t.Fatalf("the rules must label the same intervals: window %+v, but-for %+v", window, butFor)
+	}
+	w, b := named(window), named(butFor)
+	t.Logf("window %v, but-for %v", w, b)
+	if w["bystander"] == 0 || w["cause"] == 0 {
+		t.Fatalf("window rule: %v, want both faults named (the test's premise)", w)
+	}
+	if b["bystander"] != 0 || b["cause"] != w["cause"] || b["unknown"] != w["unknown"]+w["bystander"] {
+		t.Errorf("but-for: %v, want the bystander dropped (its violations unknown) and the cause kept", b)
+	}
+}
+
+func TestDropIfNotNeeded(t *testing.T) {
+	const tick = int64(100 * time.Millisecond)
+	v := func(rt string, from, to int64) dataset.Violation {
+		return dataset.Violation{RequestType: rt, StartNs: from * tick, EndNs: to * tick, FaultIDs: []string{"f1", "f2"},
+			Culprits: []dataset.SeriesKey{{Service: "a"}, {Service: "b"}}, Cause: "fault"}
+	}
+	tests := []struct {
+		name    string
+		without []dataset.Violation
+		keep    bool
+	}{
+		{"none without", nil, true},
+		{"same interval", []dataset.Violation{v("r", 10, 20)}, false},
+		{"half, within a tick", []dataset.Violation{v("r", 16, 30)}, false},
+		{"under half", []dataset.Violation{v("r", 17, 30)}, true},
+		{"other request type", []dataset.Violation{v("q", 10, 20)}, true},
+		{"two pieces", []dataset.Violation{v("r", 9, 12), v("r", 14, 16)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := []dataset.Violation{v("r", 10, 20)}
+			dropIfNotNeeded(vs, "f1", tt.without, tick)
+			if kept := slices.Contains(vs[0].FaultIDs, "f1"); kept != tt.keep {
+				t.Fatalf("f1 kept %v, want %v", kept, tt.keep)
+			}
+			if !tt.keep && (len(vs[0].FaultIDs) != 1 || vs[0].Culprits[0].Service != "b" || vs[0].Cause != "fault") {
+				t.Errorf("after dropping f1: %+v, want f2 and its culprit b left", vs[0])
+			}
+		})
+	}
+	vs := []dataset.Violation{v("r", 10, 20)}
+	dropIfNotNeeded(vs, "f1", []dataset.Violation{v("r", 10, 20)}, tick)
+	dropIfNotNeeded(vs, "f2", []dataset.Violation{v("r", 10, 20)}, tick)
+	if len(vs[0].FaultIDs) != 0 || len(vs[0].Culprits) != 0 || vs[0].Cause != "unknown" {
+		t.Errorf("with both dropped: %+v, want no faults and cause unknown", vs[0])
+	}
+}
