@@ -46,6 +46,10 @@ type Fault struct {
 	Magnitude float64 `json:"magnitude"`
 	// EndedNs is when the fault ended if an action removed it early.
 	EndedNs int64 `json:"ended_ns,omitempty"`
+	// SourceType is what the fault's source called it where that is finer
+	// than Kind (a replay: Nezha's cpu_contention and cpu_consumed are both
+	// kind cpu); empty otherwise.
+	SourceType string `json:"source_type,omitempty"`
 }
 
 // EndNs is when the fault stops acting.

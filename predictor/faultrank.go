@@ -1,8 +1,8 @@
 package predictor
 
 import (
+	"cmp"
 	"slices"
-	"strings"
 )
 
 // DefaultFaultRankWindowNs is the default ranking window of RankFaults:
@@ -106,7 +106,7 @@ func RankFaults(traces []*Trace, seer []*Detection, b *Baselines, cfg FaultRankC
 					}
 					continue
 				}
-				m.add(FaultRank{ID: f.ID, Kind: f.Kind, Type: sourceType(f.ID, f.Service, f.Kind),
+				m.add(FaultRank{ID: f.ID, Kind: f.Kind, Type: cmp.Or(f.SourceType, f.Kind),
 					Service: f.Service, Rank: rank}, true)
 			}
 		}
@@ -164,14 +164,4 @@ func rankFault(tr *Trace, d *Detection, startNs int64, svc string, cfg FaultRank
 		}
 	}
 	return rank, true
-}
-
-// sourceType recovers the source's fault type from a replayed fault's ID
-// ("<inject time>-<service>-<nezha type>", replay/nezha); other IDs give
-// the kind.
-func sourceType(id, service, kind string) string {
-	if _, t, ok := strings.Cut(id, "-"+service+"-"); ok && t != "" {
-		return t
-	}
-	return kind
 }

@@ -83,6 +83,18 @@ func TestRankFaults(t *testing.T) {
 	}
 }
 
+// TestRankFaultsBySourceType: faults are broken down by the source's type
+// where the dataset has one (a replay), by kind otherwise.
+func TestRankFaultsBySourceType(t *testing.T) {
+	tr := synthTrace(100, []string{"a", "b"}, "b", [][2]int{{50, 60}})
+	tr.Faults[0].SourceType = "cpu_contention"
+	r := RankFaults([]*Trace{tr}, []*Detection{constDetection(tr, []float32{0, 1}, []float32{0, 1}, 0, 0)}, nil,
+		FaultRankConfig{WindowNs: 10 * tick})
+	if got := r.Seer.ByType["cpu_contention"]; got == nil || got.Faults != 1 || len(r.Seer.ByType) != 1 || r.Seer.Ranks[0].Type != "cpu_contention" {
+		t.Errorf("by type %v, ranks %+v: want the one fault under cpu_contention", r.Seer.ByType, r.Seer.Ranks)
+	}
+}
+
 func TestRankFaultsUnknownService(t *testing.T) {
 	tr := synthTrace(100, []string{"a", "b"}, "b", [][2]int{{50, 60}})
 	tr.Faults[0].Service = "gone"
@@ -112,20 +124,6 @@ func TestRankFaultsBaselines(t *testing.T) {
 	}
 	if _, ok := r.Baselines[BaselineReactive]; ok {
 		t.Error("the reactive baseline ranked faults without violations")
-	}
-}
-
-func TestSourceType(t *testing.T) {
-	tests := []struct{ id, service, kind, want string }{
-		{"2022-08-22T03:53:54Z-frontend-cpu_contention", "frontend", "cpu", "cpu_contention"},
-		{"2022-08-23T13:37:08Z-currencyservice-network_delay", "currencyservice", "network_delay", "network_delay"},
-		{"f1", "text-service", "cpu", "cpu"},
-		{"2022-08-22T03:53:54Z-frontend-", "frontend", "code_error", "code_error"},
-	}
-	for _, tt := range tests {
-		if got := sourceType(tt.id, tt.service, tt.kind); got != tt.want {
-			t.Errorf("sourceType(%q) = %q, want %q", tt.id, got, tt.want)
-		}
 	}
 }
 

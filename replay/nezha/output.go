@@ -36,7 +36,7 @@ func datasetFaults(fs []FaultResult, duration time.Duration, partial bool) []dat
 			continue
 		}
 		out = append(out, dataset.Fault{ID: f.ID(), Kind: KindOf(f.Type), Service: f.Service, Instance: f.Pod,
-			StartNs: f.At.UnixNano(), DurationNs: int64(duration)})
+			StartNs: f.At.UnixNano(), DurationNs: int64(duration), SourceType: f.Type})
 	}
 	return out
 }

@@ -82,7 +82,7 @@ func TestReplayAroundAFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(faults) != 1 || faults[0].Service != "frontend" || faults[0].Instance != "frontend-579b9bff58-t2dbm" ||
-		faults[0].StartNs != f.At.UnixNano() || faults[0].ID != f.ID() {
+		faults[0].StartNs != f.At.UnixNano() || faults[0].ID != f.ID() || faults[0].SourceType != f.Type {
 		t.Errorf("faults.json %+v", faults)
 	}
 }
