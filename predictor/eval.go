@@ -25,9 +25,17 @@ type EvalConfig struct {
 // Metrics are a detector's figures over a set of traces. See README.md for
 // the definitions.
 type Metrics struct {
-	Violations        int                 `json:"violations"`
-	Anticipated       int                 `json:"anticipated"`
-	Recall            float64             `json:"recall"`
+	Violations  int     `json:"violations"`
+	Anticipated int     `json:"anticipated"`
+	Recall      float64 `json:"recall"`
+	// Standing are the episodes with a warning standing at the last tick
+	// ending at least MinLead before onset; RecallStanding = Standing /
+	// Violations. Stricter than Anticipated, which a warning raised and
+	// withdrawn anywhere in the horizon satisfies (a detector that warns at
+	// random on 5% of ticks reaches about 60% recall on Social Network,
+	// and 2% standing recall).
+	Standing          int                 `json:"standing"`
+	RecallStanding    float64             `json:"recall_standing"`
 	Precision         float64             `json:"precision"`
 	FalsePositiveRate float64             `json:"false_positive_rate"`
 	WithCulprit       int                 `json:"with_culprit"`
@@ -84,6 +92,10 @@ func (m *Metrics) score(tr *Trace, d *Detection, cfg EvalConfig) {
 				}
 			}
 		}
+		// The last tick ending at least MinLead before onset (there is one:
+		// episodes without are skipped above).
+		lastTick := int((e.StartNs-cfg.MinLeadNs-tr.StartNs)/tr.TickNs) - 1
+		standing := !d.Reactive && lastTick >= cfg.FirstTick && lastTick < tr.Ticks && d.Alarm[lastTick]
 		top1, top3 := false, false
 		if len(e.Culprits) > 0 && rankTick >= 0 {
 			top1, top3 = rankHits(tr, d.Score[rankTick], e.Culprits)
@@ -104,6 +116,9 @@ func (m *Metrics) score(tr *Trace, d *Detection, cfg EvalConfig) {
 			if anticipated {
 				mk.Anticipated++
 				mk.leads = append(mk.leads, lead)
+			}
+			if standing {
+				mk.Standing++
 			}
 			if len(e.Culprits) > 0 {
 				mk.WithCulprit++
@@ -137,6 +152,7 @@ func rankHits(tr *Trace, score []float32, culprits []string) (top1, top3 bool) {
 // finish computes the ratios.
 func (m *Metrics) finish() {
 	m.Recall = ratio(m.Anticipated, m.Violations)
+	m.RecallStanding = ratio(m.Standing, m.Violations)
 	m.Precision = ratio(m.truePos, m.alarms)
 	m.FalsePositiveRate = ratio(m.falsePos, m.negatives)
 	m.CulpritTop1 = ratio(m.top1, m.WithCulprit)

@@ -104,22 +104,24 @@ func TestMetricsDefinitions(t *testing.T) {
 	tests := []struct {
 		name                         string
 		det                          *Detection
-		anticipated                  int
+		anticipated, standing        int
 		leadMs, fpr, precision, top1 float64
 	}{
-		// Tick 26 ends at 2.7 s, onset 3.0 s: 300 ms lead.
-		{"warned early", mk(26), 1, 300, 0, 1, 1},
+		// Tick 26 ends at 2.7 s, onset 3.0 s: 300 ms lead; withdrawn by
+		// tick 28, the last ending at least 100 ms before onset: not standing.
+		{"warned early", mk(26), 1, 0, 300, 0, 1, 1},
+		{"warned early, still standing", mk(26, 27, 28), 1, 1, 300, 0, 1, 1},
 		// Tick 29 ends at onset: no lead; culprit ranked at tick 28 (b first).
-		{"too late", mk(29), 0, 0, 0, 1, 0},
+		{"too late", mk(29), 0, 0, 0, 0, 1, 0},
 		// Tick 10 is no violation within the horizon: a false positive.
-		{"false alarm", mk(10, 27), 1, 200, 1.0 / 45, 0.5, 1},
+		{"false alarm", mk(10, 27), 1, 0, 200, 1.0 / 45, 0.5, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &Metrics{}
 			m.score(tr, tt.det, cfg)
 			m.finish()
-			if m.Violations != 1 || m.Anticipated != tt.anticipated || math.Abs(m.LeadMsP50-tt.leadMs) > 1e-6 ||
+			if m.Violations != 1 || m.Anticipated != tt.anticipated || m.Standing != tt.standing || m.RecallStanding != float64(tt.standing) || math.Abs(m.LeadMsP50-tt.leadMs) > 1e-6 ||
 				math.Abs(m.FalsePositiveRate-tt.fpr) > 1e-9 || m.Precision != tt.precision || m.CulpritTop1 != tt.top1 {
 				t.Errorf("got %+v", m)
 			}
