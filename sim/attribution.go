@@ -23,8 +23,9 @@ const (
 
 // attributeButFor reruns c without each fault the window rule named in
 // res.Violations and drops it from the violations that happen without it.
-// Runs with a Controller keep the window rule: a controller acts on what it
-// sees, so the run without the fault is not the same run less the fault.
+// Runs with a Controller cannot use it (Config.validate): a controller acts
+// on what it sees, so the run without the fault would not be the same run
+// less the fault.
 func attributeButFor(c Config, res *Result) error {
 	named := map[string]bool{}
 	for _, v := range res.Violations {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,25 @@ func TestDropIfNotNeeded(t *testing.T) {
 	dropIfNotNeeded(vs, "f2", []dataset.Violation{v("r", 10, 20)}, tick)
 	if len(vs[0].FaultIDs) != 0 || len(vs[0].Culprits) != 0 || vs[0].Cause != "unknown" {
 		t.Errorf("with both dropped: %+v, want no faults and cause unknown", vs[0])
+	}
+}
+
+// TestAttributionWithController: a controlled run defaults to the window
+// rule and refuses but-for, which cannot rerun a controller's decisions.
+func TestAttributionWithController(t *testing.T) {
+	cfg := Config{Topology: socialNetwork(t), Duration: time.Second, Load: Load{Rate: 100}, Controller: &scaler{}}
+	if got := cfg.withDefaults().Attribution; got != AttributionWindow {
+		t.Errorf("default with a controller: %q, want %q", got, AttributionWindow)
+	}
+	if got := (&Config{}).withDefaults().Attribution; got != AttributionButFor {
+		t.Errorf("default: %q, want %q", got, AttributionButFor)
+	}
+	cfg.Attribution = AttributionButFor
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "controller") {
+		t.Errorf("but-for with a controller: %v, want an error naming the controller", err)
+	}
+	cfg.Attribution = "guess"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "guess") {
+		t.Errorf("unknown attribution: %v, want an error naming it", err)
 	}
 }

@@ -36,7 +36,8 @@ type Config struct {
 	// assigned ("f1", ...) where empty. Results carry absolute times.
 	Faults []dataset.Fault
 	// Attribution is how violations are put down to faults:
-	// AttributionButFor (default) or AttributionWindow.
+	// AttributionButFor (the default) or AttributionWindow (the default,
+	// and the only choice, with a Controller: see attributeButFor).
 	Attribution string
 	// Actions are scheduled cluster-manager actions.
 	Actions []Action
@@ -92,6 +93,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if x.Attribution == "" {
 		x.Attribution = AttributionButFor
+		if x.Controller != nil {
+			x.Attribution = AttributionWindow
+		}
 	}
 	x.Faults = append([]dataset.Fault(nil), c.Faults...)
 	for i := range x.Faults {
@@ -125,8 +129,11 @@ func (c *Config) validate() error {
 	if err := c.Load.validate(); err != nil {
 		add("load: %v", err)
 	}
-	if c.Attribution != AttributionButFor && c.Attribution != AttributionWindow {
+	switch {
+	case c.Attribution != AttributionButFor && c.Attribution != AttributionWindow:
 		add("attribution must be %s or %s, got %q", AttributionButFor, AttributionWindow, c.Attribution)
+	case c.Attribution == AttributionButFor && c.Controller != nil:
+		add("attribution %s needs runs without a controller (it reruns the scenario without each fault)", AttributionButFor)
 	}
 	ids := map[string]bool{}
 	for _, f := range c.Faults {

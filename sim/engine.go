@@ -117,7 +117,7 @@ func Run(cfg Config) (*Result, error) {
 	res := &Result{Stats: s.stats, StartNs: c.Start, EndNs: s.end, Actions: s.actions}
 	res.Faults = s.faultRecords()
 	res.Violations = s.finishViolations(res.Faults)
-	if c.Attribution == AttributionButFor && c.Controller == nil {
+	if c.Attribution == AttributionButFor {
 		if err := attributeButFor(c, res); err != nil {
 			return nil, fmt.Errorf("sim: %w", err)
 		}
