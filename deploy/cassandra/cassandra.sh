@@ -23,6 +23,9 @@
 #   SEER_CASSANDRA_PORT       [9042]            CQL port on 127.0.0.1
 #   SEER_CASSANDRA_STORAGE_PORT [7000]          internode port on 127.0.0.1
 #   SEER_CASSANDRA_HEAP       [768M]
+#   SEER_CASSANDRA_COMMITLOG_SYNC [periodic]    periodic (fsync every 10 s, Cassandra's default) or
+#                                               group (acknowledge writes once fsynced: a SIGKILL
+#                                               loses none; fault tests' private nodes use it)
 #   SEER_CASSANDRA_START_TIMEOUT [180]          seconds to wait for CQL
 #   SEER_CASSANDRA_STOP_TIMEOUT  [60]
 set -euo pipefail
@@ -36,6 +39,11 @@ port="${SEER_CASSANDRA_PORT:-9042}"
 storage_port="${SEER_CASSANDRA_STORAGE_PORT:-7000}"
 node="$cache/node-$port"
 heap="${SEER_CASSANDRA_HEAP:-768M}"
+case "${SEER_CASSANDRA_COMMITLOG_SYNC:-periodic}" in
+  periodic) commitlog_sync='commitlog_sync: periodic\ncommitlog_sync_period: 10000ms' ;;
+  group) commitlog_sync='commitlog_sync: group\ncommitlog_sync_group_window: 15ms' ;;
+  *) echo "cassandra.sh: SEER_CASSANDRA_COMMITLOG_SYNC must be periodic or group, got ${SEER_CASSANDRA_COMMITLOG_SYNC}" >&2; exit 2 ;;
+esac
 start_timeout="${SEER_CASSANDRA_START_TIMEOUT:-180}"
 stop_timeout="${SEER_CASSANDRA_STOP_TIMEOUT:-60}"
 pidfile="$node/cassandra.pid"
@@ -101,7 +109,8 @@ start_locked() {
   keystore
   mkdir -p "$node/data" "$logdir" "$node/conf" "$leases"
   sed -e "s|@NODE@|$node|g" -e "s|@NATIVE_PORT@|$port|g" -e "s|@STORAGE_PORT@|$storage_port|g" \
-    -e "s|@KEYSTORE@|$node/tls/keystore.p12|g" "$here/conf/cassandra.yaml.in" >"$node/conf/cassandra.yaml"
+    -e "s|@KEYSTORE@|$node/tls/keystore.p12|g" -e "s|@COMMITLOG_SYNC@|$commitlog_sync|" \
+    "$here/conf/cassandra.yaml.in" >"$node/conf/cassandra.yaml"
   cp "$here/conf/logback.xml" "$node/conf/logback.xml"
   local jamm
   jamm="$(ls "$lib"/jamm-*.jar | head -n1)"

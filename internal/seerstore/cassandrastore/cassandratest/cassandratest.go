@@ -89,7 +89,10 @@ func Private(t testing.TB, nativePort, storagePort int) *Node {
 	if node == nil || !node.Local {
 		t.Skip("needs the local cassandra.sh node (not SEER_CASSANDRA_SKIP=1, not SEER_CASSANDRA_HOSTS)")
 	}
-	env := []string{fmt.Sprintf("SEER_CASSANDRA_PORT=%d", nativePort), fmt.Sprintf("SEER_CASSANDRA_STORAGE_PORT=%d", storagePort)}
+	// group: a write is acknowledged once fsynced, so a SIGKILLed node keeps every write it
+	// acknowledged (with the default periodic sync it may lose the last 10 s of them).
+	env := []string{fmt.Sprintf("SEER_CASSANDRA_PORT=%d", nativePort), fmt.Sprintf("SEER_CASSANDRA_STORAGE_PORT=%d", storagePort),
+		"SEER_CASSANDRA_COMMITLOG_SYNC=group"}
 	pid := strconv.Itoa(os.Getpid())
 	t0 := time.Now()
 	if out, err := run(env, node.script, "acquire", pid); err != nil {
