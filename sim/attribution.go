@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/seer-qos/seer/dataset"
 )
@@ -11,10 +13,12 @@ import (
 const (
 	// AttributionButFor (the default) keeps, of the faults the window rule
 	// names, those without which the violation would not have happened: the
-	// same run without the fault (same seed, hence the same arrivals) has no
-	// violation of the request type over at least half of it. A mild fault
-	// that happens to act while the load alone breaks the target is not its
-	// culprit. It costs one more run per fault the window rule names.
+	// same run with the fault at magnitude 0 (same seed and draws, hence
+	// the same arrivals) has no violation of the request type over at least
+	// half of it. Faults that each suffice alone (and so fail the test one
+	// by one) are kept when the violation goes without all of them. A mild
+	// fault that happens to act while the load alone breaks the target is
+	// not its culprit. It costs one more run per fault the window rule names.
 	AttributionButFor = "but-for"
 	// AttributionWindow names every fault acting in the window before the
 	// violation (finishViolations).
@@ -33,21 +37,76 @@ func attributeButFor(c Config, res *Result) error {
 			named[id] = true
 		}
 	}
-	for i, f := range c.Faults {
+	before := make([]dataset.Violation, len(res.Violations))
+	for j, v := range res.Violations {
+		before[j] = v
+		before[j].FaultIDs, before[j].Culprits = slices.Clone(v.FaultIDs), slices.Clone(v.Culprits)
+	}
+	for _, f := range c.Faults {
 		if !named[f.ID] {
 			continue
 		}
-		cf := c
-		cf.Faults = slices.Delete(slices.Clone(c.Faults), i, i+1)
-		cf.Attribution = AttributionWindow
-		cf.OnTick, cf.OnQoS, cf.Spans = nil, nil, nil
-		without, err := Run(cf)
+		without, err := runWithout(c, f.ID)
 		if err != nil {
-			return fmt.Errorf("run without fault %s: %w", f.ID, err)
+			return err
 		}
-		dropIfNotNeeded(res.Violations, f.ID, without.Violations, int64(c.Tick))
+		dropIfNotNeeded(res.Violations, f.ID, without, int64(c.Tick))
+	}
+	// Faults that each suffice (two contentions on one service) all fail
+	// the test one by one: a violation that lost every fault gets them back
+	// if it goes away without all of them together.
+	groups := map[string][]int{}
+	for j, v := range res.Violations {
+		if len(before[j].FaultIDs) > 1 && len(v.FaultIDs) == 0 {
+			k := strings.Join(before[j].FaultIDs, ",")
+			groups[k] = append(groups[k], j)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		without, err := runWithout(c, strings.Split(k, ",")...)
+		if err != nil {
+			return err
+		}
+		tick := int64(c.Tick)
+		for _, j := range groups[k] {
+			v := &res.Violations[j]
+			if 2*covered(v, without, tick) < span(v, tick) {
+				v.FaultIDs, v.Culprits, v.Cause = before[j].FaultIDs, before[j].Culprits, before[j].Cause
+			}
+		}
 	}
 	return nil
+}
+
+// runWithout reruns c with the faults ids acting at magnitude 0 and returns
+// its violations. It keeps the run the same sample where the faults do not
+// act: the arrivals keep their thinning bound (a load surge's magnitude
+// raises it, and with it every arrival draw), and spans go to a sink that
+// drops them when c has one (trace IDs are drawn only for spans sent).
+func runWithout(c Config, ids ...string) ([]dataset.Violation, error) {
+	without, err := Run(withoutFaults(c, ids...))
+	if err != nil {
+		return nil, fmt.Errorf("run without fault %s: %w", strings.Join(ids, ", "), err)
+	}
+	return without.Violations, nil
+}
+
+// withoutFaults is the configuration of runWithout.
+func withoutFaults(c Config, ids ...string) Config {
+	cf := c
+	cf.Faults = slices.Clone(c.Faults)
+	for i := range cf.Faults {
+		if slices.Contains(ids, cf.Faults[i].ID) {
+			cf.Faults[i].Magnitude = 0
+		}
+	}
+	cf.surgeBound = max(c.surgeBound, surgeSum(c.Faults))
+	cf.Attribution = AttributionWindow
+	cf.OnTick, cf.OnQoS = nil, nil
+	if c.Spans != nil {
+		cf.Spans = SpanFunc(func(*Span) error { return nil })
+	}
+	return cf
 }
 
 // dropIfNotNeeded removes fault id from each violation of vs that the run
@@ -58,7 +117,7 @@ func dropIfNotNeeded(vs []dataset.Violation, id string, without []dataset.Violat
 	for j := range vs {
 		v := &vs[j]
 		k := slices.Index(v.FaultIDs, id)
-		if k < 0 || 2*covered(v, without, tick) < v.EndNs-v.StartNs {
+		if k < 0 || 2*covered(v, without, tick) < span(v, tick) {
 			continue
 		}
 		// FaultIDs and Culprits are built in step (finishViolations).
@@ -70,14 +129,19 @@ func dropIfNotNeeded(vs []dataset.Violation, id string, without []dataset.Violat
 	}
 }
 
-// covered is how much of v (ns, in steps of a tick) violations of v's
-// request type in other cover, their bounds widened by slack.
+// span is v's length for the coverage test: at least a tick, so that an
+// interval opened at the run's last tick (closed at once) is tested too.
+func span(v *dataset.Violation, tick int64) int64 { return max(v.EndNs-v.StartNs, tick) }
+
+// covered is how much of v (ns, in steps of a tick, at least one) violations
+// of v's request type in other cover, their bounds widened by slack.
 func covered(v *dataset.Violation, other []dataset.Violation, slack int64) int64 {
 	var n int64
-	for t := v.StartNs; t < v.EndNs; t += slack {
+	end := v.StartNs + span(v, slack)
+	for t := v.StartNs; t < end; t += slack {
 		for _, o := range other {
 			if o.RequestType == v.RequestType && o.StartNs-slack <= t && t < o.EndNs+slack {
-				n += min(slack, v.EndNs-t)
+				n += min(slack, end-t)
 				break
 			}
 		}

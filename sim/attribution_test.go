@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seer-qos/seer/dataset"
+	"github.com/seer-qos/seer/internal/series"
 )
 
 // TestButForAttribution: a load step overloads the only service the
@@ -119,5 +120,95 @@ func TestAttributionWithController(t *testing.T) {
 	cfg.Attribution = "guess"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "guess") {
 		t.Errorf("unknown attribution: %v, want an error naming it", err)
+	}
+}
+
+// TestRerunKeepsTheSample: the but-for rerun draws the same arrivals as
+// the run it tests until its zeroed fault would have acted, with spans on
+// (trace IDs are drawn per span sent) and a load surge (its magnitude
+// bounds the arrival process).
+func TestRerunKeepsTheSample(t *testing.T) {
+	topo := parse(t, `
+name: t
+network: {latency: 0s}
+services:
+  - {name: front, workers: 1000, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
+requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
+`)
+	sec := int64(time.Second)
+	base := Config{Topology: topo, Seed: 4, Duration: 6 * time.Second, Load: Load{Rate: 500},
+		Spans:  SpanFunc(func(*Span) error { return nil }),
+		Faults: []dataset.Fault{{ID: "surge", Kind: dataset.FaultLoadSurge, StartNs: 4 * sec, DurationNs: sec, Magnitude: 0.8}}}
+	arrivals := func(c Config) []float64 {
+		var out []float64
+		c.OnTick = func(start int64, ss []series.Sample) error {
+			if start < DefaultStart+4*sec {
+				out = append(out, ss[0].Arrivals)
+			}
+			return nil
+		}
+		c.Attribution = AttributionWindow
+		if _, err := Run(c); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := arrivals(base)
+	got := arrivals(withoutFaults(base.withDefaults(), "surge"))
+	if len(want) != 40 || !slices.Equal(want, got) {
+		t.Errorf("arrivals per tick before the surge:\n run    %v\n rerun  %v", want, got)
+	}
+}
+
+// TestButForKeepsFaultsThatEachSuffice: two contentions on one service, each
+// enough for the violation, fail the test one by one; without both, the
+// violation goes, so both stay its culprits.
+func TestButForKeepsFaultsThatEachSuffice(t *testing.T) {
+	topo := parse(t, `
+name: t
+network: {latency: 0s}
+services:
+  - {name: front, workers: 1000, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
+requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
+`)
+	sec := int64(time.Second)
+	res, err := Run(Config{Topology: topo, Seed: 2, Duration: 8 * time.Second, Load: Load{Rate: 600},
+		Faults: []dataset.Fault{
+			{ID: "a", Kind: dataset.FaultCPU, Service: "front", StartNs: 2 * sec, DurationNs: 3 * sec, Magnitude: 1},
+			{ID: "b", Kind: dataset.FaultCPU, Service: "front", StartNs: 2 * sec, DurationNs: 3 * sec, Magnitude: 1},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range res.Violations {
+		if v.StartNs >= DefaultStart+2*sec && v.StartNs < DefaultStart+5*sec {
+			found = true
+			if !slices.Equal(v.FaultIDs, []string{"a", "b"}) || len(v.Culprits) != 2 || v.Cause != "fault" {
+				t.Errorf("violation at %v: faults %v, culprits %v, cause %s; want both faults",
+					time.Duration(v.StartNs-DefaultStart), v.FaultIDs, v.Culprits, v.Cause)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no violation while the faults act (the test's premise): %+v", res.Violations)
+	}
+}
+
+// TestDropIfNotNeededZeroLength: an interval opened at the run's last tick
+// (closed at once) is tested over a tick, not dropped for having no length.
+func TestDropIfNotNeededZeroLength(t *testing.T) {
+	const tick = int64(100 * time.Millisecond)
+	v := dataset.Violation{RequestType: "r", StartNs: 50 * tick, EndNs: 50 * tick, FaultIDs: []string{"f1"},
+		Culprits: []dataset.SeriesKey{{Service: "a"}}, Cause: "fault"}
+	vs := []dataset.Violation{v}
+	dropIfNotNeeded(vs, "f1", nil, tick)
+	if len(vs[0].FaultIDs) != 1 {
+		t.Errorf("zero-length interval with no violation without the fault: %+v, want f1 kept", vs[0])
+	}
+	vs = []dataset.Violation{v}
+	dropIfNotNeeded(vs, "f1", []dataset.Violation{{RequestType: "r", StartNs: 49 * tick, EndNs: 51 * tick}}, tick)
+	if len(vs[0].FaultIDs) != 0 {
+		t.Errorf("zero-length interval that happens without the fault: %+v, want f1 dropped", vs[0])
 	}
 }

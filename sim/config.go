@@ -56,6 +56,11 @@ type Config struct {
 	// Context, if set, stops the run (with its error) when done; checked at
 	// every tick.
 	Context context.Context
+
+	// surgeBound raises the thinning bound of the arrivals to that of
+	// surges this large: the but-for reruns keep the bound (hence every
+	// arrival draw) of the run they test.
+	surgeBound float64
 }
 
 // Action is a scheduled cluster-manager action.

@@ -39,9 +39,16 @@ func (s *Sim) initFaults() {
 	}
 }
 
+// maxSurge bounds the extra load of the run's surges (for the arrival
+// process's thinning), at least Config.surgeBound.
 func (s *Sim) maxSurge() float64 {
+	return max(surgeSum(s.cfg.Faults), s.cfg.surgeBound)
+}
+
+// surgeSum is the sum of the load surges' magnitudes.
+func surgeSum(faults []dataset.Fault) float64 {
 	m := 0.0
-	for _, f := range s.cfg.Faults {
+	for _, f := range faults {
 		if f.Kind == dataset.FaultLoadSurge {
 			m += f.Magnitude
 		}
