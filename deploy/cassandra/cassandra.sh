@@ -23,9 +23,10 @@
 #   SEER_CASSANDRA_PORT       [9042]            CQL port on 127.0.0.1
 #   SEER_CASSANDRA_STORAGE_PORT [7000]          internode port on 127.0.0.1
 #   SEER_CASSANDRA_HEAP       [768M]
-#   SEER_CASSANDRA_COMMITLOG_SYNC [periodic]    periodic (fsync every 10 s, Cassandra's default) or
-#                                               group (acknowledge writes once fsynced: a SIGKILL
-#                                               loses none; fault tests' private nodes use it)
+#   SEER_CASSANDRA_COMMITLOG_SYNC [periodic]    periodic (Cassandra's default: a SIGKILL loses the
+#                                               last ~100 ms of acknowledged writes) or group
+#                                               (acknowledge once fsynced: none lost; the fault
+#                                               tests' private nodes)
 #   SEER_CASSANDRA_START_TIMEOUT [180]          seconds to wait for CQL
 #   SEER_CASSANDRA_STOP_TIMEOUT  [60]
 set -euo pipefail
@@ -231,5 +232,5 @@ case "$cmd" in
     echo "SEER_CASSANDRA_NODE_DIR=$node"
     echo "SEER_CASSANDRA_LIB_DIR=$lib"
     ;;
-  *) sed -n '2,30p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,31p' "$0" >&2; exit 2 ;;
 esac

@@ -122,7 +122,8 @@ func (e *predictorExtension) Start(ctx context.Context, host component.Host) err
 	if err := e.out.openFile(e.cfg.PredictionsFile); err != nil {
 		return fmt.Errorf("seerpredictor %s: %w", e.set.ID, err)
 	}
-	// Subscribed before the HTTP server starts: its scrapes read e.sub.
+	// Subscribed before the HTTP server starts, so that no tick published
+	// once it serves is missed.
 	e.hub = series.DefaultRegistry.Acquire(e.cfg.Source)
 	e.feed = depgraph.DefaultRegistry.Acquire(e.cfg.Source)
 	e.sub = e.hub.Subscribe(e.set.ID.String(), e.cfg.Buffer)

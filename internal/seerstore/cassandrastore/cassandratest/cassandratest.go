@@ -90,7 +90,8 @@ func Private(t testing.TB, nativePort, storagePort int) *Node {
 		t.Skip("needs the local cassandra.sh node (not SEER_CASSANDRA_SKIP=1, not SEER_CASSANDRA_HOSTS)")
 	}
 	// group: a write is acknowledged once fsynced, so a SIGKILLed node keeps every write it
-	// acknowledged (with the default periodic sync it may lose the last 10 s of them).
+	// acknowledged (with the default periodic sync it loses the last ~100 ms of them: the
+	// commit log after the last sync marker is not replayed).
 	env := []string{fmt.Sprintf("SEER_CASSANDRA_PORT=%d", nativePort), fmt.Sprintf("SEER_CASSANDRA_STORAGE_PORT=%d", storagePort),
 		"SEER_CASSANDRA_COMMITLOG_SYNC=group"}
 	pid := strconv.Itoa(os.Getpid())
