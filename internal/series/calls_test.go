@@ -2,6 +2,7 @@ package series
 
 import (
 	"encoding/binary"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -240,4 +241,26 @@ func TestEngineCallsMapShrinksAfterBurst(t *testing.T) {
 	assert.NotEqual(t, steady, ptr(), "the swept map must be rebuilt")
 	assert.Zero(t, e.callsPeak)
 	assert.Equal(t, uint64(100+burst), e.Stats().CallsUnmatched)
+}
+
+// TestShrinkCallsKeepsWaitingHalves: the rebuilt map holds every half that
+// was waiting.
+func TestShrinkCallsKeepsWaitingHalves(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 200*time.Millisecond, &col)
+	for k := range uint64(callsShrinkMin) {
+		e.calls[k] = callHalf{end: int64(k), dur: 1, w: 1}
+	}
+	e.callsPeak = len(e.calls)
+	for k := range uint64(callsShrinkMin) {
+		if k%5 != 0 {
+			delete(e.calls, k)
+		}
+	}
+	want := maps.Clone(e.calls)
+	before := reflect.ValueOf(e.calls).UnsafePointer()
+	e.shrinkCalls()
+	require.NotEqual(t, before, reflect.ValueOf(e.calls).UnsafePointer(), "a fifth of the peak left: rebuilt")
+	assert.Equal(t, want, e.calls)
+	assert.Equal(t, len(want), e.callsPeak)
 }
