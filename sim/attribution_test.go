@@ -8,6 +8,7 @@ import (
 
 	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/internal/series"
+	"github.com/seer-qos/seer/sim/topology"
 )
 
 // TestButForAttribution: a load step overloads the only service the
@@ -123,18 +124,24 @@ func TestAttributionWithController(t *testing.T) {
 	}
 }
 
-// TestRerunKeepsTheSample: the but-for rerun draws the same arrivals as
-// the run it tests until its zeroed fault would have acted, with spans on
-// (trace IDs are drawn per span sent) and a load surge (its magnitude
-// bounds the arrival process).
-func TestRerunKeepsTheSample(t *testing.T) {
-	topo := parse(t, `
+// frontOnly is one service of capacity about 1,000 requests/s with a 30 ms
+// p99 target.
+func frontOnly(t *testing.T) *topology.Topology {
+	return parse(t, `
 name: t
 network: {latency: 0s}
 services:
   - {name: front, workers: 1000, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
 requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
 `)
+}
+
+// TestRerunKeepsTheSample: the but-for rerun draws the same arrivals as
+// the run it tests until its zeroed fault would have acted, with spans on
+// (trace IDs are drawn per span sent) and a load surge (its magnitude
+// bounds the arrival process).
+func TestRerunKeepsTheSample(t *testing.T) {
+	topo := frontOnly(t)
 	sec := int64(time.Second)
 	base := Config{Topology: topo, Seed: 4, Duration: 6 * time.Second, Load: Load{Rate: 500},
 		Spans:  SpanFunc(func(*Span) error { return nil }),
@@ -164,13 +171,7 @@ requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
 // enough for the violation, fail the test one by one; without both, the
 // violation goes, so both stay its culprits.
 func TestButForKeepsFaultsThatEachSuffice(t *testing.T) {
-	topo := parse(t, `
-name: t
-network: {latency: 0s}
-services:
-  - {name: front, workers: 1000, cores: 1, operations: [{name: op, service_time: {dist: exp, mean: 1ms}}]}
-requests: [{name: r, weight: 1, service: front, op: op, qos_p99: 30ms}]
-`)
+	topo := frontOnly(t)
 	sec := int64(time.Second)
 	res, err := Run(Config{Topology: topo, Seed: 2, Duration: 8 * time.Second, Load: Load{Rate: 600},
 		Faults: []dataset.Fault{
