@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -42,6 +41,7 @@ func attributeButFor(c Config, res *Result) error {
 		before[j] = v
 		before[j].FaultIDs, before[j].Culprits = slices.Clone(v.FaultIDs), slices.Clone(v.Culprits)
 	}
+	tick := int64(c.Tick)
 	for _, f := range c.Faults {
 		if !named[f.ID] {
 			continue
@@ -50,28 +50,36 @@ func attributeButFor(c Config, res *Result) error {
 		if err != nil {
 			return err
 		}
-		dropIfNotNeeded(res.Violations, f.ID, without, int64(c.Tick))
+		dropIfNotNeeded(res.Violations, f.ID, without, tick)
 	}
 	// Faults that each suffice (two contentions on one service) all fail
 	// the test one by one: a violation that lost every fault gets them back
-	// if it goes away without all of them together.
-	groups := map[string][]int{}
-	for j, v := range res.Violations {
-		if len(before[j].FaultIDs) > 1 && len(v.FaultIDs) == 0 {
-			k := strings.Join(before[j].FaultIDs, ",")
-			groups[k] = append(groups[k], j)
-		}
+	// if it goes away without all of them together. One rerun per set of
+	// faults, in the order the sets first appear.
+	type group struct {
+		ids []string
+		vs  []int
 	}
-	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		without, err := runWithout(c, strings.Split(k, ",")...)
+	var groups []group
+	for j, v := range res.Violations {
+		ids := before[j].FaultIDs
+		if len(ids) < 2 || len(v.FaultIDs) > 0 {
+			continue
+		}
+		g := slices.IndexFunc(groups, func(g group) bool { return slices.Equal(g.ids, ids) })
+		if g < 0 {
+			groups, g = append(groups, group{ids: ids}), len(groups)
+		}
+		groups[g].vs = append(groups[g].vs, j)
+	}
+	for _, g := range groups {
+		without, err := runWithout(c, g.ids...)
 		if err != nil {
 			return err
 		}
-		tick := int64(c.Tick)
-		for _, j := range groups[k] {
-			v := &res.Violations[j]
-			if 2*covered(v, without, tick) < span(v, tick) {
-				v.FaultIDs, v.Culprits, v.Cause = before[j].FaultIDs, before[j].Culprits, before[j].Cause
+		for _, j := range g.vs {
+			if !happens(&res.Violations[j], without, tick) {
+				res.Violations[j] = before[j]
 			}
 		}
 	}
@@ -109,15 +117,13 @@ func withoutFaults(c Config, ids ...string) Config {
 	return cf
 }
 
-// dropIfNotNeeded removes fault id from each violation of vs that the run
-// without it (its violations: without) also had: violations of the same
-// request type cover at least half of it, their bounds widened by a tick
-// each way (the runs' timings drift apart a little once the fault acts).
+// dropIfNotNeeded removes fault id from each violation of vs that happens
+// in the run without it too (its violations: without).
 func dropIfNotNeeded(vs []dataset.Violation, id string, without []dataset.Violation, tick int64) {
 	for j := range vs {
 		v := &vs[j]
 		k := slices.Index(v.FaultIDs, id)
-		if k < 0 || 2*covered(v, without, tick) < span(v, tick) {
+		if k < 0 || !happens(v, without, tick) {
 			continue
 		}
 		// FaultIDs and Culprits are built in step (finishViolations).
@@ -127,6 +133,13 @@ func dropIfNotNeeded(vs []dataset.Violation, id string, without []dataset.Violat
 			v.Cause = "unknown"
 		}
 	}
+}
+
+// happens reports whether v happens in other too: violations of its
+// request type there cover at least half of it, their bounds widened by a
+// tick each way (two runs' timings drift apart a little once a fault acts).
+func happens(v *dataset.Violation, other []dataset.Violation, tick int64) bool {
+	return 2*covered(v, other, tick) >= span(v, tick)
 }
 
 // span is v's length for the coverage test: at least a tick, so that an
