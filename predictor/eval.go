@@ -31,9 +31,8 @@ type Metrics struct {
 	// Standing are the episodes with a warning standing at the last tick
 	// ending at least MinLead before onset; RecallStanding = Standing /
 	// Violations. Stricter than Anticipated, which a warning raised and
-	// withdrawn anywhere in the horizon satisfies (a detector that warns at
-	// random on 5% of ticks reaches about 60% recall on Social Network,
-	// and 2% standing recall).
+	// withdrawn anywhere in the horizon satisfies, often by chance (see
+	// README.md for a random detector's figures).
 	Standing          int                 `json:"standing"`
 	RecallStanding    float64             `json:"recall_standing"`
 	Precision         float64             `json:"precision"`
