@@ -147,7 +147,8 @@ func TestManifestVersions(t *testing.T) {
 		wantErr error
 		errText string
 	}{
-		{"current", "1.1", nil, ""},
+		{"current", "1.2", nil, ""},
+		{"earlier minor 1.1", "1.1", nil, ""},
 		{"earlier minor", "1.0", nil, ""},
 		{"later minor", "1.7", nil, ""},
 		{"next major", "2.0", ErrUnsupportedVersion, "version 2.0"},
@@ -193,47 +194,56 @@ func TestSeriesDecoderRefusesOtherMajorVersion(t *testing.T) {
 	}
 }
 
-// TestSeriesDecoderReadsVersion10: a 1.0 file (12 fields, no network
-// fields) reads with the fields it has and a zero Network.
-func TestSeriesDecoderReadsVersion10(t *testing.T) {
-	var buf bytes.Buffer
-	enc, err := NewSeriesEncoder(&buf, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := sample("a", "a-0", 3)
-	if err := enc.Encode(&Record{StartNs: 5, Sample: want}); err != nil {
-		t.Fatal(err)
-	}
-	enc.Flush()
-	dec, err := NewSeriesDecoder(bytes.NewReader(asVersion10(buf.Bytes())), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := Record{Sample: series.Sample{Network: series.Latency{Count: 7}}} // a reused record's old value must go
-	if err := dec.Decode(&got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Sample.Latency != want.Latency || got.Sample.Depth != want.Depth {
-		t.Errorf("1.0 record read as %+v, want the fields of %+v", got.Sample, want)
-	}
-	if got.Sample.Network != (series.Latency{}) {
-		t.Errorf("network of a 1.0 record = %+v, want zero", got.Sample.Network)
-	}
-	if err := dec.Decode(&got); err != io.EOF {
-		t.Errorf("after the record: %v, want EOF", err)
+// TestSeriesDecoderReadsEarlierMinors: a 1.0 file (12 fields, no network
+// fields) and a 1.1 file (16, no calls_failed) read with the fields they
+// have and zero for the rest.
+func TestSeriesDecoderReadsEarlierMinors(t *testing.T) {
+	for _, v := range []struct{ minor, fields int }{{0, fieldsV10}, {1, fieldsV11}} {
+		var buf bytes.Buffer
+		enc, err := NewSeriesEncoder(&buf, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sample("a", "a-0", 3)
+		want.Failed = 2.5
+		if err := enc.Encode(&Record{StartNs: 5, Sample: want}); err != nil {
+			t.Fatal(err)
+		}
+		enc.Flush()
+		dec, err := NewSeriesDecoder(bytes.NewReader(asVersion(buf.Bytes(), v.minor, v.fields)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A reused record's old values must go.
+		got := Record{Sample: series.Sample{Network: series.Latency{Count: 7}, Failed: 9}}
+		if err := dec.Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Sample.Latency != want.Latency || got.Sample.Depth != want.Depth {
+			t.Errorf("1.%d record read as %+v, want the fields of %+v", v.minor, got.Sample, want)
+		}
+		wantNet := want.Network
+		if v.fields < fieldsV11 {
+			wantNet = series.Latency{}
+		}
+		if got.Sample.Network != wantNet || got.Sample.Failed != 0 {
+			t.Errorf("1.%d record: network %+v failed %v, want %+v and 0", v.minor, got.Sample.Network, got.Sample.Failed, wantNet)
+		}
+		if err := dec.Decode(&got); err != io.EOF {
+			t.Errorf("after the record: %v, want EOF", err)
+		}
 	}
 }
 
-// asVersion10 rewrites series.bin bytes of this version as 1.0: header
-// minor 0 and 12 fields, each record cut to them.
-func asVersion10(b []byte) []byte {
+// asVersion rewrites series.bin bytes of this version as version 1.minor
+// with its number of fields: each record cut to them.
+func asVersion(b []byte, minor, fields int) []byte {
 	h := append([]byte(nil), b[:SeriesHeaderSize]...)
-	binary.LittleEndian.PutUint16(h[10:], 0)
-	binary.LittleEndian.PutUint16(h[12:], fieldsV10)
-	binary.LittleEndian.PutUint16(h[14:], 16+8*fieldsV10)
+	binary.LittleEndian.PutUint16(h[10:], uint16(minor))
+	binary.LittleEndian.PutUint16(h[12:], uint16(fields))
+	binary.LittleEndian.PutUint16(h[14:], uint16(16+8*fields))
 	for r := b[SeriesHeaderSize:]; len(r) >= RecordSize; r = r[RecordSize:] {
-		h = append(h, r[:16+8*fieldsV10]...)
+		h = append(h, r[:16+8*fields]...)
 	}
 	return h
 }

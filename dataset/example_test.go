@@ -57,5 +57,5 @@ func Example() {
 	// 0 frontend-0 0
 	// 100000000 frontend-0 1
 	// 200000000 frontend-0 2
-	// 1.1 1 fault
+	// 1.2 1 fault
 }

@@ -31,7 +31,8 @@ func FuzzSeriesDecoder(f *testing.F) {
 	enc.Flush()
 	f.Add(buf.Bytes(), 2)
 	f.Add(buf.Bytes()[:40], 0)
-	f.Add(asVersion10(buf.Bytes()), 2)
+	f.Add(asVersion(buf.Bytes(), 0, fieldsV10), 2)
+	f.Add(asVersion(buf.Bytes(), 1, fieldsV11), 2)
 	f.Fuzz(func(t *testing.T, b []byte, n int) {
 		if n < 0 || n > 1<<20 {
 			n = 0

@@ -18,7 +18,7 @@ const FormatName = "seer-dataset"
 // optional fields and files) and refuses every other major version.
 const (
 	Major = 1
-	Minor = 1
+	Minor = 2
 )
 
 // File names inside a dataset directory.

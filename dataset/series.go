@@ -26,11 +26,17 @@ var SeriesFields = []string{
 	"latency_count", "latency_sum_ns", "latency_min_ns", "latency_max_ns",
 	// 1.1
 	"network_count", "network_sum_ns", "network_min_ns", "network_max_ns",
+	// 1.2
+	"calls_failed",
 }
 
 // fieldsV10 is the number of fields of version 1.0; a 1.0 file has no
 // network fields, which then read as zero (no call measured).
 const fieldsV10 = 12
+
+// fieldsV11 is the number of fields of version 1.1; a 1.1 file has no
+// calls_failed, which then reads as zero.
+const fieldsV11 = 16
 
 // RecordSize is the size of one series record in bytes (this version).
 var RecordSize = 16 + 8*len(SeriesFields)
@@ -87,6 +93,7 @@ func (e *SeriesEncoder) Encode(r *Record) error {
 		s.Arrivals, s.Completions,
 		s.Latency.Count, float64(s.Latency.Sum), float64(s.Latency.Min), float64(s.Latency.Max),
 		s.Network.Count, float64(s.Network.Sum), float64(s.Network.Min), float64(s.Network.Max),
+		s.Failed,
 	}
 	for i, v := range vals {
 		binary.LittleEndian.PutUint64(b[16+8*i:], math.Float64bits(v))
@@ -196,12 +203,15 @@ func (d *SeriesDecoder) Decode(r *Record) error {
 	s.Latency.Sum = durationOf(f(9))
 	s.Latency.Min = durationOf(f(10))
 	s.Latency.Max = durationOf(f(11))
-	s.Network = series.Latency{}
-	if d.h.Fields >= 16 {
+	s.Network, s.Failed = series.Latency{}, 0
+	if d.h.Fields >= fieldsV11 {
 		s.Network.Count = f(12)
 		s.Network.Sum = durationOf(f(13))
 		s.Network.Min = durationOf(f(14))
 		s.Network.Max = durationOf(f(15))
+	}
+	if d.h.Fields > fieldsV11 {
+		s.Failed = f(16)
 	}
 	d.nrec++
 	return nil

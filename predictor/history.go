@@ -14,8 +14,8 @@ import (
 // History is a bounded ring of recent live ticks (RawTick) for retraining.
 // A tick holds numRaw float32 per live service plus its sorted service
 // names (shared with the batches), so memory is about
-// capacity x services x (28 + 16) bytes: 6000 ticks (10 min at 100 ms) of
-// 30 services come to about 7.9 MB (estimated, not measured). Not safe
+// capacity x services x (32 + 16) bytes: 6000 ticks (10 min at 100 ms) of
+// 30 services come to about 8.6 MB (estimated, not measured). Not safe
 // for concurrent use.
 type History struct {
 	ring []RawTick

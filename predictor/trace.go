@@ -23,6 +23,7 @@ const (
 	rawLatency            // mean latency of the tick's completions, ms
 	rawLatencyMax         // largest latency of the tick's completions, ms
 	rawNetwork            // mean network time of the tick's calls into the service, ms
+	rawFailed             // calls into the service its callers saw fail in the tick
 	rawUtilization        // busy workers / workers (baseline only)
 	numRaw
 )
@@ -33,8 +34,11 @@ const (
 // tick's tail: QoS is decided on the end-to-end p99, which a tick's mean
 // hides. network is what callers waited for the service beyond its own
 // stay (series.Sample.Network): a network fault into a service shows there
-// and nowhere else in its own series.
-var FeatureNames = []string{"depth", "arrivals", "completions", "latency", "latency_max", "network"}
+// and nowhere else in its own series. failed is the calls into the service
+// whose callers gave up (series.Sample.Failed): a lost request never reaches
+// its callee, whose own series sees only fewer arrivals while its callers
+// wait.
+var FeatureNames = []string{"depth", "arrivals", "completions", "latency", "latency_max", "network", "failed"}
 
 // Trace is one dataset as the predictor sees it: per tick, per service (not
 // instance) aggregates, and the ground truth.
@@ -187,6 +191,7 @@ type rawAccum struct {
 	latSum, latCnt               float64 // ns, completions
 	latMax                       float64 // ns
 	netSum, netCnt               float64 // ns, calls
+	failed                       float64 // failed calls
 	busy, cap                    float64 // workers busy, workers (utilization)
 }
 
@@ -203,6 +208,7 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 	}
 	a.netSum += float64(x.Network.Sum)
 	a.netCnt += x.Network.Count
+	a.failed += finite(x.Failed)
 	if workers > 0 {
 		a.busy += math.Min(finite(x.MeanDepth), workers)
 		a.cap += workers
@@ -212,10 +218,11 @@ func (a *rawAccum) add(x *series.Sample, workers float64) {
 // put writes the raw quantities into dst[:numRaw]: depth, arrivals and
 // completions summed over instances, latency the mean of the tick's
 // completions and latency_max the largest, network the mean network time
-// of the calls into the service, in ms, utilization busy workers over
-// workers.
+// of the calls into the service, in ms, failed the calls into it that
+// failed, utilization busy workers over workers.
 func (a *rawAccum) put(dst []float32) {
 	dst[rawDepth], dst[rawArrivals], dst[rawCompletions] = a.depth, a.arrivals, a.completions
+	dst[rawFailed] = float32(a.failed)
 	dst[rawLatency], dst[rawLatencyMax], dst[rawNetwork], dst[rawUtilization] = 0, 0, 0, 0
 	if a.latCnt > 0 {
 		dst[rawLatency] = float32(a.latSum / a.latCnt / 1e6)

@@ -14,10 +14,10 @@ func TestRawAccumAggregatesInstances(t *testing.T) {
 	samples := []series.Sample{
 		{Depth: 2, Arrivals: 10, Completions: 9, MeanDepth: 2,
 			Latency: series.Latency{Count: 9, Sum: 9 * 3 * time.Millisecond, Min: time.Millisecond, Max: 7 * time.Millisecond},
-			Network: series.Latency{Count: 3, Sum: 3 * 2 * time.Millisecond}},
+			Network: series.Latency{Count: 3, Sum: 3 * 2 * time.Millisecond}, Failed: 1.5},
 		{Depth: 4, Arrivals: 20, Completions: 21, MeanDepth: 4,
 			Latency: series.Latency{Count: 21, Sum: 21 * 5 * time.Millisecond, Min: time.Millisecond, Max: 12 * time.Millisecond},
-			Network: series.Latency{Count: 1, Sum: 6 * time.Millisecond}},
+			Network: series.Latency{Count: 1, Sum: 6 * time.Millisecond}, Failed: 1.5},
 		{Depth: 1, Arrivals: 1}, // no completions: counts for depth and arrivals only
 	}
 	var a rawAccum
@@ -31,6 +31,7 @@ func TestRawAccumAggregatesInstances(t *testing.T) {
 		rawLatency:     (9*3 + 21*5) / 30.0, // completion-weighted mean, ms
 		rawLatencyMax:  12,                  // the largest of any instance, ms
 		rawNetwork:     (3*2 + 6) / 4.0,     // call-weighted mean, ms
+		rawFailed:      3,                   // summed over instances
 		rawUtilization: 6.0 / 24,            // busy (mean depth, at most the 8 workers) over workers
 	}
 	for q, w := range want {

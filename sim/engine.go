@@ -452,6 +452,7 @@ func (s *Sim) onReturn(a *attempt) {
 	}
 	if a.err {
 		f.v.err = true
+		s.failedCall(a.callee.svc)
 	}
 	callee := a.callee
 	s.release(a)
@@ -466,6 +467,17 @@ func (s *Sim) onReturn(a *attempt) {
 	s.done(f)
 }
 
+// failedCall counts a call into svc that its caller saw fail (an error
+// reply or a timeout), split equally over the service's ready instances, as
+// the series engine counts it from the caller's CLIENT span (which names
+// the callee service, not the instance).
+func (s *Sim) failedCall(svc *service) {
+	share := 1 / float64(len(svc.ready))
+	for _, in := range svc.ready {
+		in.failed += share
+	}
+}
+
 // onTimeout: the caller gives up on an attempt.
 func (s *Sim) onTimeout(a *attempt) {
 	if a.done || a.timed {
@@ -474,6 +486,7 @@ func (s *Sim) onTimeout(a *attempt) {
 	}
 	a.timed = true
 	s.stats.Timeouts++
+	s.failedCall(a.callee.svc)
 	f := a.f
 	if s.cfg.Spans != nil {
 		s.emitClient(a, true)

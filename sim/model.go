@@ -83,6 +83,8 @@ type instance struct {
 	lat                   series.LatencyAcc // completions
 	// network time of the calls into the instance whose reply came back
 	net series.LatencyAcc
+	// failed calls into the instance (series.Sample.Failed)
+	failed float64
 
 	// fault effects, recomputed on fault changes and ticks
 	cpuM, memM, ioM float64

@@ -142,7 +142,7 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 		sp := series.Span{
 			Key: series.Key{Service: s.Service, Instance: s.Instance}, SpanID: id(s.SpanID),
 			TraceID: s.TraceID, Start: s.Start, End: s.End, Weight: 1, Reported: float64(s.Outstanding), NIC: math.NaN(),
-			Client: s.Kind == KindClient, Failed: s.Kind == KindClient && s.Error,
+			Client: s.Kind == KindClient, Failed: s.Kind == KindClient && s.Error, Peer: s.Peer,
 		}
 		if s.ParentID != 0 {
 			sp.ParentID = id(s.ParentID)
@@ -157,7 +157,7 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 		{Kind: dataset.FaultNetworkDelay, Service: "user-memcached", StartNs: 2e9, RampNs: 1e9, DurationNs: 5e9, Magnitude: 5e6},
 		{Kind: dataset.FaultNetworkLoss, Service: "post-storage-memcached", StartNs: 2e9, RampNs: 1e9, DurationNs: 5e9, Magnitude: 0.05},
 	}
-	networked := 0
+	networked, failed := 0, 0
 	_, err = Run(Config{Topology: socialNetwork(t), Seed: 5, Duration: d, Tick: tick, Load: Load{Rate: 2000}, Spans: sink, Faults: faults,
 		OnTick: func(start int64, ss []series.Sample) error {
 			want[start] = append([]series.Sample(nil), ss...)
@@ -182,11 +182,14 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 				continue
 			}
 			compared++
+			if w.Failed > 0 && w.Key.Service == "post-storage-memcached" {
+				failed++
+			}
 			if w.Network.Count > 0 && w.Key.Service == "user-memcached" && w.Network.Mean() > 8*time.Millisecond {
 				networked++
 			}
 			if math.Abs(g.MeanDepth-w.MeanDepth) > 1e-6 || g.Arrivals != w.Arrivals || g.Completions != w.Completions ||
-				g.Latency != w.Latency || g.Network != w.Network || math.Abs(g.ReportedDepth-w.ReportedDepth) > 1e-9 && !(math.IsNaN(g.ReportedDepth) && math.IsNaN(w.ReportedDepth)) {
+				g.Latency != w.Latency || g.Network != w.Network || math.Abs(g.Failed-w.Failed) > 1e-9 || math.Abs(g.ReportedDepth-w.ReportedDepth) > 1e-9 && !(math.IsNaN(g.ReportedDepth) && math.IsNaN(w.ReportedDepth)) {
 				t.Fatalf("tick %d %v:\n engine %+v\n sim    %+v", start, w.Key, g, w)
 			}
 		}
@@ -198,8 +201,12 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 	if networked < 20 {
 		t.Errorf("only %d ticks show the delay into user-memcached in its network time", networked)
 	}
+	// 5% of the calls into post-storage-memcached lost, in the faulty seconds.
+	if failed < 20 {
+		t.Errorf("only %d ticks show the loss into post-storage-memcached in its failed calls", failed)
+	}
 	st := eng.Stats()
-	if st.CallsFailed == 0 || st.CallsMatched == 0 || st.CallsInvalid != 0 || st.CallsLate != 0 {
+	if st.CallsFailed == 0 || st.CallsMatched == 0 || st.CallsInvalid != 0 || st.CallsLate != 0 || st.CallsNoPeer != 0 {
 		t.Errorf("calls: %+v", st)
 	}
 }

@@ -62,6 +62,8 @@ func (s *Sim) sample(in *instance) series.Sample {
 		x.Sources |= series.SourceReported
 	}
 	x.Latency, x.Network = in.lat.Latency(), in.net.Latency()
+	x.Failed = in.failed
+	in.failed = 0
 	in.area, in.arrivals, in.completions, in.repSum, in.repN = 0, 0, 0, 0, 0
 	in.lat, in.net = series.LatencyAcc{}, series.LatencyAcc{}
 	return x

@@ -20,12 +20,13 @@ const (
 	MetricNetworkCalls  = "seer.network.calls"
 	MetricNetworkMean   = "seer.network.mean_ns"
 	MetricNetworkMax    = "seer.network.max_ns"
+	MetricCallsFailed   = "seer.calls.failed"
 )
 
 // FromSeriesBatch turns one tick of the queuedepth processor's (or seernetqueue's) series into
 // points at the tick's start: one point per measured field of each Sample (NaN fields, which were
 // not measured, are left out; latency only when requests completed, network time only when calls
-// were joined).
+// were joined, failed calls only when there were some).
 func FromSeriesBatch(b series.Batch) []SeriesPoint {
 	ts := b.Start.UnixNano()
 	out := make([]SeriesPoint, 0, len(b.Samples)*6)
@@ -52,6 +53,9 @@ func FromSeriesBatch(b series.Batch) []SeriesPoint {
 			add(MetricNetworkCalls, s.Network.Count)
 			add(MetricNetworkMean, float64(s.Network.Mean()))
 			add(MetricNetworkMax, float64(s.Network.Max))
+		}
+		if s.Failed > 0 {
+			add(MetricCallsFailed, s.Failed)
 		}
 	}
 	return out

@@ -31,17 +31,17 @@ func (e *Engine) addCall(s *Span) {
 		return
 	}
 	F := e.clock(s.End)
-	switch {
-	case s.Failed:
-		e.stats.CallsFailed++
-		return
-	case s.End < F:
+	if s.End < F {
 		e.stats.CallsLate++
 		return
 	}
 	w := s.Weight
 	if !(w > 0) || math.IsInf(w, 0) {
 		w = 1
+	}
+	if s.Failed {
+		e.failedCall(s.Peer, w, s.End)
+		return
 	}
 	k := spanKey(s.TraceID, s.SpanID)
 	h, ok := e.calls[k]
@@ -56,6 +56,25 @@ func (e *Engine) addCall(s *Span) {
 	}
 	delete(e.calls, k)
 	e.join(h.in, h.dur, max(h.w, w), s.End, s.End-s.Start)
+}
+
+// failedCall counts a failed call into service peer at the tick of end,
+// split equally over the service's live instances: a lost request names no
+// instance, and a balancer spreads calls evenly over a service's instances.
+func (e *Engine) failedCall(peer string, w float64, end int64) {
+	ins := e.services[peer]
+	if len(ins) == 0 {
+		e.stats.CallsNoPeer++
+		return
+	}
+	slot := e.slot(floorDiv(end, e.tick))
+	share := w / float64(len(ins))
+	for _, in := range ins {
+		in.ring[slot].failed += share
+		// The series must live until that tick is emitted.
+		in.lastSeen = max(in.lastSeen, end)
+	}
+	e.stats.CallsFailed++
 }
 
 // serverHalf pairs an accepted SERVER span of inst with its CLIENT span, or

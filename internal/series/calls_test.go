@@ -53,6 +53,39 @@ func TestEngineJoinsCallsEitherOrder(t *testing.T) {
 	}
 }
 
+// TestEngineCountsFailedCalls: a failed call counts in its callee's Failed
+// at the tick the caller gave up, split over the callee's live instances;
+// a callee without a series is counted as such, and no failed call counts
+// in Network.
+func TestEngineCountsFailedCalls(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 200*time.Millisecond, &col)
+	e.Add(span(instI, 1, 0, 20))
+	e.Add(span(instJ, 2, 0, 30))
+	fail := func(id byte, peer string, startMS, endMS int64, w float64) {
+		c := span(Key{Service: "caller", Instance: "c"}, id, startMS, endMS)
+		c.Client, c.Failed, c.Peer, c.Weight = true, true, peer, w
+		e.Add(c)
+	}
+	fail(10, "svc", 40, 140, 1)      // tick 100: half to each instance
+	fail(11, "svc", 50, 150, 3)      // sampled 1 in 3
+	fail(12, "svc", 60, 260, 1)      // tick 200
+	fail(13, "nobody", 60, 160, 1)   // no series for the callee
+	fail(14, "", 60, 160, 1)         // no peer.service
+	e.Add(span(instI, 3, 900, 1000)) // watermark 800 ms: ticks up to 700 final
+	for _, k := range []Key{instI, instJ} {
+		got := col.series(k)
+		assert.InDelta(t, 2.0, got[100].Failed, 1e-12, "%v tick 100", k)
+		assert.InDelta(t, 0.5, got[200].Failed, 1e-12, "%v tick 200", k)
+		assert.Zero(t, got[0].Failed+got[300].Failed, "%v", k)
+		assert.Zero(t, got[100].Network.Count, "%v", k)
+	}
+	st := e.Stats()
+	assert.Equal(t, uint64(3), st.CallsFailed)
+	assert.Equal(t, uint64(2), st.CallsNoPeer)
+	assert.Zero(t, e.PendingCalls(), "failed calls do not wait for a SERVER span")
+}
+
 func TestEngineCallsThatCannotCount(t *testing.T) {
 	var col collector
 	e := newTestEngine(t, 200*time.Millisecond, &col)
@@ -83,7 +116,8 @@ func TestEngineCallsThatCannotCount(t *testing.T) {
 	e.Add(span(instJ, 10, 1200, 1900))
 
 	st := e.Stats()
-	assert.Equal(t, uint64(1), st.CallsFailed)
+	assert.Equal(t, uint64(1), st.CallsNoPeer, "failed, and no peer.service to count it in")
+	assert.Zero(t, st.CallsFailed)
 	assert.Equal(t, uint64(2), st.CallsInvalid, "shorter than its server, and end before start")
 	assert.Equal(t, uint64(1), st.CallsDuplicate)
 	assert.Equal(t, uint64(1), st.CallsMatched)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -58,8 +59,13 @@ type Span struct {
 	// Client marks a CLIENT span; Key is then the caller and is not used.
 	Client bool
 	// Failed marks a CLIENT span whose caller got no reply or an error
-	// (timeout, error status): it says nothing about network time.
+	// (timeout, error status): it says nothing about network time, and
+	// counts in the Failed calls of the callee (Peer).
 	Failed bool
+	// Peer is a CLIENT span's callee service (peer.service); only failed
+	// calls need it: a lost request leaves no SERVER span to name its
+	// callee.
+	Peer string
 	// Start is the arrival and End the completion, Unix nanoseconds.
 	Start, End int64
 	// Weight is 1/sampling probability (1 for unsampled data).
@@ -89,7 +95,8 @@ type Stats struct {
 	// CLIENT spans (Span.Client) end in exactly one of these; none of them
 	// counts in the fields above.
 	CallsMatched   uint64 // joined with their SERVER span: counted in Network
-	CallsFailed    uint64 // no reply or an error: not counted
+	CallsFailed    uint64 // no reply or an error: counted in the callee's Failed
+	CallsNoPeer    uint64 // failed, but the callee (Peer) is unnamed or has no live series: not counted
 	CallsLate      uint64 // their tick was final before they were joined
 	CallsUnmatched uint64 // no SERVER span within the allowed lateness (callee not traced, request lost, span dropped)
 	CallsInvalid   uint64 // end before start, or shorter than their SERVER span
@@ -104,6 +111,7 @@ type cell struct {
 	arrivals, completions float64
 	bdiff, fdiff, area    float64
 	lat, net              LatencyAcc // completions; joined calls (Network)
+	failed                float64    // failed calls into the instance (Failed)
 	repSum, repN          float64
 	nicSum, nicN          float64
 }
@@ -157,7 +165,7 @@ type Engine struct {
 
 	byKey    map[Key]*instance
 	list     []*instance
-	services map[string]int // live instances per service
+	services map[string][]*instance // live instances per service
 
 	// nextSweep is the tick at which the instances forget the spans that
 	// can no longer arrive without being late.
@@ -195,7 +203,7 @@ func NewEngine(cfg EngineConfig, emit Emitter) (*Engine, error) {
 		ringN:    ringN,
 		emit:     emit,
 		byKey:    make(map[Key]*instance),
-		services: make(map[string]int),
+		services: make(map[string][]*instance),
 		calls:    make(map[uint64]callHalf),
 	}, nil
 }
@@ -362,7 +370,7 @@ func (e *Engine) instance(k Key) *instance {
 	in := &instance{key: k, ring: make([]cell, e.ringN), idx: len(e.list), overflow: overflow}
 	e.byKey[k] = in
 	e.list = append(e.list, in)
-	e.services[k.Service]++
+	e.services[k.Service] = append(e.services[k.Service], in)
 	return in
 }
 
@@ -449,6 +457,7 @@ func (e *Engine) finalize(k int64) {
 			s.Sources |= SourceNIC
 		}
 		s.Latency, s.Network = c.lat.Latency(), c.net.Latency()
+		s.Failed = clean(c.failed)
 		*c = cell{}
 		b.Samples = append(b.Samples, s)
 		if tickEnd-in.lastSeen >= e.expiry && s.InstantDepth == 0 && clean(in.fcarry) == 0 {
@@ -472,8 +481,8 @@ func (e *Engine) remove(in *instance) {
 	last.idx = in.idx
 	e.list = e.list[:len(e.list)-1]
 	delete(e.byKey, in.key)
-	if n := e.services[in.key.Service] - 1; n > 0 {
-		e.services[in.key.Service] = n
+	if rest := slices.DeleteFunc(e.services[in.key.Service], func(x *instance) bool { return x == in }); len(rest) > 0 {
+		e.services[in.key.Service] = rest
 	} else {
 		delete(e.services, in.key.Service)
 	}

@@ -123,6 +123,14 @@ type Sample struct {
 	// callees share. Only calls whose CLIENT and SERVER spans both arrive
 	// and whose caller got a reply count.
 	Network Latency
+	// Failed is the (sampling-weighted) number of calls into the instance
+	// whose caller gave up in the tick: timed out, got no reply or an error
+	// status (the caller's CLIENT span with an error status, by its
+	// peer.service). A lost request leaves no SERVER span to name the
+	// instance, so a service's failed calls are split equally over its live
+	// instances. A network loss into a service shows here first: its own
+	// series sees only fewer arrivals, its callers wait longer.
+	Failed float64
 	// Sources says what was measured.
 	Sources Source
 }

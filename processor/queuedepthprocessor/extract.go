@@ -116,6 +116,12 @@ func extract(td ptrace.Traces, b *batch) {
 						Start: start, End: end, Weight: 1, Reported: math.NaN(), NIC: math.NaN(),
 					}
 					readRequestAttrs(sp, &c) // the sampling weight
+					if c.Failed {
+						// A failed call counts in its callee, which only the caller names.
+						if v, ok := sp.Attributes().Get(seerattr.PeerService); ok {
+							c.Peer = v.AsString()
+						}
+					}
 					b.requests = append(b.requests, c)
 					continue
 				}

@@ -24,6 +24,7 @@ type viewEntry struct {
 	latSum                float64 // seconds
 	netCount              float64
 	netSum                float64 // seconds
+	failed                float64
 }
 
 func newView() *view { return &view{entries: make(map[series.Key]*viewEntry)} }
@@ -46,6 +47,7 @@ func (v *view) update(b series.Batch) {
 		e.latSum += s.Latency.Sum.Seconds()
 		e.netCount += s.Network.Count
 		e.netSum += s.Network.Sum.Seconds()
+		e.failed += s.Failed
 	}
 	for _, k := range b.Expired {
 		delete(v.entries, k)
@@ -65,6 +67,7 @@ var (
 	descLatency       = prometheus.NewDesc("seer_queue_latency_seconds", "Latency of completed requests, over final ticks.", seriesLabels, nil)
 	descLatencyMax    = prometheus.NewDesc("seer_queue_latency_max_seconds", "Longest request completed in the last final tick.", seriesLabels, nil)
 	descNetwork       = prometheus.NewDesc("seer_queue_network_seconds", "Network time of the calls into the instance (caller's CLIENT span minus the instance's SERVER span), over final ticks.", seriesLabels, nil)
+	descFailed        = prometheus.NewDesc("seer_queue_calls_failed_total", "Calls into the instance whose caller gave up (timeout, no reply, error status; a service's split equally over its instances), sampling-weighted, over final ticks.", seriesLabels, nil)
 	descTickEnd       = prometheus.NewDesc("seer_queue_tick_end_timestamp_seconds", "Event time at which the last final tick ended (the watermark).", nil, nil)
 	descTickSeconds   = prometheus.NewDesc("seer_queuedepth_tick_seconds", "The configured tick.", nil, nil)
 	descSpans         = prometheus.NewDesc("seer_queuedepth_spans_total", "Spans seen by the queuedepth processor, by outcome.", []string{"outcome"}, nil)
@@ -124,6 +127,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstSummary(descLatency, uint64(e.latCount), e.latSum, nil, k.Service, k.Instance)
 		gauge(ch, descLatencyMax, s.Latency.Max.Seconds(), k.Service, k.Instance)
 		ch <- prometheus.MustNewConstSummary(descNetwork, uint64(e.netCount), e.netSum, nil, k.Service, k.Instance)
+		counter(ch, descFailed, e.failed, k.Service, k.Instance)
 	}
 	if !v.lastEnd.IsZero() {
 		gauge(ch, descTickEnd, float64(v.lastEnd.UnixNano())/1e9)
@@ -144,7 +148,7 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descSpans, float64(st.Invalid), "invalid")
 	counter(ch, descSpans, float64(other), "not_request")
 	counter(ch, descSpans, float64(future), "future")
-	for outcome, n := range map[string]uint64{"matched": st.CallsMatched, "failed": st.CallsFailed, "late": st.CallsLate,
+	for outcome, n := range map[string]uint64{"matched": st.CallsMatched, "failed": st.CallsFailed, "failed_no_peer": st.CallsNoPeer, "late": st.CallsLate,
 		"unmatched": st.CallsUnmatched, "invalid": st.CallsInvalid, "duplicate": st.CallsDuplicate} {
 		counter(ch, descCalls, float64(n), outcome)
 	}

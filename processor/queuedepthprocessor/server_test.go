@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,7 +59,13 @@ func exampleTrace(n uint64, startMS int64) []testSpan {
 func TestHTTPEndpoint(t *testing.T) {
 	h := newHarness(t, "http", nil)
 	for i := range uint64(30) {
-		h.consume(exampleTrace(i+1, int64(i)*200))
+		tr := exampleTrace(i+1, int64(i)*200)
+		if i%3 == 0 && i < 15 {
+			// frontend's call to storage is lost: an error CLIENT span, no SERVER span.
+			tr = slices.DeleteFunc(tr, func(s testSpan) bool { return s.id&0xff == 7 })
+			tr[4].err = true
+		}
+		h.consume(tr)
 	}
 	url := "http://" + h.sh.Addr().String()
 
@@ -106,14 +113,23 @@ func TestHTTPEndpoint(t *testing.T) {
 	for _, m := range fams["seer_queuedepth_spans_total"].GetMetric() {
 		outcomes[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 	}
-	assert.Equal(t, 30.0*4, outcomes["accepted"], "four server spans per trace")
+	assert.Equal(t, 30.0*4-5, outcomes["accepted"], "four server spans per trace, but for the five lost calls")
 	assert.Zero(t, outcomes["not_request"], "client spans are calls")
 	calls := map[string]float64{}
 	for _, m := range fams["seer_queuedepth_calls_total"].GetMetric() {
 		calls[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 	}
-	assert.Equal(t, map[string]float64{"matched": 30 * 3, "failed": 0, "late": 0, "unmatched": 0, "invalid": 0, "duplicate": 0}, calls,
-		"three calls per trace, each joined with its server span")
+	assert.Equal(t, map[string]float64{"matched": 30*3 - 5, "failed": 5, "failed_no_peer": 0, "late": 0, "unmatched": 0, "invalid": 0, "duplicate": 0}, calls,
+		"three calls per trace, each joined with its server span but for the lost ones")
+	failed := map[string]float64{}
+	for _, m := range fams["seer_queue_calls_failed_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "service" {
+				failed[l.GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	assert.Equal(t, map[string]float64{"frontend": 0, "storage": 5, "user": 0}, failed, "the lost calls, in their callee, all in final ticks")
 	var networked uint64
 	for _, m := range fams["seer_queue_network_seconds"].GetMetric() {
 		networked += m.GetSummary().GetSampleCount()

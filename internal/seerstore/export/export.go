@@ -88,6 +88,7 @@ const (
 	fNetCalls
 	fNetMean
 	fNetMax
+	fFailed
 	nFields
 )
 
@@ -105,6 +106,7 @@ var metricField = map[string]int{
 	seerstore.MetricNetworkCalls:  fNetCalls,
 	seerstore.MetricNetworkMean:   fNetMean,
 	seerstore.MetricNetworkMax:    fNetMax,
+	seerstore.MetricCallsFailed:   fFailed,
 }
 
 // gridOnly reports whether a metric is written by the series source alone, on the tick grid. The
@@ -139,6 +141,9 @@ func (a *acc) sample(k series.Key) series.Sample {
 		if series.Has(a[fNetMax]) {
 			s.Network.Max = time.Duration(a[fNetMax])
 		}
+	}
+	if series.Has(a[fFailed]) {
+		s.Failed = a[fFailed] // absent: none failed
 	}
 	if series.Has(s.MeanDepth) || series.Has(s.InstantDepth) {
 		s.Sources |= series.SourceSpans

@@ -70,6 +70,9 @@ func sampleAt(k series.Key, i, salt int) series.Sample {
 	if i%4 != 0 {
 		s.Network = series.Latency{Count: float64(i % 4), Sum: time.Duration(i%4) * time.Duration(300+i), Max: time.Duration(400 + i)}
 	}
+	if i%5 == 0 {
+		s.Failed = float64(i%3) + 0.5
+	}
 	return s
 }
 
