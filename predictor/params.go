@@ -161,6 +161,17 @@ func NewParams(s Shape, seed uint64) (*Params, error) {
 	return p, nil
 }
 
+// blend moves p towards q: p = decay*p + (1-decay)*q, weight by weight
+// (Polyak averaging of the training weights).
+func (p *Params) blend(q *Params, decay float64) {
+	d, e := float32(decay), float32(1-decay)
+	for i, t := range p.Tensors {
+		for j, v := range q.Tensors[i] {
+			t[j] = d*t[j] + e*v
+		}
+	}
+}
+
 // Clone returns a deep copy.
 func (p *Params) Clone() *Params {
 	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors)), Graph: p.Graph}

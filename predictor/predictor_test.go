@@ -2,6 +2,7 @@ package predictor
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -172,6 +173,7 @@ func TestIm2colLayout(t *testing.T) {
 // TestTrainLearnsSynthetic trains a tiny model on simplego on traces where
 // the culprit's queue grows before each violation, and checks that it
 // anticipates held-out violations and names the culprit.
+// With ema, the model keeps the moving average of the weights.
 func TestTrainLearnsSynthetic(t *testing.T) {
 	services := []string{"a", "b", "c", "d"}
 	var traces []*Trace
@@ -179,18 +181,43 @@ func TestTrainLearnsSynthetic(t *testing.T) {
 		c := services[i%len(services)]
 		traces = append(traces, synthTrace(160, services, c, [][2]int{{40 + 5*i, 50 + 5*i}, {110, 120}}))
 	}
-	cfg := DefaultTrainConfig()
-	cfg.Features = []string{"depth"}
-	cfg.Window, cfg.Hidden, cfg.Channels, cfg.Batch = 8, 8, 4, 16
-	cfg.HorizonNs, cfg.Stride, cfg.Epochs, cfg.Patience, cfg.LR, cfg.ValFrac = 5*tick, 1, 12, 12, 1e-2, 0.34
-	m, err := Train(context.Background(), traces, cfg)
-	if err != nil {
-		t.Fatal(err)
+	for _, ema := range []float64{0, 0.9} {
+		t.Run(fmt.Sprintf("ema %v", ema), func(t *testing.T) {
+			cfg := DefaultTrainConfig()
+			cfg.Features = []string{"depth"}
+			cfg.Window, cfg.Hidden, cfg.Channels, cfg.Batch = 8, 8, 4, 16
+			cfg.HorizonNs, cfg.Stride, cfg.Epochs, cfg.Patience, cfg.LR, cfg.ValFrac = 5*tick, 1, 12, 12, 1e-2, 0.34
+			cfg.EMA = ema
+			m, err := Train(context.Background(), traces, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := m.Card.Validation
+			t.Logf("validation: %+v", v.Metrics)
+			if m.Card.Train.ValLoss > 0.5 || v.Recall < 0.5 || v.CulpritTop1 < 0.5 {
+				t.Fatalf("did not learn: val loss %v, recall %v, top1 %v", m.Card.Train.ValLoss, v.Recall, v.CulpritTop1)
+			}
+			if m.Card.Train.EMA != ema {
+				t.Errorf("card ema %v, want %v", m.Card.Train.EMA, ema)
+			}
+		})
 	}
-	v := m.Card.Validation
-	t.Logf("validation: %+v", v.Metrics)
-	if m.Card.Train.ValLoss > 0.5 || v.Recall < 0.5 || v.CulpritTop1 < 0.5 {
-		t.Fatalf("did not learn: val loss %v, recall %v, top1 %v", m.Card.Train.ValLoss, v.Recall, v.CulpritTop1)
+}
+
+func TestParamsBlend(t *testing.T) {
+	p := &Params{Tensors: [][]float32{{1, 2}, {3}}}
+	q := &Params{Tensors: [][]float32{{3, 0}, {-1}}}
+	p.blend(q, 0.75)
+	want := [][]float32{{1.5, 1.5}, {2}}
+	for i := range want {
+		for j := range want[i] {
+			if d := p.Tensors[i][j] - want[i][j]; d > 1e-6 || d < -1e-6 {
+				t.Errorf("tensor %d[%d] = %v, want %v", i, j, p.Tensors[i][j], want[i][j])
+			}
+		}
+	}
+	if q.Tensors[0][0] != 3 {
+		t.Error("blend changed its source")
 	}
 }
 

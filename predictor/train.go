@@ -29,18 +29,22 @@ type TrainConfig struct {
 	Patience  int // epochs without a better validation loss before stopping
 	Batch     int
 	LR        float64
-	ValFrac   float64 // share of traces (whole scenarios) held out for validation
-	Stride    int     // train on every Stride-th tick (all violation-labelled ticks are kept)
-	MaxFPR    float64 // the warning threshold and the baselines are set for this FPR on validation/training
-	Backend   string
-	Progress  io.Writer // progress bar, nil for none
+	// EMA is the decay per step of an exponential moving average of the
+	// weights; validation scores the average and the model keeps it. 0
+	// keeps the raw weights.
+	EMA      float64
+	ValFrac  float64 // share of traces (whole scenarios) held out for validation
+	Stride   int     // train on every Stride-th tick (all violation-labelled ticks are kept)
+	MaxFPR   float64 // the warning threshold and the baselines are set for this FPR on validation/training
+	Backend  string
+	Progress io.Writer // progress bar, nil for none
 	// Init, when set, starts from these weights (incremental retraining).
 	Init *Params
 }
 
 // DefaultTrainConfig returns the defaults of `seer train`.
 func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{Features: []string{"depth", "latency", "arrivals", "latency_max", "network"}, Window: 16, Channels: 8, Hidden: 32,
+	return TrainConfig{Features: []string{"depth", "latency", "arrivals", "latency_max", "network", "failed"}, Window: 16, Channels: 8, Hidden: 32,
 		HorizonNs: 2e9, MinLeadNs: 1e8, Seed: 1, Epochs: 8, Patience: 2, Batch: 32, LR: 2e-3,
 		ValFrac: 0.2, Stride: 4, MaxFPR: 0.04, Backend: BackendAuto}
 }
@@ -53,6 +57,9 @@ func (c *TrainConfig) Validate() error {
 	}
 	if _, err := featureIndex(c.Features); err != nil {
 		errs = append(errs, err)
+	}
+	if c.EMA < 0 || c.EMA >= 1 {
+		errs = append(errs, fmt.Errorf("ema decay %v must be in [0, 1)", c.EMA))
 	}
 	if c.Epochs < 1 || c.Batch < 1 || c.Stride < 1 || c.Patience < 1 {
 		errs = append(errs, fmt.Errorf("epochs %d, batch %d, stride %d and patience %d must be positive",
@@ -86,6 +93,9 @@ type TrainReport struct {
 	Seconds        float64     `json:"seconds"`
 	WeightsCount   int         `json:"weights"`
 	ThresholdOnFPR float64     `json:"threshold_max_fpr"`
+	// EMA is the decay of the weights' moving average the model keeps; 0
+	// (absent) for the raw weights.
+	EMA float64 `json:"ema,omitempty"`
 }
 
 type sample struct{ trace, tick int }
@@ -251,7 +261,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 
 	opt := newAdam(params, cfg.LR)
 	rep := TrainReport{Backend: info, Seed: cfg.Seed, Samples: len(trainS), WeightsCount: shape.NumWeights(),
-		ThresholdOnFPR: cfg.MaxFPR}
+		ThresholdOnFPR: cfg.MaxFPR, EMA: cfg.EMA}
 	for _, tr := range trainT {
 		rep.TrainTraces = append(rep.TrainTraces, tr.Dir)
 	}
@@ -262,6 +272,12 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	bar := newProgress(cfg.Progress)
 	start := time.Now()
 	best, bestLoss, stale := params.Clone(), math.Inf(1), 0
+	// scored is what validation scores and the model keeps: the weights or
+	// their moving average.
+	scored := params
+	if cfg.EMA > 0 {
+		scored = params.Clone()
+	}
 	var x, y, wt []float32
 	trained := 0
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
@@ -277,12 +293,15 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 				return nil, err
 			}
 			opt.update(params, grads)
+			if scored != params {
+				scored.blend(params, cfg.EMA)
+			}
 			sum += loss
 			trained += cfg.Batch
 			bar.update(epoch, cfg.Epochs, (epoch-1)*perEpoch+bi+1, cfg.Epochs*perEpoch, sum/float64(bi+1), false)
 		}
 		rep.TrainLoss = sum / float64(perEpoch)
-		vl, err := meanLoss(lossExec, valB, valS, shape, cfg.Batch, params)
+		vl, err := meanLoss(lossExec, valB, valS, shape, cfg.Batch, scored)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +311,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 			fmt.Fprintf(cfg.Progress, "epoch %d: train loss %.4f, validation loss %.4f\n", epoch, rep.TrainLoss, vl)
 		}
 		if vl < bestLoss {
-			best, bestLoss, stale, rep.BestEpoch = params.Clone(), vl, 0, epoch
+			best, bestLoss, stale, rep.BestEpoch = scored.Clone(), vl, 0, epoch
 		} else if stale++; stale >= cfg.Patience {
 			break
 		}

@@ -65,6 +65,7 @@ xla, simplego. See predictor/README.md.`,
 	f.IntVar(&o.cfg.Patience, "patience", o.cfg.Patience, "epochs without a better validation loss before stopping")
 	f.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "batch size")
 	f.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
+	f.Float64Var(&o.cfg.EMA, "ema", o.cfg.EMA, "decay per step of the moving average of the weights that validation scores and the model keeps (0: the raw weights)")
 	f.Float64Var(&o.cfg.ValFrac, "val", o.cfg.ValFrac, "share of datasets held out for validation")
 	f.IntVar(&o.cfg.Stride, "stride", o.cfg.Stride, "train on every n-th tick (violation ticks are always kept)")
 	f.Float64Var(&o.cfg.MaxFPR, "max-fpr", o.cfg.MaxFPR, "false-positive budget for the warning threshold and the baselines")

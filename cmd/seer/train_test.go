@@ -6,13 +6,15 @@ import (
 	"testing"
 )
 
-func TestTrainLabelFlags(t *testing.T) {
+func TestTrainFlagErrors(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--labels", "episodes"}, `--labels is "episodes", want violations or faults`},
 		{[]string{"--label-kinds", "cpu"}, "--label-kinds needs --labels faults"},
+		{[]string{"--ema", "1"}, "ema decay 1 must be in [0, 1)"},
+		{[]string{"--ema", "-0.5"}, "ema decay -0.5 must be in [0, 1)"},
 		// Valid flags get as far as reading the (missing) data.
 		{[]string{"--labels", "faults", "--label-kinds", "cpu"}, "no dataset"},
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/predictor"
 	"github.com/seer-qos/seer/sim"
 	"github.com/seer-qos/seer/sim/topology"
@@ -25,9 +26,15 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 	// Spans are kept and sent after the run: the model needs the dataset's norms first.
 	var spans []sim.Span
 	collect := sim.SpanFunc(func(s *sim.Span) error { spans = append(spans, *s); return nil })
-	scfg := sim.Config{Topology: topo, Seed: 3, Duration: 12 * time.Second, Load: sim.Load{Rate: 300}, Spans: collect}
+	// A network loss: failed calls, counted from the callers' CLIENT spans.
+	loss := dataset.Fault{Kind: dataset.FaultNetworkLoss, Service: "post-storage-memcached", StartNs: 2e9, DurationNs: 6e9, Magnitude: 0.2}
+	scfg := sim.Config{Topology: topo, Seed: 3, Duration: 12 * time.Second, Load: sim.Load{Rate: 300}, Spans: collect,
+		Faults: []dataset.Fault{loss}}
 	if _, err := sim.RunToDataset(scfg, sim.DatasetOptions{Dir: dir, Generator: "test"}); err != nil {
 		t.Fatal(err)
+	}
+	if n := failedCalls(t, dir); n < 10 {
+		t.Fatalf("only %v failed calls in the dataset: the agreement would not cover them", n)
 	}
 	tr, err := predictor.LoadTrace(dir)
 	if err != nil {
@@ -107,6 +114,24 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 	if maxDiff > 1e-4 {
 		t.Fatalf("online and offline differ by %g", maxDiff)
 	}
+}
+
+// failedCalls is the sum of the dataset's failed calls.
+func failedCalls(t *testing.T, dir string) float64 {
+	t.Helper()
+	ds, err := dataset.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ds.ReadAllSeries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, r := range recs {
+		n += r.Sample.Failed
+	}
+	return n
 }
 
 // randomModel wraps seeded random weights with norms fitted on tr: the

@@ -42,7 +42,7 @@ func createDefaultConfig() component.Config {
 		},
 		Retraining: RetrainingConfig{
 			Interval: 10 * time.Minute,
-			// 10 min of 100 ms ticks of 30 services is about 7.9 MB.
+			// 10 min of 100 ms ticks of 30 services is about 8.6 MB.
 			History: 10 * time.Minute,
 			// Enough windows for a validation chunk of a few hundred ticks.
 			MinHistory:           2 * time.Minute,
