@@ -11,6 +11,7 @@ const (
 	BaselineLatency     = "latency_threshold"
 	BaselineQueueDepth  = "queue_depth_threshold"
 	BaselineNetwork     = "network_threshold"
+	BaselineFailed      = "failed_threshold"
 	BaselineReactive    = "reactive"
 )
 
@@ -20,6 +21,7 @@ var baselineRaw = map[string]int{
 	BaselineLatency:     rawLatency,
 	BaselineQueueDepth:  rawDepth,
 	BaselineNetwork:     rawNetwork,
+	BaselineFailed:      rawFailed,
 }
 
 // Baselines are per-service thresholds calibrated on the training data: for
@@ -136,11 +138,12 @@ func over(v, th float32) float32 {
 }
 
 // BaselineNames lists the baselines in report order.
-var BaselineNames = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork, BaselineReactive}
+var BaselineNames = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork, BaselineFailed, BaselineReactive}
 
 // has reports whether baseline name can run: the reactive one always, a
 // threshold one when calibrated (models trained before network_threshold
-// existed have no thresholds for it, and it is left out of their reports).
+// or failed_threshold existed have no thresholds for them, and they are
+// left out of their reports).
 func (b *Baselines) has(name string) bool {
 	return name == BaselineReactive || b.Thresholds[name] != nil
 }

@@ -7,9 +7,14 @@ import (
 
 // TestBaselinesCalibration checks that the queue-depth baseline's threshold
 // keeps the training false-positive rate within budget and that it warns
-// when the culprit's queue grows, ranking the culprit first.
+// when the culprit's queue grows, ranking the culprit first; and that the
+// failed-calls baseline (no failed call on a negative tick: zero
+// thresholds) warns at the first failed call.
 func TestBaselinesCalibration(t *testing.T) {
 	tr := synthTrace(200, []string{"a", "b", "c"}, "b", [][2]int{{100, 110}})
+	for tk := 97; tk < 100; tk++ { // calls into the culprit fail just before the onset
+		tr.raw[(tk*len(tr.Services)+1)*numRaw+rawFailed] = 2
+	}
 	b := CalibrateBaselines([]*Trace{tr}, 5*tick, 5, 0.02)
 	tests := []struct {
 		name     string
@@ -21,12 +26,14 @@ func TestBaselinesCalibration(t *testing.T) {
 		{"culprit queue grows", BaselineQueueDepth, 98, true},
 		{"reactive before onset", BaselineReactive, 98, false},
 		{"reactive after onset", BaselineReactive, 100, true},
+		{"no failed call", BaselineFailed, 96, false},
+		{"failed calls into the culprit", BaselineFailed, 97, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := b.detect(tt.baseline, tr)
 			if d.Alarm[tt.tick] != tt.alarm {
-				t.Fatalf("alarm at tick %d = %v, want %v (thresholds %v)", tt.tick, d.Alarm[tt.tick], tt.alarm, b.Thresholds[BaselineQueueDepth])
+				t.Fatalf("alarm at tick %d = %v, want %v (thresholds %v)", tt.tick, d.Alarm[tt.tick], tt.alarm, b.Thresholds[tt.baseline])
 			}
 			if tt.alarm {
 				if top1, _ := rankHits(tr, d.Score[tt.tick], []string{"b"}); !top1 {

@@ -82,7 +82,7 @@ type FaultRankReport struct {
 
 // FaultRankBaselines are the baselines RankFaults scores: the reactive one
 // needs violations to start ranking and the ranking data sets have none.
-var FaultRankBaselines = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork}
+var FaultRankBaselines = []string{BaselineUtilization, BaselineLatency, BaselineQueueDepth, BaselineNetwork, BaselineFailed}
 
 // RankFaults scores how each detector ranks the service of each fault (of
 // cfg.Kinds) at injection: seer holds the model's detections (one per

@@ -106,8 +106,9 @@ func TestRankFaultsUnknownService(t *testing.T) {
 }
 
 // The queue-depth baseline sees the synthetic culprit's ramp; utilization
-// (no topology, no worker counts) and network time (none in the synthetic
-// traces: zero thresholds) score everything 0 and so rank last.
+// (no topology, no worker counts), network time and failed calls (none in
+// the synthetic traces: zero thresholds) score everything 0 and so rank
+// last.
 func TestRankFaultsBaselines(t *testing.T) {
 	svcs := []string{"a", "b", "c", "d"}
 	train := synthTrace(300, svcs, "d", [][2]int{{100, 130}, {200, 230}})
@@ -115,7 +116,7 @@ func TestRankFaultsBaselines(t *testing.T) {
 	b := CalibrateBaselines([]*Trace{train}, 20*tick, 15, 0.05)
 	seer := constDetection(test, []float32{0, 0, 0, 0}, []float32{0, 0, 0, 0}, 0, 0)
 	r := RankFaults([]*Trace{test}, []*Detection{seer}, b, FaultRankConfig{WindowNs: 10 * tick, FirstTick: 15})
-	want := map[string]int{BaselineQueueDepth: 1, BaselineLatency: 1, BaselineUtilization: len(svcs), BaselineNetwork: len(svcs)}
+	want := map[string]int{BaselineQueueDepth: 1, BaselineLatency: 1, BaselineUtilization: len(svcs), BaselineNetwork: len(svcs), BaselineFailed: len(svcs)}
 	for name, rank := range want {
 		m := r.Baselines[name]
 		if m == nil || m.Faults != 1 || m.Ranks[0].Rank != rank {
