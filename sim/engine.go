@@ -470,7 +470,9 @@ func (s *Sim) onReturn(a *attempt) {
 // failedCall counts a call into svc that its caller saw fail (an error
 // reply or a timeout), split equally over the service's ready instances, as
 // the series engine counts it from the caller's CLIENT span (which names
-// the callee service, not the instance).
+// the callee service, not the instance). The engine splits over the
+// instances it has series for: the two differ after a scale-out until the
+// new instance's first span ends (runs with a Controller only).
 func (s *Sim) failedCall(svc *service) {
 	share := 1 / float64(len(svc.ready))
 	for _, in := range svc.ready {

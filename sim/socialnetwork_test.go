@@ -176,7 +176,7 @@ func TestSeriesMatchQueueDepthEngine(t *testing.T) {
 		for _, w := range ss {
 			g, ok := got[start][w.Key]
 			if !ok {
-				if w.Arrivals > 0 || w.InstantDepth > 0 || w.Network.Count > 0 {
+				if w.Arrivals > 0 || w.InstantDepth > 0 || w.Network.Count > 0 || w.Failed > 0 {
 					t.Fatalf("tick %d %v: engine has no sample", start, w.Key)
 				}
 				continue

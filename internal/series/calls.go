@@ -11,11 +11,18 @@ import "math"
 // lengths at most (halves are swept every ring length). CLIENT spans move the
 // watermark as SERVER spans do: their ends are event time too. A CLIENT span
 // repeated after its call was joined is counted as unmatched, not as a
-// duplicate (joined calls are not remembered).
+// duplicate (joined calls are not remembered). A failed CLIENT span is
+// counted in its callee's Failed at once (failedCall) and waits as a half
+// too, until the watermark passes its end, only so that a repeat of it is a
+// duplicate and the SERVER span of an error reply is not joined.
 
 // callHalf is the half of a call that came first.
 type callHalf struct {
 	server bool
+	// failed marks a failed CLIENT half, already counted in its callee's
+	// Failed: it waits only to catch a repeat of itself (a duplicate) and
+	// the SERVER span of an error reply, which must not count in Network.
+	failed bool
 	// in is the SERVER span's instance (as mapped for the overflow).
 	in *instance
 	// end and dur are the half's end (Unix ns) and duration.
@@ -39,19 +46,23 @@ func (e *Engine) addCall(s *Span) {
 	if !(w > 0) || math.IsInf(w, 0) {
 		w = 1
 	}
+	k := spanKey(s.TraceID, s.SpanID)
+	h, ok := e.calls[k]
+	if ok && !h.server {
+		e.stats.CallsDuplicate++
+		return
+	}
 	if s.Failed {
+		// Waits for a repeat of itself; an error reply's SERVER span that
+		// came first is dropped (no network time).
+		e.calls[k] = callHalf{failed: true, end: s.End}
+		e.callsPeak = max(e.callsPeak, len(e.calls))
 		e.failedCall(s.Peer, w, s.End)
 		return
 	}
-	k := spanKey(s.TraceID, s.SpanID)
-	h, ok := e.calls[k]
 	if !ok {
 		e.calls[k] = callHalf{end: s.End, dur: s.End - s.Start, w: w}
 		e.callsPeak = max(e.callsPeak, len(e.calls))
-		return
-	}
-	if !h.server {
-		e.stats.CallsDuplicate++
 		return
 	}
 	delete(e.calls, k)
@@ -61,6 +72,9 @@ func (e *Engine) addCall(s *Span) {
 // failedCall counts a failed call into service peer at the tick of end,
 // split equally over the service's live instances: a lost request names no
 // instance, and a balancer spreads calls evenly over a service's instances.
+// A live instance that has stopped sending spans takes its share until it
+// expires; a service mapped to the global overflow series has no live
+// instances of its own, so its failed calls count as CallsNoPeer.
 func (e *Engine) failedCall(peer string, w float64, end int64) {
 	ins := e.services[peer]
 	if len(ins) == 0 {
@@ -71,8 +85,10 @@ func (e *Engine) failedCall(peer string, w float64, end int64) {
 	share := w / float64(len(ins))
 	for _, in := range ins {
 		in.ring[slot].failed += share
-		// The series must live until that tick is emitted.
-		in.lastSeen = max(in.lastSeen, end)
+		// The series must live until that tick is emitted, but a failed
+		// call is no sign of life: an instance that sends no spans still
+		// expires while calls into its service fail.
+		in.hold = max(in.hold, end)
 	}
 	e.stats.CallsFailed++
 }
@@ -92,6 +108,9 @@ func (e *Engine) serverHalf(inst *instance, s *Span) {
 		return
 	}
 	delete(e.calls, k)
+	if h.failed {
+		return // an error reply: counted in Failed, not in Network
+	}
 	e.join(inst, s.End-s.Start, max(s.Weight, h.w), h.end, h.dur)
 }
 
@@ -123,7 +142,9 @@ func (e *Engine) sweepCalls(F int64) {
 	for k, h := range e.calls {
 		switch {
 		case !h.server && h.end < F:
-			e.stats.CallsUnmatched++
+			if !h.failed {
+				e.stats.CallsUnmatched++
+			}
 			delete(e.calls, k)
 		case h.server && h.end < F-e.late:
 			delete(e.calls, k)

@@ -83,7 +83,65 @@ func TestEngineCountsFailedCalls(t *testing.T) {
 	st := e.Stats()
 	assert.Equal(t, uint64(3), st.CallsFailed)
 	assert.Equal(t, uint64(2), st.CallsNoPeer)
-	assert.Zero(t, e.PendingCalls(), "failed calls do not wait for a SERVER span")
+	assert.Zero(t, e.PendingCalls(), "failed halves are swept with their tick")
+}
+
+// TestEngineFailedCallsOnceEach: a failed CLIENT span delivered twice counts
+// once (the second is a duplicate), and the SERVER span of an error reply,
+// in either order, pairs with it without counting in Network.
+func TestEngineFailedCallsOnceEach(t *testing.T) {
+	for _, serverFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "server first", false: "client first"}[serverFirst], func(t *testing.T) {
+			var col collector
+			e := newTestEngine(t, 200*time.Millisecond, &col)
+			e.Add(span(instJ, 8, 0, 5))                             // svc is live
+			c, srv := call(1, [2]int64{10, 150}, [2]int64{20, 130}) // an error reply
+			c.Failed, c.Peer = true, "svc"
+			if serverFirst {
+				e.Add(srv)
+			}
+			e.Add(c)
+			again := *c
+			e.Add(&again)
+			if !serverFirst {
+				e.Add(srv)
+			}
+			e.Flush()
+			got := col.series(instI)
+			assert.InDelta(t, 1.0, got[100].Failed+col.series(instJ)[100].Failed, 1e-12, "one failed call, split over i and j")
+			assert.Zero(t, got[100].Network.Count, "an error reply has no network time")
+			st := e.Stats()
+			assert.Equal(t, uint64(1), st.CallsFailed)
+			assert.Equal(t, uint64(1), st.CallsDuplicate)
+			assert.Zero(t, st.CallsMatched+st.CallsUnmatched+st.CallsLate)
+			assert.Zero(t, e.PendingCalls())
+		})
+	}
+}
+
+// TestEngineFailedCallsKeepNoInstanceAlive: an instance that sends no more
+// spans expires on time although calls into its service keep failing (they
+// are no sign of life); until then it takes its share.
+func TestEngineFailedCallsKeepNoInstanceAlive(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 200*time.Millisecond, &col) // expiry 10 s
+	e.Add(span(instJ, 1, 0, 30))
+	for i := range int64(200) {
+		e.Add(span(instI, byte(2+i%200), 100*i, 100*i+50))
+		if i%5 == 0 {
+			c := span(Key{Service: "caller", Instance: "c"}, byte(i), 100*i, 100*i+60)
+			c.TraceID[1] = byte(i) // one call per trace
+			c.Client, c.Failed, c.Peer = true, true, "svc"
+			e.Add(c)
+		}
+	}
+	var expired []Key
+	for _, b := range col.batches {
+		expired = append(expired, b.Expired...)
+	}
+	assert.Equal(t, []Key{instJ}, expired)
+	assert.InDelta(t, 0.5, col.series(instJ)[500].Failed, 1e-12, "j's share while it lived")
+	assert.InDelta(t, 1.0, col.series(instI)[15000].Failed, 1e-12, "all of it once j expired")
 }
 
 func TestEngineCallsThatCannotCount(t *testing.T) {

@@ -97,7 +97,7 @@ type Stats struct {
 	CallsMatched   uint64 // joined with their SERVER span: counted in Network
 	CallsFailed    uint64 // no reply or an error: counted in the callee's Failed
 	CallsNoPeer    uint64 // failed, but the callee (Peer) is unnamed or has no live series: not counted
-	CallsLate      uint64 // their tick was final before they were joined
+	CallsLate      uint64 // their tick was final before they were joined or, failed, counted
 	CallsUnmatched uint64 // no SERVER span within the allowed lateness (callee not traced, request lost, span dropped)
 	CallsInvalid   uint64 // end before start, or shorter than their SERVER span
 	CallsDuplicate uint64 // same trace and span ID as a call still waiting
@@ -122,6 +122,7 @@ type instance struct {
 	bcarry   float64 // outstanding across tick ends
 	fcarry   float64 // outstanding through whole ticks
 	lastSeen int64   // newest span end, event time
+	hold     int64   // newest failed call counted here: the series lives until its tick is out
 	idx      int     // position in Engine.list
 	overflow bool
 	removed  bool // expired: a call half may still point here
@@ -460,7 +461,7 @@ func (e *Engine) finalize(k int64) {
 		s.Failed = clean(c.failed)
 		*c = cell{}
 		b.Samples = append(b.Samples, s)
-		if tickEnd-in.lastSeen >= e.expiry && s.InstantDepth == 0 && clean(in.fcarry) == 0 {
+		if tickEnd-in.lastSeen >= e.expiry && in.hold < tickEnd && s.InstantDepth == 0 && clean(in.fcarry) == 0 {
 			b.Expired = append(b.Expired, in.key)
 			e.remove(in)
 			i-- // the last instance moved into slot i

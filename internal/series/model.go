@@ -129,7 +129,10 @@ type Sample struct {
 	// peer.service). A lost request leaves no SERVER span to name the
 	// instance, so a service's failed calls are split equally over its live
 	// instances. A network loss into a service shows here first: its own
-	// series sees only fewer arrivals, its callers wait longer.
+	// series sees only fewer arrivals, its callers wait longer. Errors
+	// cascade: a call that fails below makes its callers' replies errors
+	// too, so each hop above counts a failed call in its own callee; the
+	// deepest such service is the likelier origin.
 	Failed float64
 	// Sources says what was measured.
 	Sources Source
