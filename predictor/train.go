@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -24,11 +25,17 @@ type TrainConfig struct {
 	Hidden    int
 	HorizonNs int64
 	MinLeadNs int64
-	Seed      uint64
-	Epochs    int
-	Patience  int // epochs without a better validation loss before stopping
-	Batch     int
-	LR        float64
+	Seed      uint64 // the split; also the initialisation and shuffling unless InitSeed is set
+	// InitSeed, when not 0, seeds the initialisation and the shuffling in
+	// place of Seed: models of one Seed and several InitSeeds share a split
+	// (and so their feature scaling and validation traces), which is what
+	// Combine needs to make them one ensemble. With InitSeed n a model
+	// starts and shuffles as one trained with Seed n does.
+	InitSeed uint64
+	Epochs   int
+	Patience int // epochs without a better validation loss before stopping
+	Batch    int
+	LR       float64
 	// EMA is the decay per step of an exponential moving average of the
 	// weights; validation scores the average and the model keeps it. 0
 	// keeps the raw weights.
@@ -82,6 +89,7 @@ func (c *TrainConfig) Validate() error {
 type TrainReport struct {
 	Backend        BackendInfo `json:"backend"`
 	Seed           uint64      `json:"seed"`
+	InitSeed       uint64      `json:"init_seed,omitempty"` // absent: Seed
 	TrainTraces    []string    `json:"train_traces"`
 	ValTraces      []string    `json:"validation_traces"`
 	Samples        int         `json:"samples"`
@@ -206,6 +214,14 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
 	order := rng.Perm(len(traces))
+	initSeed := cfg.Seed
+	if cfg.InitSeed != 0 && cfg.InitSeed != cfg.Seed {
+		initSeed = cfg.InitSeed
+		// The same draws as a model of Seed InitSeed: its split's Perm, then
+		// its shuffles.
+		rng = rand.New(rand.NewPCG(initSeed, 0x7a1))
+		rng.Perm(len(traces))
+	}
 	nVal := max(1, int(math.Round(cfg.ValFrac*float64(len(traces)))))
 	var trainT, valT []*Trace
 	for i, j := range order {
@@ -228,7 +244,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	cg := NewCallGraph(fs.Services, edges)
 	params := cfg.Init
 	if params == nil || params.Shape != shape {
-		if params, err = NewParams(shape, cfg.Seed); err != nil {
+		if params, err = NewParams(shape, initSeed); err != nil {
 			return nil, err
 		}
 	} else {
@@ -262,6 +278,9 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	opt := newAdam(params, cfg.LR)
 	rep := TrainReport{Backend: info, Seed: cfg.Seed, Samples: len(trainS), WeightsCount: shape.NumWeights(),
 		ThresholdOnFPR: cfg.MaxFPR, EMA: cfg.EMA}
+	if initSeed != cfg.Seed {
+		rep.InitSeed = initSeed
+	}
 	for _, tr := range trainT {
 		rep.TrainTraces = append(rep.TrainTraces, tr.Dir)
 	}
@@ -326,25 +345,35 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 		Fingerprint: Fingerprint(fs.Services, edges), CallGraph: cg.Edges(fs.Services)}
 	ecfg := EvalConfig{HorizonNs: cfg.HorizonNs, MinLeadNs: cfg.MinLeadNs, FirstTick: shape.Window - 1}
 	model.Baselines = CalibrateBaselines(trainT, cfg.HorizonNs, ecfg.FirstTick, cfg.MaxFPR)
-	runner, err := NewRunner(backend, best)
-	if err != nil {
+	if err := model.calibrate(backend, valT, ecfg, cfg.MaxFPR); err != nil {
 		return nil, err
+	}
+	return model, nil
+}
+
+// calibrate sets m's warning threshold on the validation traces (the lowest
+// whose false-positive rate is at most maxFPR) and scores m and its
+// baselines on them (Card.Validation).
+func (m *Model) calibrate(backend backends.Backend, valT []*Trace, ecfg EvalConfig, maxFPR float64) error {
+	runner, err := NewRunner(backend, m.Params)
+	if err != nil {
+		return err
 	}
 	defer runner.Close()
 	preds := make([]*Predictions, len(valT))
 	for i, tr := range valT {
-		if preds[i], err = model.PredictTrace(runner, tr); err != nil {
-			return nil, err
+		if preds[i], err = m.PredictTrace(runner, tr); err != nil {
+			return err
 		}
 	}
-	model.Card.Threshold = chooseThreshold(valT, preds, ecfg, cfg.MaxFPR)
+	m.Card.Threshold = chooseThreshold(valT, preds, ecfg, maxFPR)
 	dets := make([]*Detection, len(valT))
 	for i, tr := range valT {
-		dets[i] = preds[i].Detect(tr, model.Card.Threshold)
+		dets[i] = preds[i].Detect(tr, m.Card.Threshold)
 	}
-	model.Card.Validation = Evaluate(valT, dets, model.Baselines, ecfg)
-	model.Card.Validation.Threshold = model.Card.Threshold
-	return model, nil
+	m.Card.Validation = Evaluate(valT, dets, m.Baselines, ecfg)
+	m.Card.Validation.Threshold = m.Card.Threshold
+	return nil
 }
 
 // chooseThreshold returns the lowest threshold of a grid whose validation

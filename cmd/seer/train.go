@@ -61,6 +61,7 @@ xla, simplego. See predictor/README.md.`,
 	f.IntVar(&o.cfg.Channels, "channels", o.cfg.Channels, "convolution channels")
 	f.IntVar(&o.cfg.Hidden, "hidden", o.cfg.Hidden, "LSTM units")
 	f.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "seed of the split, initialisation and shuffling")
+	f.Uint64Var(&o.cfg.InitSeed, "init-seed", 0, "seed of the initialisation and shuffling when it differs from --seed (members of one ensemble: same --seed, see seer combine)")
 	f.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "most epochs")
 	f.IntVar(&o.cfg.Patience, "patience", o.cfg.Patience, "epochs without a better validation loss before stopping")
 	f.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "batch size")
