@@ -5,10 +5,12 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -23,11 +25,24 @@ import (
 // operations per window (MFLOP); BenchmarkPeakMatMul gives the rate that
 // turns those into the arithmetic floor. Pin it to one core with:
 // taskset -c 0 go test -run '^$' -bench 'Inference|PeakMatMul' -benchtime 1000x ./predictor
-// SEER_BENCH_BACKENDS (comma-separated, e.g. xla,xla:cuda) picks the backends.
+// SEER_BENCH_BACKENDS (comma-separated, e.g. xla,xla:cuda) picks the backends;
+// SEER_BENCH_MEMBERS (e.g. 1,4) the ensemble sizes (seer combine), 1 by
+// default.
 func BenchmarkInference(b *testing.B) {
 	backendNames := []string{BackendSimpleGo, BackendXLA}
 	if v := os.Getenv("SEER_BENCH_BACKENDS"); v != "" {
 		backendNames = strings.Split(v, ",") // e.g. xla,xla:cuda on a GPU machine
+	}
+	members := []int{1}
+	if v := os.Getenv("SEER_BENCH_MEMBERS"); v != "" {
+		members = members[:0]
+		for _, f := range strings.Split(v, ",") {
+			k, err := strconv.Atoi(f)
+			if err != nil || k < 1 {
+				b.Fatalf("SEER_BENCH_MEMBERS: %q is not a positive count", f)
+			}
+			members = append(members, k)
+		}
 	}
 	for _, backend := range backendNames {
 		be, _, err := OpenBackend(backend)
@@ -35,44 +50,54 @@ func BenchmarkInference(b *testing.B) {
 			b.Logf("skip %s: %v", backend, err)
 			continue
 		}
-		for _, n := range []int{30, 100, 500} {
-			b.Run(fmt.Sprintf("%s/services=%d", backend, n), func(b *testing.B) {
-				cfg := DefaultTrainConfig()
-				s := Shape{Services: n, Features: len(cfg.Features), Window: cfg.Window, Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden}
-				p, err := NewParams(s, 1)
-				if err != nil {
-					b.Fatal(err)
+		for _, k := range members {
+			for _, n := range []int{30, 100, 500} {
+				name := fmt.Sprintf("%s/services=%d", backend, n)
+				if k > 1 {
+					name += fmt.Sprintf("/members=%d", k)
 				}
-				p.Graph = benchCallGraph(n)
-				r, err := NewRunner(be, p)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer r.Close()
-				x := randomInput(s, 1, 2)                  // default shape: window 16, 8 channels, LSTM 32, the default features
-				if _, err := r.Predict(x, 1); err != nil { // compile
-					b.Fatal(err)
-				}
-				lat := make([]time.Duration, 0, b.N)
-				var ms runtime.MemStats
-				b.ResetTimer()
-				for range b.N {
-					start := time.Now()
-					if _, err := r.Predict(x, 1); err != nil {
-						b.Fatal(err)
-					}
-					lat = append(lat, time.Since(start))
-				}
-				b.StopTimer()
-				slices.Sort(lat)
-				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-				b.ReportMetric(inferenceFLOPs(s)/1e6, "MFLOP")
-				runtime.ReadMemStats(&ms)
-				b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
-			})
+				benchInference(b, be, name, n, k)
+			}
 		}
 	}
+}
+
+func benchInference(b *testing.B, be backends.Backend, name string, n, members int) {
+	b.Run(name, func(b *testing.B) {
+		cfg := DefaultTrainConfig()
+		s := Shape{Services: n, Features: len(cfg.Features), Window: cfg.Window, Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden, Members: members}
+		p, err := NewParams(s, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Graph = benchCallGraph(n)
+		r, err := NewRunner(be, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		x := randomInput(s, 1, 2)                  // default shape: window 16, 8 channels, LSTM 32, the default features
+		if _, err := r.Predict(x, 1); err != nil { // compile
+			b.Fatal(err)
+		}
+		lat := make([]time.Duration, 0, b.N)
+		var ms runtime.MemStats
+		b.ResetTimer()
+		for range b.N {
+			start := time.Now()
+			if _, err := r.Predict(x, 1); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		b.StopTimer()
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(inferenceFLOPs(s)/1e6, "MFLOP")
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+	})
 }
 
 // benchCallGraph is a call graph over n services in which service i calls
@@ -94,11 +119,11 @@ func benchCallGraph(n int) *CallGraph {
 }
 
 // inferenceFLOPs counts the multiply-adds (2 FLOP each) of one window's
-// forward pass: per step and service, the graph convolution and the LSTM's
-// four gates; element-wise ops and read-outs are left out (a few percent).
+// forward pass: per member, step and service, the graph convolution and the
+// LSTM's four gates; element-wise ops and read-outs are left out (a few percent).
 func inferenceFLOPs(s Shape) float64 {
 	perRow := s.convInputs()*s.Channels + 4*(s.Channels*s.Hidden+s.Hidden*s.Hidden)
-	return 2 * float64(s.Steps()*s.Services*perRow)
+	return 2 * float64(s.Steps()*s.Services*perRow*s.members())
 }
 
 // BenchmarkPeakMatMul measures the floating-point rate XLA reaches on this

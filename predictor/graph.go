@@ -1,6 +1,9 @@
 package predictor
 
 import (
+	"math"
+	"slices"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's graph DSL reads best unqualified.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -25,38 +28,67 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 // its final state plus a per-service prior; the end-to-end violation logit
 // is a soft maximum (log-sum-exp) over the services' read-outs plus a read-out
 // of the mean state: a violation starts wherever the worst service is.
-func forwardGraph(s Shape, x *Node, w []*Node) (culprit, violation *Node) {
+//
+// With lead = [M], every weight has a leading axis of M members (an
+// ensemble), the products are batched over it (one op per step for all
+// members, not M), and the logits gain it too: [M, B, S] and [M, B, 1].
+//
+// fused is the inference form of the same network: the convolution and the
+// gates' input products of all steps are two products before the loop, and
+// per step one product of the state with the four gates' weights side by
+// side, the gates sliced from it; 2 products per step fewer than 9 (op
+// count rules the time of these small products). Training keeps the other
+// form: simplego cannot differentiate a slice of a computed node (it needs
+// Pad). The two agree to float rounding (TestFusedForwardAgrees).
+func forwardGraph(s Shape, x *Node, w []*Node, fused bool, lead ...int) (culprit, violation *Node) {
 	batch := x.Shape().Dimensions[0]
 	rows := batch * s.Services
 	g := x.Graph()
-	h := Zeros(g, shapes.Make(dtypes.Float32, rows, s.Hidden))
+	d := func(dims ...int) []int { return append(slices.Clone(lead), dims...) }
+	relu := func(x *Node) *Node { return Max(x, ScalarZero(g, dtypes.Float32)) }
+	h := Zeros(g, shapes.Make(dtypes.Float32, d(rows, s.Hidden)...))
 	c := h
-	for t := range s.Steps() {
-		xt := Reshape(SliceAxis(x, 1, AxisElem(t)), rows, s.convInputs())
-		conv := Max(Add(MatMul(xt, w[pConvW]), Reshape(w[pConvB], 1, s.Channels)), ScalarZero(g, dtypes.Float32))
-		gate := func(xw, hw, b int) *Node {
-			return Add(Add(MatMul(conv, w[xw]), MatMul(h, w[hw])), Reshape(w[b], 1, s.Hidden))
+	var gates func(t int) (i, f, cand, o *Node) // pre-activations of step t
+	if fused {
+		steps, H := s.Steps(), s.Hidden
+		xa := Reshape(Transpose(x, 0, 1), steps*rows, s.convInputs()) // step-major rows
+		conv := relu(Add(MatMul(xa, w[pConvW]), Reshape(w[pConvB], d(1, s.Channels)...)))
+		side := func(a, b, c, e int) *Node { return Concatenate([]*Node{w[a], w[b], w[c], w[e]}, -1) }
+		zx := Add(MatMul(conv, side(pXi, pXf, pXg, pXo)), Reshape(side(pBi, pBf, pBg, pBo), d(1, 4*H)...))
+		zx = Reshape(zx, d(steps, rows, 4*H)...)
+		wh := side(pHi, pHf, pHg, pHo)
+		gates = func(t int) (i, f, cand, o *Node) {
+			z := Add(Reshape(SliceAxis(zx, len(lead), AxisElem(t)), d(rows, 4*H)...), MatMul(h, wh))
+			part := func(k int) *Node { return SliceAxis(z, -1, AxisRange(k*H, (k+1)*H)) }
+			return part(0), part(1), part(2), part(3)
 		}
-		i := Sigmoid(gate(pXi, pHi, pBi))
-		f := Sigmoid(gate(pXf, pHf, pBf))
-		cand := Tanh(gate(pXg, pHg, pBg))
-		o := Sigmoid(gate(pXo, pHo, pBo))
-		c = Add(Mul(f, c), Mul(i, cand))
-		h = Mul(o, Tanh(c))
+	} else {
+		gates = func(t int) (i, f, cand, o *Node) {
+			xt := Reshape(SliceAxis(x, 1, AxisElem(t)), rows, s.convInputs())
+			conv := relu(Add(MatMul(xt, w[pConvW]), Reshape(w[pConvB], d(1, s.Channels)...)))
+			gate := func(xw, hw, b int) *Node {
+				return Add(Add(MatMul(conv, w[xw]), MatMul(h, w[hw])), Reshape(w[b], d(1, s.Hidden)...))
+			}
+			return gate(pXi, pHi, pBi), gate(pXf, pHf, pBf), gate(pXg, pHg, pBg), gate(pXo, pHo, pBo)
+		}
 	}
-	culprit = Add(Reshape(MatMul(h, w[pCulW]), batch, s.Services), Reshape(w[pCulB], 1, s.Services))
-	u := Add(Reshape(MatMul(h, w[pVioW]), batch, s.Services), Reshape(w[pVioB], 1, s.Services))
-	ctx := MatMul(ReduceMean(Reshape(h, batch, s.Services, s.Hidden), 1), w[pCtxW])
+	for t := range s.Steps() {
+		iz, fz, gz, oz := gates(t)
+		c = Add(Mul(Sigmoid(fz), c), Mul(Sigmoid(iz), Tanh(gz)))
+		h = Mul(Sigmoid(oz), Tanh(c))
+	}
+	culprit = Add(Reshape(MatMul(h, w[pCulW]), d(batch, s.Services)...), Reshape(w[pCulB], d(1, s.Services)...))
+	u := Add(Reshape(MatMul(h, w[pVioW]), d(batch, s.Services)...), Reshape(w[pVioB], d(1, s.Services)...))
+	ctx := MatMul(ReduceMean(Reshape(h, d(batch, s.Services, s.Hidden)...), len(lead)+1), w[pCtxW])
 	violation = Add(logSumExp(u), ctx)
 	return culprit, violation
 }
 
-// logSumExp reduces x [B, S] over S to [B, 1], shifted by the (constant)
-// row maximum for stability.
+// logSumExp reduces x over its last axis, kept with size 1 ([B, S] to
+// [B, 1]), shifted by the (constant) maximum for stability.
 func logSumExp(x *Node) *Node {
-	batch := x.Shape().Dimensions[0]
-	m := Reshape(StopGradient(ReduceMax(x, 1)), batch, 1)
-	return Add(Reshape(Log(ReduceSum(Exp(Sub(x, m)), 1)), batch, 1), m)
+	m := StopGradient(ReduceAndKeep(x, ReduceMax, -1))
+	return Add(Log(ReduceAndKeep(Exp(Sub(x, m)), ReduceSum, -1)), m)
 }
 
 // lossGraph is the training loss of culprit logits c [B, S] and violation
@@ -81,12 +113,43 @@ func lossGraph(c, v, y, wt *Node) *Node {
 // probabilities [B, S+1]: per service the probability that it starts a
 // violation within the horizon (the violation probability times the
 // service's share of the culprit softmax), then the violation probability.
-func inferGraph(s Shape) func([]*Node) *Node {
+// fused picks the network's inference form (see forwardGraph).
+func inferGraph(s Shape, fused bool) func([]*Node) *Node {
 	return func(in []*Node) *Node {
-		c, v := forwardGraph(s, in[0], in[1:])
+		c, v := ensembleGraph(s, in[0], in[1:], fused)
 		pv := Sigmoid(v)
 		return Concatenate([]*Node{Mul(Softmax(c, 1), pv), pv}, 1)
 	}
+}
+
+// ensembleGraph is forwardGraph for any number of members: one network's
+// logits as they are; for several (w holds numParams tensors per member),
+// logits whose softmax and sigmoid are the members' mean culprit softmax and
+// mean violation probability (computed in log space: log of the mean of exp
+// of the log-probabilities), so inference and the loss read an ensemble as
+// one model.
+func ensembleGraph(s Shape, x *Node, w []*Node, fused bool) (culprit, violation *Node) {
+	k := s.members()
+	if k == 1 {
+		return forwardGraph(s, x, w, fused)
+	}
+	stacked := make([]*Node, numParams)
+	for i := range stacked {
+		per := make([]*Node, k)
+		for m := range per {
+			per[m] = w[m*numParams+i]
+		}
+		stacked[i] = Stack(per, 0)
+	}
+	c, v := forwardGraph(s, x, stacked, fused, k)
+	logMean := func(x *Node) *Node { // over the member axis
+		m := StopGradient(ReduceAndKeep(x, ReduceMax, 0))
+		lse := Add(Log(ReduceAndKeep(Exp(Sub(x, m)), ReduceSum, 0)), m)
+		return AddScalar(Reshape(lse, x.Shape().Dimensions[1:]...), -math.Log(float64(k)))
+	}
+	culprit = logMean(Sub(c, logSumExp(c)))
+	violation = Sub(logMean(Neg(Softplus(Neg(v)))), logMean(Neg(Softplus(v)))) // log p - log (1-p)
+	return culprit, violation
 }
 
 // trainGraph returns a graph function: inputs [x, y, wt, weights...],
@@ -94,7 +157,7 @@ func inferGraph(s Shape) func([]*Node) *Node {
 func trainGraph(s Shape) func([]*Node) []*Node {
 	return func(in []*Node) []*Node {
 		x, y, wt, w := in[0], in[1], in[2], in[3:]
-		c, v := forwardGraph(s, x, w)
+		c, v := forwardGraph(s, x, w, false)
 		loss := lossGraph(c, v, y, wt)
 		return append([]*Node{loss}, Gradient(loss, w...)...)
 	}
@@ -104,7 +167,7 @@ func trainGraph(s Shape) func([]*Node) []*Node {
 // output the loss.
 func evalLossGraph(s Shape) func([]*Node) *Node {
 	return func(in []*Node) *Node {
-		c, v := forwardGraph(s, in[0], in[3:])
+		c, v := ensembleGraph(s, in[0], in[3:], false)
 		return lossGraph(c, v, in[1], in[2])
 	}
 }

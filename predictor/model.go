@@ -41,6 +41,10 @@ type Card struct {
 	// warns, chosen on the validation split.
 	Threshold float64     `json:"threshold"`
 	Train     TrainReport `json:"training"`
+	// Members is, for an ensemble (Combine), each member's training without
+	// the split's trace lists, which are Train's; Train is the first
+	// member's.
+	Members []TrainReport `json:"members,omitempty"`
 	// Validation is the evaluation on the validation split.
 	Validation *Report `json:"validation,omitempty"`
 }
@@ -113,15 +117,15 @@ func LoadModel(path string) (*Model, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
 	}
-	if len(f.Weights) != numParams || len(f.Card.Features.Services) != s.Services {
+	if len(f.Weights) != s.numTensors() || len(f.Card.Features.Services) != s.Services {
 		return nil, fmt.Errorf("predictor: model %s: %d tensors for %d services, want %d for %d",
-			path, len(f.Weights), len(f.Card.Features.Services), numParams, s.Services)
+			path, len(f.Weights), len(f.Card.Features.Services), s.numTensors(), s.Services)
 	}
-	p := &Params{Shape: s, Tensors: make([][]float32, numParams)}
+	p := &Params{Shape: s, Tensors: make([][]float32, s.numTensors())}
 	for i, w := range f.Weights {
 		b, err := base64.StdEncoding.DecodeString(w)
 		if err != nil || len(b) != 4*size(s.dims(i)) {
-			return nil, fmt.Errorf("predictor: model %s: tensor %s is malformed", path, paramNames[i])
+			return nil, fmt.Errorf("predictor: model %s: tensor %s (member %d) is malformed", path, paramNames[i%numParams], i/numParams)
 		}
 		t := make([]float32, len(b)/4)
 		for j := range t {

@@ -15,7 +15,17 @@ type Shape struct {
 	Kernel   int `json:"kernel"`   // temporal kernel of the convolution (3)
 	Channels int `json:"channels"` // convolution output channels (C)
 	Hidden   int `json:"hidden"`   // LSTM units (H)
+	// Members is the number of networks of this shape whose predictions
+	// are averaged (an ensemble, see Combine); 0 (absent) or 1: one.
+	Members int `json:"members,omitempty"`
 }
+
+// members is the number of networks: Members, or 1.
+func (s Shape) members() int { return max(1, s.Members) }
+
+// numTensors is the number of weight tensors: numParams per member, member
+// after member.
+func (s Shape) numTensors() int { return numParams * s.members() }
 
 // Validate reports an unusable shape.
 func (s Shape) Validate() error {
@@ -30,6 +40,8 @@ func (s Shape) Validate() error {
 		return fmt.Errorf("shape: window %d must exceed the kernel %d", s.Window, s.Kernel)
 	case s.Channels < 1 || s.Hidden < 1:
 		return fmt.Errorf("shape: channels %d and hidden %d must be positive", s.Channels, s.Hidden)
+	case s.Members < 0:
+		return fmt.Errorf("shape: members %d < 0", s.Members)
 	}
 	return nil
 }
@@ -81,9 +93,10 @@ type Params struct {
 	Graph *CallGraph `json:"-"`
 }
 
-// dims returns the dimensions of parameter i.
+// dims returns the dimensions of weight tensor i (of parameter i mod
+// numParams, in member i / numParams).
 func (s Shape) dims(i int) []int {
-	switch i {
+	switch i % numParams {
 	case pConvW:
 		return []int{s.convInputs(), s.Channels}
 	case pConvB:
@@ -121,7 +134,7 @@ func size(dims []int) int {
 // NumWeights is the number of scalar weights of a model of this shape.
 func (s Shape) NumWeights() int {
 	n := 0
-	for i := range numParams {
+	for i := range s.numTensors() {
 		n += size(s.dims(i))
 	}
 	return n
@@ -129,28 +142,29 @@ func (s Shape) NumWeights() int {
 
 // NewParams initialises weights for shape s from seed: Glorot-uniform
 // matrices, zero biases except the forget gate's (1, the usual LSTM trick)
-// and the output biases (a prior of a rare positive). The model has no
-// call graph until Params.Graph is set.
+// and the output biases (a prior of a rare positive); the members of an
+// ensemble shape draw one after the other. The model has no call graph
+// until Params.Graph is set.
 func NewParams(s Shape, seed uint64) (*Params, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	p := &Params{Shape: s, Tensors: make([][]float32, numParams)}
-	for i := range numParams {
+	p := &Params{Shape: s, Tensors: make([][]float32, s.numTensors())}
+	for i := range s.numTensors() {
 		dims := s.dims(i)
 		t := make([]float32, size(dims))
-		switch {
-		case len(dims) == 2:
+		switch i % numParams {
+		case pConvW, pXi, pXf, pXg, pXo, pHi, pHf, pHg, pHo, pCulW, pVioW, pCtxW:
 			limit := math.Sqrt(6 / float64(dims[0]+dims[1]))
 			for j := range t {
 				t[j] = float32((rng.Float64()*2 - 1) * limit)
 			}
-		case i == pBf:
+		case pBf:
 			for j := range t {
 				t[j] = 1
 			}
-		case i == pCulB || i == pVioB:
+		case pCulB, pVioB:
 			// A prior of a rare positive: sigmoid(-3) ~ 5%.
 			for j := range t {
 				t[j] = -3
@@ -179,4 +193,15 @@ func (p *Params) Clone() *Params {
 		q.Tensors[i] = append([]float32(nil), t...)
 	}
 	return q
+}
+
+// Member returns member k of an ensemble as a model of one network (its
+// tensors shared, not copied); Member(0) of a single network is p.
+func (p *Params) Member(k int) *Params {
+	if p.Shape.members() == 1 {
+		return p
+	}
+	s := p.Shape
+	s.Members = 0
+	return &Params{Shape: s, Tensors: p.Tensors[k*numParams : (k+1)*numParams], Graph: p.Graph}
 }

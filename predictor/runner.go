@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -31,7 +32,10 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 	if err := p.Shape.Validate(); err != nil {
 		return nil, err
 	}
-	exec, err := graph.NewExec(b, inferGraph(p.Shape))
+	// The fused form halves XLA's time at 30 services; on simplego it is
+	// slower (its transposes and slices cost more than the ops they save).
+	_, simple := b.(*simplego.Backend)
+	exec, err := graph.NewExec(b, inferGraph(p.Shape, !simple))
 	if err != nil {
 		return nil, fmt.Errorf("predictor: inference graph: %w", err)
 	}
@@ -40,8 +44,8 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 }
 
 func weightTensors(p *Params) []any {
-	w := make([]any, numParams)
-	for i := range numParams {
+	w := make([]any, len(p.Tensors))
+	for i := range p.Tensors {
 		w[i] = tensors.FromFlatDataAndDimensions(p.Tensors[i], p.Shape.dims(i)...)
 	}
 	return w

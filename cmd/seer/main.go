@@ -37,6 +37,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newSimCommand())
 	root.AddCommand(newReplayCommand())
 	root.AddCommand(newTrainCommand())
+	root.AddCommand(newCombineCommand())
 	root.AddCommand(newEvalCommand())
 	root.AddCommand(newDatasetCommand())
 	return root

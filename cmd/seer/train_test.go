@@ -32,3 +32,28 @@ func TestTrainFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCombineErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"combine", "--out", dir + "/m", "a", "b"}, "--data and --out are required"},
+		{[]string{"combine", "--data", dir, "--out", dir + "/m", "a"}, "requires at least 2 arg(s)"},
+		{[]string{"combine", "--data", dir, "--out", dir + "/m", dir + "/none", dir + "/none2"}, "read model"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cmd := newRootCommand()
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(&out)
+			cmd.SetArgs(tt.args)
+			err := cmd.Execute()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

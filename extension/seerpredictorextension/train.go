@@ -137,7 +137,9 @@ func train(ctx context.Context, spec jobSpec, base *predictor.Model) (*predictor
 	cfg.Stride, cfg.ValFrac = 1, 1/float64(rc.Chunks)
 	cfg.Backend = spec.Backend
 	if spec.Kind == kindIncremental && base != nil {
-		cfg.Init = base.Params
+		// An ensemble (seer combine) goes on from its first member: the
+		// candidate is one network, compared below with the whole ensemble.
+		cfg.Init = base.Params.Member(0)
 	}
 	m, err := predictor.Train(ctx, traces, cfg)
 	if err != nil {
