@@ -32,10 +32,14 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 	if err := p.Shape.Validate(); err != nil {
 		return nil, err
 	}
-	// The fused form halves XLA's time at 30 services; on simplego it is
-	// slower (its transposes and slices cost more than the ops they save).
+	// The fused form (forwardGraph) runs one window 2.3x faster on XLA at
+	// 30 services; its gate inputs of all steps are held at once, and past
+	// a few MiB (an ensemble of 4 at 500 services) it was slower; so is it
+	// on simplego, whose transposes and slices cost more than the ops they
+	// save (predictor/README.md).
 	_, simple := b.(*simplego.Backend)
-	exec, err := graph.NewExec(b, inferGraph(p.Shape, !simple))
+	fused := !simple && p.Shape.fusedBytes() <= 4<<20
+	exec, err := graph.NewExec(b, inferGraph(p.Shape, fused))
 	if err != nil {
 		return nil, fmt.Errorf("predictor: inference graph: %w", err)
 	}
