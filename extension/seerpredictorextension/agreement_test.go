@@ -2,6 +2,7 @@ package seerpredictorextension
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -42,91 +43,97 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := randomModel(t, tr, 8)
-	modelPath := filepath.Join(t.TempDir(), "model")
-	if err := m.Save(modelPath); err != nil {
-		t.Fatal(err)
-	}
+	// One network, and an ensemble of two (seer combine): one graph either way.
+	for _, members := range []int{0, 2} {
+		t.Run(fmt.Sprintf("members=%d", members), func(t *testing.T) {
+			m := randomModel(t, tr, 8, members)
+			modelPath := filepath.Join(t.TempDir(), "model")
+			if err := m.Save(modelPath); err != nil {
+				t.Fatal(err)
+			}
 
-	cfg := createDefaultConfig().(*Config)
-	cfg.Model = modelPath
-	cfg.Buffer = 1 << 16
-	cfg.PredictionsFile = filepath.Join(t.TempDir(), "predictions.jsonl")
-	p := startPipeline(t, "agree", cfg)
-	if sl := p.ext.slot.Load(); sl.state != StateTrained {
-		t.Fatalf("state %q (%s), want trained", sl.state, sl.reason)
-	}
-	sink := p.spansSink(t)
-	for i := range spans {
-		if err := sink.Span(&spans[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sink.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.proc.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	p.waitCaughtUp(t, 30*time.Second)
-	if err := p.ext.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	live := readPredictions(t, cfg.PredictionsFile)
+			cfg := createDefaultConfig().(*Config)
+			cfg.Model = modelPath
+			cfg.Buffer = 1 << 16
+			cfg.PredictionsFile = filepath.Join(t.TempDir(), "predictions.jsonl")
+			p := startPipeline(t, "agree", cfg)
+			if sl := p.ext.slot.Load(); sl.state != StateTrained {
+				t.Fatalf("state %q (%s), want trained", sl.state, sl.reason)
+			}
+			sink := p.spansSink(t)
+			for i := range spans {
+				if err := sink.Span(&spans[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := sink.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.proc.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			p.waitCaughtUp(t, 30*time.Second)
+			if err := p.ext.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			live := readPredictions(t, cfg.PredictionsFile)
 
-	// Offline, on the backend the extension served on.
-	b, _, err := predictor.OpenBackend(p.ext.backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := predictor.LoadModel(modelPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := predictor.NewRunner(b, loaded.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	want, err := loaded.PredictTrace(r, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The last seconds hold requests still in flight when the run ended:
-	// they have no spans, so the collector cannot see them.
-	lastNs := tr.StartNs + int64(tr.Ticks)*tr.TickNs - int64(3*time.Second)
-	compared, maxDiff := 0, 0.0
-	for _, lp := range live {
-		tk := int((lp.StartNs - tr.StartNs) / tr.TickNs)
-		if lp.State != StateTrained || !lp.Ready || tk < m.Card.Shape.Window-1 || lp.EndNs > lastNs {
-			continue
-		}
-		w := want.Probs[tk]
-		for i, svc := range want.Services {
-			maxDiff = math.Max(maxDiff, math.Abs(float64(w[i])-lp.Culprits[svc]))
-		}
-		maxDiff = math.Max(maxDiff, math.Abs(float64(w[len(w)-1])-lp.Violation))
-		compared++
-	}
-	t.Logf("backend %s: %d ticks compared (of %d live, %d offline), max |online - offline| = %.3g",
-		p.ext.backend, compared, len(live), tr.Ticks, maxDiff)
-	if compared < 60 {
-		t.Fatalf("only %d ticks compared", compared)
-	}
-	if maxDiff > 1e-4 {
-		t.Fatalf("online and offline differ by %g", maxDiff)
+			// Offline, on the backend the extension served on.
+			b, _, err := predictor.OpenBackend(p.ext.backend)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded, err := predictor.LoadModel(modelPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := predictor.NewRunner(b, loaded.Params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			want, err := loaded.PredictTrace(r, tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The last seconds hold requests still in flight when the run ended:
+			// they have no spans, so the collector cannot see them.
+			lastNs := tr.StartNs + int64(tr.Ticks)*tr.TickNs - int64(3*time.Second)
+			compared, maxDiff := 0, 0.0
+			for _, lp := range live {
+				tk := int((lp.StartNs - tr.StartNs) / tr.TickNs)
+				if lp.State != StateTrained || !lp.Ready || tk < m.Card.Shape.Window-1 || lp.EndNs > lastNs {
+					continue
+				}
+				w := want.Probs[tk]
+				for i, svc := range want.Services {
+					maxDiff = math.Max(maxDiff, math.Abs(float64(w[i])-lp.Culprits[svc]))
+				}
+				maxDiff = math.Max(maxDiff, math.Abs(float64(w[len(w)-1])-lp.Violation))
+				compared++
+			}
+			t.Logf("backend %s: %d ticks compared (of %d live, %d offline), max |online - offline| = %.3g",
+				p.ext.backend, compared, len(live), tr.Ticks, maxDiff)
+			if compared < 60 {
+				t.Fatalf("only %d ticks compared", compared)
+			}
+			if maxDiff > 1e-4 {
+				t.Fatalf("online and offline differ by %g", maxDiff)
+			}
+		})
 	}
 }
 
-// randomModel wraps seeded random weights with norms fitted on tr: the
-// agreement holds for any weights.
-func randomModel(t testing.TB, tr *predictor.Trace, window int) *predictor.Model {
+// randomModel wraps seeded random weights (of an ensemble of members
+// networks when members > 1) with norms fitted on tr: the agreement holds
+// for any weights.
+func randomModel(t testing.TB, tr *predictor.Trace, window, members int) *predictor.Model {
 	t.Helper()
 	fs, err := predictor.FitFeatures([]*predictor.Trace{tr}, predictor.FeatureNames) // every feature
 	if err != nil {
 		t.Fatal(err)
 	}
-	shape := predictor.Shape{Services: len(fs.Services), Features: len(fs.Features), Window: window, Kernel: 3, Channels: 4, Hidden: 8}
+	shape := predictor.Shape{Services: len(fs.Services), Features: len(fs.Features), Window: window, Kernel: 3, Channels: 4, Hidden: 8, Members: members}
 	params, err := predictor.NewParams(shape, 11)
 	if err != nil {
 		t.Fatal(err)

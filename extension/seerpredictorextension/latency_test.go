@@ -63,7 +63,7 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy, starting []time.Duration
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := randomModel(t, trs[0], 16)
+	m := randomModel(t, trs[0], 16, 0)
 	// Serve as the extension does: the configured default backend.
 	b, _, err := predictor.OpenBackend(createDefaultConfig().(*Config).Backend)
 	if err != nil {

@@ -44,7 +44,7 @@ func TestGraphChangeRetrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := randomModel(t, tr, 8)
+	m := randomModel(t, tr, 8, 0)
 	modelPath := filepath.Join(t.TempDir(), "model")
 	if err := m.Save(modelPath); err != nil {
 		t.Fatal(err)
