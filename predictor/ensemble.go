@@ -3,6 +3,7 @@ package predictor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 )
@@ -10,7 +11,9 @@ import (
 // Combine makes one model of members trained on one split (seer train with
 // one --seed and different --init-seed): their networks run as one graph
 // and their probabilities are averaged (ensembleGraph), which ranks culprits
-// better than any one member (predictor/README.md). The baselines are
+// better than any one member (predictor/README.md). Members trained on
+// fault labels (TrainReport.Labels) have traces labelled the same way
+// (LabelFaults, in place). The baselines are
 // calibrated again on the members' training traces, and the warning
 // threshold set and the validation figures computed again on their
 // validation traces; traces must hold both (found by directory). The
@@ -42,6 +45,11 @@ func Combine(members []*Model, traces []*Trace, backend string) (*Model, error) 
 		}
 		seeds[seed] = i
 	}
+	if first.Train.Labels == LabelsFaults {
+		// As the members learnt: the same labels for the baselines, the
+		// threshold and the validation figures.
+		LabelFaults(traces, first.Train.LabelKinds)
+	}
 	trainT, err := tracesByDir(traces, first.Train.TrainTraces)
 	if err != nil {
 		return nil, err
@@ -67,7 +75,7 @@ func Combine(members []*Model, traces []*Trace, backend string) (*Model, error) 
 		return nil, err
 	}
 	model := &Model{Card: card, Params: p}
-	ecfg := EvalConfig{HorizonNs: card.HorizonMs * 1e6, MinLeadNs: int64(first.Validation.MinLeadMs * 1e6), FirstTick: shape.Window - 1}
+	ecfg := EvalConfig{HorizonNs: card.HorizonMs * 1e6, MinLeadNs: int64(math.Round(first.Validation.MinLeadMs * 1e6)), FirstTick: shape.Window - 1}
 	// Again rather than a member's: members trained before a baseline was
 	// added lack it.
 	model.Baselines = CalibrateBaselines(trainT, ecfg.HorizonNs, ecfg.FirstTick, first.Train.ThresholdOnFPR)
@@ -106,6 +114,8 @@ func sameSplit(a, b Card) error {
 		return errors.New("call graph differs")
 	case a.HorizonMs != b.HorizonMs || a.TickMs != b.TickMs:
 		return fmt.Errorf("horizon %d ms and tick %d ms, want %d and %d", b.HorizonMs, b.TickMs, a.HorizonMs, a.TickMs)
+	case a.Train.Labels != b.Train.Labels || !slices.Equal(a.Train.LabelKinds, b.Train.LabelKinds):
+		return fmt.Errorf("labels %q of kinds %v, want %q of kinds %v", b.Train.Labels, b.Train.LabelKinds, a.Train.Labels, a.Train.LabelKinds)
 	case a.Train.ThresholdOnFPR != b.Train.ThresholdOnFPR:
 		return fmt.Errorf("false-positive budget %v, want %v", b.Train.ThresholdOnFPR, a.Train.ThresholdOnFPR)
 	}

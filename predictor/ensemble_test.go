@@ -25,6 +25,11 @@ func TestEnsembleGraphAverages(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Graph = graph
+		for _, w := range p.Tensors { // larger weights: members that disagree, so a wrong mean shows
+			for j := range w {
+				w[j] *= 3
+			}
+		}
 		members = append(members, p)
 		ens.Tensors = append(ens.Tensors, p.Tensors...)
 	}
@@ -118,6 +123,9 @@ func TestCombine(t *testing.T) {
 		c.Members[1].InitSeed != 2 || c.Members[1].ValTraces != nil || c.Validation == nil || c.Validation.Threshold != c.Threshold {
 		t.Fatalf("ensemble card: shape %+v, %d tensors, members %+v, validation %+v", c.Shape, len(ens.Params.Tensors), c.Members, c.Validation)
 	}
+	if c.Validation == m1.Card.Validation || c.Validation.Traces != len(m1.Card.Train.ValTraces) {
+		t.Fatalf("validation not computed again on the split: %+v", c.Validation)
+	}
 	if !reflect.DeepEqual(ens.Baselines, m1.Baselines) {
 		t.Fatalf("baselines calibrated again on the split differ from the member's")
 	}
@@ -149,6 +157,8 @@ func TestCombine(t *testing.T) {
 		}
 	}
 
+	faultLabels := *m2
+	faultLabels.Card.Train.Labels = LabelsFaults
 	for _, tc := range []struct {
 		name    string
 		members []*Model
@@ -160,6 +170,7 @@ func TestCombine(t *testing.T) {
 		{"other split", []*Model{m1, train(2, 3)}, traces, "split of seed 2"},
 		{"already an ensemble", []*Model{ens, m1}, traces, "already an ensemble"},
 		{"validation trace missing", []*Model{m1, m2}, traces[:0], "is not in the data"},
+		{"other labels", []*Model{m1, &faultLabels}, traces, `labels "faults"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Combine(tc.members, tc.traces, BackendAuto)

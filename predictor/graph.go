@@ -155,6 +155,9 @@ func ensembleGraph(s Shape, x *Node, w []*Node, fused bool) (culprit, violation 
 // trainGraph returns a graph function: inputs [x, y, wt, weights...],
 // outputs [loss, gradients in Params order...].
 func trainGraph(s Shape) func([]*Node) []*Node {
+	if s.members() > 1 {
+		panic("predictor: trainGraph takes one network; an ensemble's members train one by one")
+	}
 	return func(in []*Node) []*Node {
 		x, y, wt, w := in[0], in[1], in[2], in[3:]
 		c, v := forwardGraph(s, x, w, false)

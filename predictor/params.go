@@ -200,9 +200,10 @@ func (p *Params) Clone() *Params {
 }
 
 // Member returns member k of an ensemble as a model of one network (its
-// tensors shared, not copied); Member(0) of a single network is p.
+// tensors shared, not copied; Shape.Members 0, as Train makes them);
+// Member(0) of a single network is p.
 func (p *Params) Member(k int) *Params {
-	if p.Shape.members() == 1 {
+	if p.Shape.Members == 0 {
 		return p
 	}
 	s := p.Shape

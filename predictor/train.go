@@ -47,6 +47,10 @@ type TrainConfig struct {
 	Progress io.Writer // progress bar, nil for none
 	// Init, when set, starts from these weights (incremental retraining).
 	Init *Params
+	// LabelKinds, when not nil, says the traces carry fault labels
+	// (LabelFaults with these kinds; empty: all kinds) in place of their
+	// violations; Train only records it in the card, for Combine.
+	LabelKinds []string
 }
 
 // DefaultTrainConfig returns the defaults of `seer train`.
@@ -104,7 +108,15 @@ type TrainReport struct {
 	// EMA is the decay of the weights' moving average the model keeps; 0
 	// (absent) for the raw weights.
 	EMA float64 `json:"ema,omitempty"`
+	// Labels is "faults" when the model learnt from fault labels
+	// (LabelFaults of LabelKinds, all kinds when empty), absent for the
+	// datasets' violations.
+	Labels     string   `json:"labels,omitempty"`
+	LabelKinds []string `json:"label_kinds,omitempty"`
 }
+
+// LabelsFaults is TrainReport.Labels of a model trained on fault labels.
+const LabelsFaults = "faults"
 
 type sample struct{ trace, tick int }
 
@@ -280,6 +292,9 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 		ThresholdOnFPR: cfg.MaxFPR, EMA: cfg.EMA}
 	if initSeed != cfg.Seed {
 		rep.InitSeed = initSeed
+	}
+	if cfg.LabelKinds != nil {
+		rep.Labels, rep.LabelKinds = LabelsFaults, cfg.LabelKinds
 	}
 	for _, tr := range trainT {
 		rep.TrainTraces = append(rep.TrainTraces, tr.Dir)

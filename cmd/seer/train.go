@@ -100,7 +100,8 @@ func runTrain(cmd *cobra.Command, o *trainOptions) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	if o.labels == "faults" {
-		if predictor.LabelFaults(traces, kindList(o.kinds)) == 0 {
+		o.cfg.LabelKinds = append([]string{}, kindList(o.kinds)...) // not nil: recorded in the card
+		if predictor.LabelFaults(traces, o.cfg.LabelKinds) == 0 {
 			return fmt.Errorf("train: --labels faults: no fault of kinds %q in %s", o.kinds, o.data)
 		}
 	}
