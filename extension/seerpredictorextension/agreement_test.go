@@ -60,15 +60,7 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 			if sl := p.ext.slot.Load(); sl.state != StateTrained {
 				t.Fatalf("state %q (%s), want trained", sl.state, sl.reason)
 			}
-			sink := p.spansSink(t)
-			for i := range spans {
-				if err := sink.Span(&spans[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := sink.Flush(); err != nil {
-				t.Fatal(err)
-			}
+			p.sendSpans(t, spans)
 			if err := p.proc.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -67,14 +67,20 @@ func startPipeline(t *testing.T, name string, cfg *Config) *pipeline {
 	return p
 }
 
-// spansSink sends the simulator's spans through the processor.
-func (p *pipeline) spansSink(t *testing.T) interface {
-	sim.SpanSink
-	Flush() error
-} {
-	return sim.NewOTLPSink(func(td ptrace.Traces) error {
+// sendSpans sends the simulator's spans through the processor.
+func (p *pipeline) sendSpans(t *testing.T, spans []sim.Span) {
+	t.Helper()
+	sink := sim.NewOTLPSink(func(td ptrace.Traces) error {
 		return p.proc.ConsumeTraces(context.Background(), td)
 	}, 2048)
+	for i := range spans {
+		if err := sink.Span(&spans[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Flush(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitCaughtUp waits until the extension has taken every tick the

@@ -58,15 +58,7 @@ func TestGraphChangeRetrains(t *testing.T) {
 		Interval: time.Hour, History: 2 * time.Minute, MinHistory: 15 * time.Second, Features: []string{"depth", "latency"},
 		Window: 8, Channels: 4, Hidden: 8, Horizon: time.Second, Epochs: 2, Batch: 16, Chunks: 4, Seed: 1}
 	p := startPipeline(t, "retrain", cfg)
-	sink := p.spansSink(t)
-	for i := range spans {
-		if err := sink.Span(&spans[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sink.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	p.sendSpans(t, spans)
 	p.waitCaughtUp(t, 30*time.Second)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
