@@ -114,6 +114,10 @@ func TestCombine(t *testing.T) {
 	if m2.Card.Train.InitSeed != 2 || m1.Card.Train.InitSeed != 0 {
 		t.Fatalf("init seeds on the cards: %d, %d", m1.Card.Train.InitSeed, m2.Card.Train.InitSeed)
 	}
+	// --init-seed equal to --seed is the model --seed alone trains.
+	if same := train(1, 1); !reflect.DeepEqual(same.Params.Tensors, m1.Params.Tensors) || same.Card.Train.InitSeed != 0 {
+		t.Fatalf("init seed 1 of seed 1 trained other weights than seed 1 alone")
+	}
 	ens, err := Combine([]*Model{m1, m2}, traces, BackendAuto)
 	if err != nil {
 		t.Fatal(err)
