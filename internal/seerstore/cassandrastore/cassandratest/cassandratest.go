@@ -25,6 +25,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 )
 
 // Node describes the Cassandra the tests use.
@@ -72,6 +74,12 @@ func Main(m *testing.M) int {
 		vars := parseEnv(env)
 		node = &Node{Hosts: strings.Split(vars["SEER_CASSANDRA_HOSTS"], ","), Username: vars["SEER_CASSANDRA_USERNAME"],
 			Password: vars["SEER_CASSANDRA_PASSWORD"], CAFile: vars["SEER_CASSANDRA_CA_FILE"], Local: true, script: script}
+		t1 := time.Now()
+		if err := node.waitLogin(loginTimeout); err != nil {
+			fmt.Fprintf(os.Stderr, "cassandratest: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "cassandratest: logged in %s later\n", time.Since(t1).Round(10*time.Millisecond))
 		return m.Run()
 	}()
 	if out, err := run(nil, script, "release", pid); err != nil {
@@ -110,9 +118,47 @@ func Private(t testing.TB, nativePort, storagePort int) *Node {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	vars := parseEnv(out)
-	return &Node{Hosts: strings.Split(vars["SEER_CASSANDRA_HOSTS"], ","), Username: vars["SEER_CASSANDRA_USERNAME"],
+	n := &Node{Hosts: strings.Split(vars["SEER_CASSANDRA_HOSTS"], ","), Username: vars["SEER_CASSANDRA_USERNAME"],
 		Password: vars["SEER_CASSANDRA_PASSWORD"], CAFile: vars["SEER_CASSANDRA_CA_FILE"], Local: true,
 		script: node.script, env: env}
+	if err := n.waitLogin(loginTimeout); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// loginTimeout bounds waitLogin: the superuser appears well under a second after the node
+// answers, but a loaded 2-core machine is slow.
+const loginTimeout = 60 * time.Second
+
+// waitLogin waits until the node accepts n's credentials. A node on a fresh data directory
+// answers CQL before it has created its default superuser (CassandraRoleManager's setup task,
+// ~0.5 s later even with superuser_setup_delay_ms=0), and a test that connects in between fails
+// with "Provided username cassandra and/or password are incorrect".
+func (n *Node) waitLogin(timeout time.Duration) error {
+	c := gocql.NewCluster(n.Hosts...)
+	c.Authenticator = gocql.PasswordAuthenticator{Username: n.Username, Password: n.Password}
+	c.ConnectTimeout, c.Timeout = 2*time.Second, 2*time.Second
+	c.Logger = gocql.NewLogger(gocql.LogLevelNone)
+	if n.CAFile != "" {
+		cfg, err := n.tlsConfig()
+		if err != nil {
+			return err
+		}
+		c.SslOpts = &gocql.SslOptions{Config: cfg, EnableHostVerification: true}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := c.CreateSession()
+		if err == nil {
+			s.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("logging in to Cassandra %v as %s within %v: %w", n.Hosts, n.Username, timeout, err)
+		}
+		time.Sleep(250 * time.Millisecond) // polling the node's state, bounded by the deadline
+	}
 }
 
 // Env returns the variables that make a child test process use this node as an external cluster.
@@ -136,15 +182,23 @@ func (n *Node) TLSConfig(t testing.TB) *tls.Config {
 	if n.CAFile == "" {
 		return nil
 	}
+	cfg, err := n.tlsConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func (n *Node) tlsConfig() (*tls.Config, error) {
 	pem, err := os.ReadFile(n.CAFile)
 	if err != nil {
-		t.Fatalf("reading CA: %v", err)
+		return nil, fmt.Errorf("reading CA: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("no certificate in %s", n.CAFile)
+		return nil, fmt.Errorf("no certificate in %s", n.CAFile)
 	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Stop stops the local node gracefully (kill: SIGKILL at once); the test is skipped on an external
