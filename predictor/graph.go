@@ -36,7 +36,7 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 // fused is the inference form of the same network: the convolution and the
 // gates' input products of all steps are two products before the loop, and
 // per step one product of the state with the four gates' weights side by
-// side, the gates sliced from it; 2 products per step fewer than 9 (op
+// side, the gates sliced from it: one product per step instead of 9 (op
 // count rules the time of these small products). Training keeps the other
 // form: simplego cannot differentiate a slice of a computed node (it needs
 // Pad). The two agree to float rounding (TestFusedForwardAgrees).
@@ -123,25 +123,17 @@ func inferGraph(s Shape, fused bool) func([]*Node) *Node {
 }
 
 // ensembleGraph is forwardGraph for any number of members: one network's
-// logits as they are; for several (w holds numParams tensors per member),
-// logits whose softmax and sigmoid are the members' mean culprit softmax and
-// mean violation probability (computed in log space: log of the mean of exp
-// of the log-probabilities), so inference and the loss read an ensemble as
-// one model.
+// logits as they are; for several (each weight with a leading member axis,
+// see weightTensors), logits whose softmax and sigmoid are the members' mean
+// culprit softmax and mean violation probability (computed in log space:
+// log of the mean of exp of the log-probabilities), so inference and the
+// loss read an ensemble as one model.
 func ensembleGraph(s Shape, x *Node, w []*Node, fused bool) (culprit, violation *Node) {
 	k := s.members()
 	if k == 1 {
 		return forwardGraph(s, x, w, fused)
 	}
-	stacked := make([]*Node, numParams)
-	for i := range stacked {
-		per := make([]*Node, k)
-		for m := range per {
-			per[m] = w[m*numParams+i]
-		}
-		stacked[i] = Stack(per, 0)
-	}
-	c, v := forwardGraph(s, x, stacked, fused, k)
+	c, v := forwardGraph(s, x, w, fused, k)
 	logMean := func(x *Node) *Node { // over the member axis
 		m := StopGradient(ReduceAndKeep(x, ReduceMax, 0))
 		lse := Add(Log(ReduceAndKeep(Exp(Sub(x, m)), ReduceSum, 0)), m)

@@ -47,10 +47,23 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 	return &Runner{shape: p.Shape, backend: b, exec: exec, weights: weightTensors(p), graph: p.Graph}, nil
 }
 
+// weightTensors returns p's weights as graph inputs, in Params order: one
+// tensor per parameter, for an ensemble with a leading member axis (the
+// members' tensors stacked here once, not in the graph on every call).
 func weightTensors(p *Params) []any {
-	w := make([]any, len(p.Tensors))
-	for i := range p.Tensors {
-		w[i] = tensors.FromFlatDataAndDimensions(p.Tensors[i], p.Shape.dims(i)...)
+	k := p.Shape.members()
+	w := make([]any, numParams)
+	for i := range numParams {
+		dims := p.Shape.dims(i)
+		if k == 1 {
+			w[i] = tensors.FromFlatDataAndDimensions(p.Tensors[i], dims...)
+			continue
+		}
+		flat := make([]float32, 0, k*size(dims))
+		for m := range k {
+			flat = append(flat, p.Tensors[m*numParams+i]...)
+		}
+		w[i] = tensors.FromFlatDataAndDimensions(flat, append([]int{k}, dims...)...)
 	}
 	return w
 }

@@ -359,17 +359,18 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 		HorizonMs: cfg.HorizonNs / 1e6, TickMs: traces[0].TickNs / 1e6, Train: rep,
 		Fingerprint: Fingerprint(fs.Services, edges), CallGraph: cg.Edges(fs.Services)}
 	ecfg := EvalConfig{HorizonNs: cfg.HorizonNs, MinLeadNs: cfg.MinLeadNs, FirstTick: shape.Window - 1}
-	model.Baselines = CalibrateBaselines(trainT, cfg.HorizonNs, ecfg.FirstTick, cfg.MaxFPR)
-	if err := model.calibrate(backend, valT, ecfg, cfg.MaxFPR); err != nil {
+	if err := model.calibrate(backend, trainT, valT, ecfg, cfg.MaxFPR); err != nil {
 		return nil, err
 	}
 	return model, nil
 }
 
-// calibrate sets m's warning threshold on the validation traces (the lowest
-// whose false-positive rate is at most maxFPR) and scores m and its
-// baselines on them (Card.Validation).
-func (m *Model) calibrate(backend backends.Backend, valT []*Trace, ecfg EvalConfig, maxFPR float64) error {
+// calibrate calibrates m's baselines on the training traces, sets m's
+// warning threshold on the validation traces (the lowest whose
+// false-positive rate is at most maxFPR) and scores m and its baselines on
+// them (Card.Validation).
+func (m *Model) calibrate(backend backends.Backend, trainT, valT []*Trace, ecfg EvalConfig, maxFPR float64) error {
+	m.Baselines = CalibrateBaselines(trainT, ecfg.HorizonNs, ecfg.FirstTick, maxFPR)
 	runner, err := NewRunner(backend, m.Params)
 	if err != nil {
 		return err
