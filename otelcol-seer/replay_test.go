@@ -152,19 +152,11 @@ service:
 		t.Fatal(err)
 	}
 
-	b, _, err := predictor.OpenBackend(predictor.BackendAuto)
+	preds, err := predictor.PredictTraces(model, []*predictor.Trace{tr}, predictor.BackendAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := predictor.NewRunner(b, model.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	offline, err := model.PredictTrace(r, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	offline := preds[0]
 	compared, worst := 0, 0.0
 	for _, p := range live {
 		tk := int((p.StartNs - tr.StartNs) / tr.TickNs)

@@ -71,23 +71,15 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 			live := readPredictions(t, cfg.PredictionsFile)
 
 			// Offline, on the backend the extension served on.
-			b, _, err := predictor.OpenBackend(p.ext.backend)
-			if err != nil {
-				t.Fatal(err)
-			}
 			loaded, err := predictor.LoadModel(modelPath)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := predictor.NewRunner(b, loaded.Params)
+			offline, err := predictor.PredictTraces(loaded, []*predictor.Trace{tr}, p.ext.backend)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-			want, err := loaded.PredictTrace(r, tr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := offline[0]
 			// The last seconds hold requests still in flight when the run ended:
 			// they have no spans, so the collector cannot see them.
 			lastNs := tr.StartNs + int64(tr.Ticks)*tr.TickNs - int64(3*time.Second)
