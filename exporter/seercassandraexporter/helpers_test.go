@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore"
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore/cassandratest"
@@ -54,7 +53,7 @@ func openStore(t testing.TB, n *cassandratest.Node, cfg *Config) *cassandrastore
 	t.Helper()
 	s := cassandrastoreSettings(cfg)
 	s.TLS = n.TLSConfig(t)
-	s.Logger = zaptest.NewLogger(t)
+	s.Logger = cassandratest.Logger(t)
 	st, err := cassandrastore.Open(context.Background(), s)
 	require.NoError(t, err)
 	t.Cleanup(func() {

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore/cassandratest"
@@ -30,7 +29,7 @@ func testSettings(t *testing.T, keyspace string) Settings {
 		Consistency: gocql.LocalQuorum, ConnectTimeout: 5 * time.Second, QueryTimeout: 10 * time.Second,
 		MaxConcurrentRequests: 16, MaxBatchRows: 50, MaxBatchBytes: 48 << 10,
 		SpanTTL: time.Hour, SeriesTTL: time.Hour, GraphTTL: time.Hour, CreateSchema: true,
-		Logger: zaptest.NewLogger(t),
+		Logger: cassandratest.Logger(t),
 	}
 }
 

@@ -23,10 +23,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 )
 
 // Node describes the Cassandra the tests use.
@@ -269,4 +273,42 @@ func scriptPath() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// Logger returns a logger that writes to t's log until t ends and drops what comes after: the
+// driver's pool-filling goroutines may still log once Session.Close has returned, and testing
+// panics on a log after its test has completed (zaptest.NewLogger alone made CI fail so).
+func Logger(t testing.TB) *zap.Logger {
+	return zap.New(untilTestEnds(t, zaptest.NewLogger(t).Core()))
+}
+
+// untilTestEnds wraps core so that it stops writing when t ends.
+func untilTestEnds(t testing.TB, core zapcore.Core) zapcore.Core {
+	c := &untilDone{Core: core, done: new(atomic.Bool)}
+	t.Cleanup(func() { c.done.Store(true) })
+	return c
+}
+
+// untilDone is a zapcore.Core that stops writing once done is set.
+type untilDone struct {
+	zapcore.Core
+	done *atomic.Bool
+}
+
+func (c *untilDone) With(fields []zapcore.Field) zapcore.Core {
+	return &untilDone{Core: c.Core.With(fields), done: c.done}
+}
+
+func (c *untilDone) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.done.Load() || !c.Enabled(e.Level) {
+		return ce
+	}
+	return ce.AddCore(e, c)
+}
+
+func (c *untilDone) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if c.done.Load() {
+		return nil
+	}
+	return c.Core.Write(e, fields)
 }
