@@ -30,6 +30,12 @@ type Config struct {
 	Tick time.Duration
 	// QoSWindow is the sliding window of the p99 check (default 1s).
 	QoSWindow time.Duration
+	// QoSMinRequests, when positive, is the fewest requests a p99 is taken
+	// over: a request type whose last QoSWindow holds fewer has its window
+	// reach further back, a tick at a time, up to QoSMaxWindowFactor times
+	// QoSWindow. At 0 (the default) the window is QoSWindow alone, and the
+	// p99 of a type of 150 requests a second is its second-slowest request.
+	QoSMinRequests int
 	// Load is the offered load.
 	Load Load
 	// Faults are injected; their StartNs is an offset from Start. IDs are
@@ -127,6 +133,9 @@ func (c *Config) validate() error {
 	}
 	if c.Duration <= 0 {
 		add("duration must be positive")
+	}
+	if c.QoSMinRequests < 0 {
+		add("qos min requests must not be negative")
 	}
 	if c.Tick <= 0 || c.QoSWindow < c.Tick {
 		add("tick must be positive and qos window at least one tick")

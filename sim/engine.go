@@ -27,6 +27,7 @@ type Sim struct {
 	faults  []*faultState
 	actions []dataset.Action
 	viol    []dataset.Violation
+	violWin []int64 // per violation, the window at its start (ns)
 
 	spanSeq uint64
 	samples []series.Sample

@@ -126,13 +126,14 @@ type reqType struct {
 	entry   *operation
 	weight  float64
 	target  int64
-	surge   float64 // current load-surge factor (extra fraction)
-	window  [][]int64
+	surge   float64   // current load-surge factor (extra fraction)
+	window  [][]int64 // per tick, oldest first; the last is the current tick
 	scratch []int64
 	// violation state
 	active bool
 	vStart int64
 	vPeak  int64
+	vWin   int64 // the window at the violation's start (ns)
 }
 
 type request struct {
@@ -220,7 +221,7 @@ func (s *Sim) build(t *topology.Topology) error {
 		total += w
 		s.types = append(s.types, &reqType{
 			name: r.Name, entry: s.op(r.Service, r.Op), weight: w, target: int64(r.QoS),
-			window: make([][]int64, max(1, int(s.cfg.QoSWindow/s.cfg.Tick))),
+			window: make([][]int64, s.qosTicks()*qosWindowFactor(&s.cfg)),
 		})
 	}
 	for name := range s.cfg.Load.Mix {

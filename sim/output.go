@@ -113,6 +113,10 @@ func loadParams(c *Config) map[string]string {
 		// How the violations' faults were found (see Config.Attribution).
 		"attribution": c.Attribution,
 	}
+	if c.QoSMinRequests > 0 {
+		// The QoS labels depend on it (Config.QoSMinRequests).
+		p["qos_min_requests"] = strconv.Itoa(c.QoSMinRequests)
+	}
 	switch l.Pattern {
 	case PatternDiurnal:
 		p["amplitude"] = strconv.FormatFloat(l.Amplitude, 'g', -1, 64)

@@ -25,9 +25,11 @@ type Scenario struct {
 	Duration  topology.Duration `yaml:"duration,omitempty"`
 	Tick      topology.Duration `yaml:"tick,omitempty"`
 	QoSWindow topology.Duration `yaml:"qos_window,omitempty"`
-	Load      ScenarioLoad      `yaml:"load"`
-	Faults    []ScenarioFault   `yaml:"faults,omitempty"`
-	Actions   []ScenarioAction  `yaml:"actions,omitempty"`
+	// QoSMinRequests is Config.QoSMinRequests.
+	QoSMinRequests int              `yaml:"qos_min_requests,omitempty"`
+	Load           ScenarioLoad     `yaml:"load"`
+	Faults         []ScenarioFault  `yaml:"faults,omitempty"`
+	Actions        []ScenarioAction `yaml:"actions,omitempty"`
 }
 
 // ScenarioLoad is Load in YAML.
@@ -105,6 +107,9 @@ func (s *Scenario) Apply(cfg *Config) {
 	}
 	if s.QoSWindow != 0 {
 		cfg.QoSWindow = s.QoSWindow.D()
+	}
+	if s.QoSMinRequests != 0 {
+		cfg.QoSMinRequests = s.QoSMinRequests
 	}
 	l := s.Load
 	if l.Rate != 0 {

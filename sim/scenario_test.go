@@ -46,6 +46,7 @@ func TestScenarioApplies(t *testing.T) {
 	sc, err := ParseScenario([]byte(`
 seed: 9
 duration: 30s
+qos_min_requests: 400
 load: {rate: 100, pattern: step, steps: [{at: 10s, rate: 300}]}
 faults: [{kind: disk, service: post-storage-mongodb, start: 5s, duration: 10s, magnitude: 3}]
 actions: [{kind: scale_out, at: 12s, service: post-storage-mongodb, count: 2}]
@@ -55,7 +56,7 @@ actions: [{kind: scale_out, at: 12s, service: post-storage-mongodb, count: 2}]
 	}
 	var cfg Config
 	sc.Apply(&cfg)
-	if cfg.Seed != 9 || cfg.Duration != 30*time.Second || cfg.Load.Steps[0].Rate != 300 || cfg.Faults[0].StartNs != 5e9 ||
+	if cfg.Seed != 9 || cfg.Duration != 30*time.Second || cfg.QoSMinRequests != 400 || cfg.Load.Steps[0].Rate != 300 || cfg.Faults[0].StartNs != 5e9 ||
 		cfg.Actions[0].Count != 2 || cfg.Actions[0].Delay >= 0 {
 		t.Fatalf("config %+v", cfg)
 	}
@@ -77,6 +78,7 @@ func TestConfigValidation(t *testing.T) {
 		{"code fault not simulated", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: dataset.FaultCodeError, Service: "nginx"}}}, "not simulated"},
 		{"unknown instance", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "cpu", Service: "nginx", Instance: "nginx-7"}}}, "unknown instance"},
 		{"loss above 1", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Faults: []dataset.Fault{{Kind: "network_loss", Service: "nginx", Magnitude: 2}}}, "fraction"},
+		{"negative qos min requests", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, QoSMinRequests: -1}, "qos min requests"},
 		{"bad pattern", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1, Pattern: "sawtooth"}}, "unknown pattern"},
 		{"bad action", Config{Topology: topo, Duration: time.Second, Load: Load{Rate: 1}, Actions: []Action{{Kind: "reboot", Service: "nginx"}}}, "unknown kind"},
 	}
@@ -112,7 +114,7 @@ func TestScenarioDocExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Seed != 7 || cfg.Duration != 10*time.Minute || cfg.Tick != 100*time.Millisecond || len(cfg.Load.Steps) != 2 ||
-		len(cfg.Faults) != 2 || cfg.Faults[1].Magnitude != float64(3*time.Millisecond) || len(cfg.Actions) != 2 || cfg.Actions[0].Delay != 5*time.Second {
+		cfg.QoSMinRequests != 500 || len(cfg.Faults) != 2 || cfg.Faults[1].Magnitude != float64(3*time.Millisecond) || len(cfg.Actions) != 2 || cfg.Actions[0].Delay != 5*time.Second {
 		t.Fatalf("config %+v", cfg)
 	}
 }

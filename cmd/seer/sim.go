@@ -26,6 +26,7 @@ type simOptions struct {
 	duration       time.Duration
 	tick           time.Duration
 	qosWindow      time.Duration
+	qosMinRequests int
 	rate           float64
 	pattern        string
 	amplitude      float64
@@ -82,6 +83,7 @@ flags given explicitly win over it.`,
 	f.DurationVar(&o.duration, "duration", time.Minute, "simulated time")
 	f.DurationVar(&o.tick, "tick", 100*time.Millisecond, "series period")
 	f.DurationVar(&o.qosWindow, "qos-window", time.Second, "sliding window of the p99 QoS check")
+	f.IntVar(&o.qosMinRequests, "qos-min-requests", 0, "fewest requests a p99 is taken over: a rarer request type's window reaches further back (at most 10 windows); 0: the window alone")
 	f.Float64Var(&o.rate, "rate", 2000, "requests per second")
 	f.StringVar(&o.pattern, "pattern", sim.PatternConstant, "load pattern: constant, diurnal, step, burst")
 	f.Float64Var(&o.amplitude, "amplitude", 0.5, "diurnal: relative amplitude")
@@ -197,7 +199,7 @@ func loadTopology(o simOptions) (*topology.Topology, []byte, error) {
 }
 
 func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.Config, error) {
-	cfg := sim.Config{Context: cmd.Context(), Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow, Attribution: o.attribution,
+	cfg := sim.Config{Context: cmd.Context(), Topology: topo, Seed: o.seed, Duration: o.duration, Tick: o.tick, QoSWindow: o.qosWindow, QoSMinRequests: o.qosMinRequests, Attribution: o.attribution,
 		Load: sim.Load{Rate: o.rate, Pattern: o.pattern, Amplitude: o.amplitude, Period: o.period, BurstLength: o.burstLength, BurstFactor: o.burstFactor}}
 	if o.scenario != "" {
 		sc, err := sim.LoadScenario(o.scenario)
@@ -207,6 +209,9 @@ func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.C
 		sc.Apply(&cfg)
 	}
 	changed := cmd.Flags().Changed
+	if changed("qos-min-requests") {
+		cfg.QoSMinRequests = o.qosMinRequests
+	}
 	if changed("seed") {
 		cfg.Seed = o.seed
 	}

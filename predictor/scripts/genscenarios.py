@@ -6,7 +6,12 @@ duration and magnitude (mild ones that cause no violation included, so the
 false-positive rate is measured). The same --seed gives the same commands.
 
 Usage: genscenarios.py --seer BIN --out DIR --seed S --count N [--duration 150]
+                       [--qos-min-requests 500]
 Train and held-out sets use disjoint seeds (e.g. --seed 1000 / --seed 9000).
+--qos-min-requests is passed to `seer sim` (sim/SCENARIO.md, QoS labels): a
+p99 over at least that many requests (0: over the 1 s window alone, where
+compose-post's p99 is its 2nd or 3rd slowest request and noise alone
+crosses its target).
 """
 import argparse, os, random, subprocess, sys
 
@@ -46,6 +51,7 @@ def main():
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--duration", type=float, default=150)
+    ap.add_argument("--qos-min-requests", type=int, default=500)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
@@ -53,7 +59,7 @@ def main():
         r = random.Random(seed)
         args = [a.seer, "sim", "--seed", str(seed), "--duration", f"{a.duration:.0f}s",
                 "--rate", f"{r.uniform(1200, 2600):.0f}", "--out", os.path.join(a.out, f"s{seed}"),
-                "--overwrite"]
+                "--overwrite", "--qos-min-requests", str(a.qos_min_requests)]
         pat = r.choice(["constant", "constant", "diurnal", "burst"])
         args += ["--pattern", pat]
         if pat == "diurnal":
