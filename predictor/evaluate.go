@@ -1,6 +1,9 @@
 package predictor
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // EvalOptions are the settings of EvaluatePredictions.
 type EvalOptions struct {
@@ -43,5 +46,45 @@ func EvaluatePredictions(m *Model, traces []*Trace, preds []*Predictions, o Eval
 	cfg := EvalConfig{HorizonNs: m.Card.HorizonMs * 1e6, MinLeadNs: o.MinLeadNs, FirstTick: m.Card.Shape.Window - 1}
 	rep := Evaluate(traces, dets, m.Baselines, cfg)
 	rep.Threshold = o.Threshold
+	rep.MatchedFPR = MatchFPR(traces, preds, rep.Baselines, cfg)
 	return rep
+}
+
+// MatchFPR scores the predictions, for each threshold baseline of
+// baselines, at the lowest threshold whose false-positive rate on traces
+// is at most the baseline's: whether Seer anticipates more at the same
+// false-positive rate. The reactive baseline is left out (it warns only
+// during violations, so its rate is 0 by construction).
+func MatchFPR(traces []*Trace, preds []*Predictions, baselines map[string]*Metrics, cfg EvalConfig) map[string]*Matched {
+	if len(baselines) == 0 {
+		return nil
+	}
+	at := func(th float64) *Metrics {
+		m := &Metrics{}
+		for i, tr := range traces {
+			m.score(tr, preds[i].Detect(tr, th), cfg)
+		}
+		m.finish()
+		return m
+	}
+	out := map[string]*Matched{}
+	for name, b := range baselines {
+		if name == BaselineReactive {
+			continue
+		}
+		// The rate falls as the threshold rises; above 1 nothing warns.
+		lo, hi := 0.0, 1.0+1e-6
+		best := at(hi)
+		for range 30 {
+			mid := (lo + hi) / 2
+			if m := at(mid); m.FalsePositiveRate <= b.FalsePositiveRate {
+				hi, best = mid, m
+			} else {
+				lo = mid
+			}
+		}
+		// Rounded up: a threshold rounded down could warn on more ticks.
+		out[name] = &Matched{Threshold: math.Ceil(hi*1e6) / 1e6, Metrics: best}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package predictor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -251,5 +252,52 @@ func TestFillLabels(t *testing.T) {
 	}
 	if want := []float32{1, 1, 1, 4 * aheadWeight, 0, 0, 0, 4 * aheadWeight, 1, 1, 1, 4, 0, 0, 0, 1}; !slices.Equal(wt, want) {
 		t.Errorf("weights %v, want %v", wt, want)
+	}
+}
+
+// TestMatchFPR checks that Seer is scored at the lowest threshold whose
+// false-positive rate is at most each baseline's, and that the reactive
+// baseline (0 by construction) is left out.
+func TestMatchFPR(t *testing.T) {
+	tr := synthTrace(60, []string{"a", "b", "c"}, "c", [][2]int{{30, 35}})
+	cfg := EvalConfig{HorizonNs: 5 * tick, MinLeadNs: tick, FirstTick: 5}
+	p := &Predictions{Services: tr.Services, Probs: make([][]float32, tr.Ticks)}
+	for tk := range p.Probs {
+		v := float32(0.1)
+		switch {
+		case tk >= 26 && tk <= 28: // before onset: positive ticks
+			v = 0.9
+		case tk == 10: // negative ticks
+			v = 0.7
+		case tk == 12:
+			v = 0.5
+		}
+		p.Probs[tk] = []float32{0.1, 0.2, 0.6, v}
+	}
+	baselines := map[string]*Metrics{
+		BaselineLatency:    {FalsePositiveRate: 1.0 / 45}, // one false alarm of 45 negative ticks
+		BaselineNetwork:    {FalsePositiveRate: 0},
+		BaselineQueueDepth: {FalsePositiveRate: 0.5}, // both
+		BaselineReactive:   {},
+	}
+	got := MatchFPR([]*Trace{tr}, []*Predictions{p}, baselines, cfg)
+	if _, ok := got[BaselineReactive]; ok || len(got) != 3 {
+		t.Fatalf("matched %v, want the three threshold baselines", slices.Collect(maps.Keys(got)))
+	}
+	tests := []struct {
+		name   string
+		lo, hi float64 // the threshold's range
+		fpr    float64
+	}{
+		{BaselineLatency, 0.5, 0.5 + 1e-5, 1.0 / 45},
+		{BaselineNetwork, float64(float32(0.7)), 0.7 + 1e-5, 0}, // above the probability as served
+		{BaselineQueueDepth, float64(float32(0.1)), 0.1 + 1e-5, 2.0 / 45},
+	}
+	for _, tt := range tests {
+		m := got[tt.name]
+		if !(m.Threshold > tt.lo && m.Threshold <= tt.hi) || math.Abs(m.FalsePositiveRate-tt.fpr) > 1e-9 || m.Recall != 1 || m.CulpritTop1 != 1 {
+			t.Errorf("%s: threshold %v, fpr %v, recall %v, top1 %v; want threshold in (%v, %v], fpr %v, recall 1, top1 1",
+				tt.name, m.Threshold, m.FalsePositiveRate, m.Recall, m.CulpritTop1, tt.lo, tt.hi, tt.fpr)
+		}
 	}
 }

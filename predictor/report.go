@@ -9,6 +9,18 @@ type Report struct {
 	HorizonMs float64             `json:"horizon_ms"`
 	Traces    int                 `json:"traces"`
 	Baselines map[string]*Metrics `json:"baselines,omitempty"`
+	// MatchedFPR is Seer at each threshold baseline's false-positive rate
+	// (see MatchFPR); set by EvaluatePredictions.
+	MatchedFPR map[string]*Matched `json:"matched_fpr,omitempty"`
+}
+
+// Matched is Seer warning at the lowest threshold whose false-positive rate
+// on the evaluated traces is at most a baseline's there: Seer against the
+// baseline at an equal false-positive rate (a point of Seer's ROC curve
+// picked on these traces, not a calibration).
+type Matched struct {
+	Threshold float64 `json:"threshold"`
+	*Metrics
 }
 
 // Evaluate scores model detections (one per trace, from Predictions.Detect)

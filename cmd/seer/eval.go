@@ -192,6 +192,13 @@ func printReport(w io.Writer, r *predictor.Report) {
 			row(n, b)
 		}
 	}
+	for _, n := range predictor.BaselineNames {
+		// Seer at the baseline's false-positive rate (threshold picked on
+		// these traces): seer@latency is Seer against latency_threshold.
+		if m := r.MatchedFPR[n]; m != nil {
+			row(fmt.Sprintf("seer@%s (%.3f)", strings.TrimSuffix(n, "_threshold"), m.Threshold), m.Metrics)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(r.ByKind)) {
 		row("  seer/"+k, r.ByKind[k])
 	}
