@@ -17,7 +17,8 @@ var QoSHeader = []string{"end_ns", "request_type", "window_count", "p50_ns", "p9
 // QoSPoint is the sliding-window end-to-end latency of one request type at
 // the end of one tick: what violations are decided on.
 type QoSPoint struct {
-	// EndNs is the end of the tick; the window is (EndNs-QoSWindowNs, EndNs].
+	// EndNs is the end of the tick; the window is (EndNs-QoSWindowNs, EndNs],
+	// or longer with the manifest's params.qos_min_requests (FORMAT.md).
 	EndNs       int64
 	RequestType string
 	// WindowCount is the requests completed in the window; P50Ns and P99Ns

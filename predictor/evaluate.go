@@ -1,8 +1,10 @@
 package predictor
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // EvalOptions are the settings of EvaluatePredictions.
@@ -52,39 +54,54 @@ func EvaluatePredictions(m *Model, traces []*Trace, preds []*Predictions, o Eval
 
 // MatchFPR scores the predictions, for each threshold baseline of
 // baselines, at the lowest threshold whose false-positive rate on traces
-// is at most the baseline's: whether Seer anticipates more at the same
-// false-positive rate. The reactive baseline is left out (it warns only
-// during violations, so its rate is 0 by construction).
+// is at most the baseline's (rounded up to 1e-6, the metrics taken at the
+// rounded value): whether Seer anticipates more at the same false-positive
+// rate. The reactive baseline is left out (it warns only during
+// violations, so its rate is 0 by construction).
 func MatchFPR(traces []*Trace, preds []*Predictions, baselines map[string]*Metrics, cfg EvalConfig) map[string]*Matched {
 	if len(baselines) == 0 {
 		return nil
 	}
-	at := func(th float64) *Metrics {
-		m := &Metrics{}
-		for i, tr := range traces {
-			m.score(tr, preds[i].Detect(tr, th), cfg)
+	// The violation probabilities of the negative ticks, as Metrics.score
+	// counts them, highest first.
+	var neg []float64
+	for i, tr := range traces {
+		labels := tr.Labels(cfg.HorizonNs)
+		nS := len(preds[i].Services)
+		for t := cfg.FirstTick; t < tr.Ticks; t++ {
+			if !labels.Violation[t] {
+				neg = append(neg, float64(preds[i].Probs[t][nS]))
+			}
 		}
-		m.finish()
-		return m
 	}
+	slices.SortFunc(neg, func(a, b float64) int { return cmp.Compare(b, a) })
 	out := map[string]*Matched{}
 	for name, b := range baselines {
 		if name == BaselineReactive {
 			continue
 		}
-		// The rate falls as the threshold rises; above 1 nothing warns.
-		lo, hi := 0.0, 1.0+1e-6
-		best := at(hi)
-		for range 30 {
-			mid := (lo + hi) / 2
-			if m := at(mid); m.FalsePositiveRate <= b.FalsePositiveRate {
-				hi, best = mid, m
-			} else {
-				lo = mid
-			}
+		// k: the most false alarms the baseline's rate allows.
+		k := min(int(b.FalsePositiveRate*float64(len(neg))), len(neg))
+		for k < len(neg) && ratio(k+1, len(neg)) <= b.FalsePositiveRate {
+			k++
+		}
+		for k > 0 && ratio(k, len(neg)) > b.FalsePositiveRate {
+			k--
+		}
+		th := 0.0
+		if k < len(neg) {
+			// Just above the (k+1)-th highest: at most k warn (ties above
+			// it included).
+			th = math.Nextafter(neg[k], math.Inf(1))
 		}
 		// Rounded up: a threshold rounded down could warn on more ticks.
-		out[name] = &Matched{Threshold: math.Ceil(hi*1e6) / 1e6, Metrics: best}
+		th = math.Ceil(th*1e6) / 1e6
+		m := &Metrics{}
+		for i, tr := range traces {
+			m.score(tr, preds[i].Detect(tr, th), cfg)
+		}
+		m.finish()
+		out[name] = &Matched{Threshold: th, Metrics: m}
 	}
 	return out
 }

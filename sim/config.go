@@ -32,9 +32,10 @@ type Config struct {
 	QoSWindow time.Duration
 	// QoSMinRequests, when positive, is the fewest requests a p99 is taken
 	// over: a request type whose last QoSWindow holds fewer has its window
-	// reach further back, a tick at a time, up to QoSMaxWindowFactor times
-	// QoSWindow. At 0 (the default) the window is QoSWindow alone, and the
-	// p99 of a type of 150 requests a second is its second-slowest request.
+	// reach further back, a tick at a time, until it holds at least that
+	// many, up to QoSMaxWindowFactor times QoSWindow. At 0 (the default)
+	// the window is QoSWindow alone, and the p99 of a type of 150 requests
+	// a second is its second-slowest request.
 	QoSMinRequests int
 	// Load is the offered load.
 	Load Load

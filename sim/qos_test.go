@@ -49,6 +49,7 @@ func TestQoSMinRequests(t *testing.T) {
 		wantP99   int64
 	}{
 		{"window alone", 0, 10, 1 * ms},
+		{"window suffices", 5, 10, 1 * ms},
 		{"one slow tick more", 11, 11, 50 * ms},
 		{"enough", 20, 20, 50 * ms},
 		{"capped", 1000, 20, 50 * ms},
@@ -81,12 +82,20 @@ func TestQoSMinRequests(t *testing.T) {
 			if !rt.active {
 				return
 			}
+			// The window the p99 was taken over: one request per tick up to
+			// the slow second, then empty ticks up to the cap.
+			wantWin := c.wantCount * 100 * ms
+			if c.min > 20 {
+				wantWin = int64(len(rt.window)) * 100 * ms
+			}
+			if rt.vWin != wantWin {
+				t.Fatalf("violation window %d ms, want %d ms", rt.vWin/ms, wantWin/ms)
+			}
 			// A fault that ended 7 s before the start: past 1 s of window
 			// and 5 s of drain, so named only when the window reached back
-			// 2 s (not for a window of 1.1 s).
+			// 2 s or more (not for a window of 1.1 s).
 			faults := []dataset.Fault{{ID: "f", Service: "a", StartNs: s.now - 9*int64(time.Second), DurationNs: 2 * int64(time.Second)}}
 			vs := s.finishViolations(faults)
-			wantWin := c.wantCount * 100 * ms // one request per tick
 			attributed := len(vs) == 1 && len(vs[0].FaultIDs) == 1
 			if want := wantWin+drainNs >= 7*int64(time.Second); attributed != want {
 				t.Fatalf("fault 7 s before the start attributed: %v, want %v (window %d ms)", attributed, want, wantWin/ms)

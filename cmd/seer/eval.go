@@ -180,9 +180,9 @@ func writePlot(cmd *cobra.Command, o *evalOptions, traces []*predictor.Trace, pr
 func printReport(w io.Writer, r *predictor.Report) {
 	fmt.Fprintf(w, "%d traces, %d violations, horizon %.0f ms, min lead %.0f ms, threshold %.3f\n",
 		r.Traces, r.Violations, r.HorizonMs, r.MinLeadMs, r.Threshold)
-	fmt.Fprintf(w, "%-24s %8s %7s %8s %7s %7s %7s %7s %9s\n", "detector", "anticip", "recall", "standing", "prec", "fpr", "top1", "top3", "lead p50")
+	fmt.Fprintf(w, "%-28s %8s %7s %8s %7s %7s %7s %7s %9s\n", "detector", "anticip", "recall", "standing", "prec", "fpr", "top1", "top3", "lead p50")
 	row := func(name string, m *predictor.Metrics) {
-		fmt.Fprintf(w, "%-24s %4d/%-4d %6.1f%% %7.1f%% %6.1f%% %6.2f%% %6.1f%% %6.1f%% %7.0fms\n", name, m.Anticipated,
+		fmt.Fprintf(w, "%-28s %4d/%-4d %6.1f%% %7.1f%% %6.1f%% %6.2f%% %6.1f%% %6.1f%% %7.0fms\n", name, m.Anticipated,
 			m.Violations, 100*m.Recall, 100*m.RecallStanding, 100*m.Precision, 100*m.FalsePositiveRate, 100*m.CulpritTop1,
 			100*m.CulpritTop3, m.LeadMsP50)
 	}
@@ -196,7 +196,7 @@ func printReport(w io.Writer, r *predictor.Report) {
 		// Seer at the baseline's false-positive rate (threshold picked on
 		// these traces): seer@latency is Seer against latency_threshold.
 		if m := r.MatchedFPR[n]; m != nil {
-			row(fmt.Sprintf("seer@%s (%.3f)", strings.TrimSuffix(n, "_threshold"), m.Threshold), m.Metrics)
+			row(fmt.Sprintf("seer@%s (%g)", strings.TrimSuffix(n, "_threshold"), m.Threshold), m.Metrics)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.ByKind)) {

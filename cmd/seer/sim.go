@@ -209,8 +209,29 @@ func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.C
 		sc.Apply(&cfg)
 	}
 	changed := cmd.Flags().Changed
+	if changed("tick") {
+		cfg.Tick = o.tick
+	}
+	if changed("qos-window") {
+		cfg.QoSWindow = o.qosWindow
+	}
 	if changed("qos-min-requests") {
 		cfg.QoSMinRequests = o.qosMinRequests
+	}
+	if changed("attribution") {
+		cfg.Attribution = o.attribution
+	}
+	if changed("amplitude") {
+		cfg.Load.Amplitude = o.amplitude
+	}
+	if changed("period") {
+		cfg.Load.Period = o.period
+	}
+	if changed("burst-length") {
+		cfg.Load.BurstLength = o.burstLength
+	}
+	if changed("burst-factor") {
+		cfg.Load.BurstFactor = o.burstFactor
 	}
 	if changed("seed") {
 		cfg.Seed = o.seed

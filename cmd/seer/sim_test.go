@@ -27,11 +27,13 @@ func TestSimWritesADataset(t *testing.T) {
 	writeFile(t, scenario, `
 seed: 3
 duration: 4s
+qos_min_requests: 300
 load: {rate: 1000, pattern: burst, period: 2s, burst_length: 500ms, burst_factor: 2}
 faults:
   - {kind: network_delay, service: home-timeline-redis, start: 1s, duration: 2s, delay: 20ms}
 `)
-	out, err := runSeer(t, "sim", "--scenario", scenario, "--out", dir,
+	// Flags given explicitly win over the scenario.
+	out, err := runSeer(t, "sim", "--scenario", scenario, "--out", dir, "--qos-min-requests", "200", "--burst-factor", "2.5",
 		"--fault", "kind=cpu,service=text-service,start=1s,duration=1s,magnitude=2",
 		"--action", "kind=scale_out,service=text-service,at=2s,count=1,delay=500ms")
 	if err != nil {
@@ -42,7 +44,8 @@ faults:
 		t.Fatal(err)
 	}
 	m := ds.Manifest
-	if m.Seed != 3 || m.EndNs-m.StartNs != 4e9 || m.Topology != "social-network" || m.Params["pattern"] != "burst" || m.Counts.Faults != 2 {
+	if m.Seed != 3 || m.EndNs-m.StartNs != 4e9 || m.Topology != "social-network" || m.Params["pattern"] != "burst" || m.Counts.Faults != 2 ||
+		m.Params["qos_min_requests"] != "200" || m.Params["burst_factor"] != "2.5" || m.Params["period"] != "2s" {
 		t.Errorf("manifest %+v", m)
 	}
 	vs, err := ds.Violations()
