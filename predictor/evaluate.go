@@ -105,3 +105,39 @@ func MatchFPR(traces []*Trace, preds []*Predictions, baselines map[string]*Metri
 	}
 	return out
 }
+
+// AveragePredictions averages, tick by tick, the predictions of several
+// models on the same traces (per model, per trace, from PredictTraces):
+// each probability is the models' mean. Models trained on different splits
+// read the traces through their own feature scaling, which an ensemble of
+// one graph (Combine) cannot; this is the offline form of such an average.
+// The models must predict the same services in the same order.
+func AveragePredictions(perModel [][]*Predictions) ([]*Predictions, error) {
+	if len(perModel) == 0 {
+		return nil, fmt.Errorf("predictor: no predictions to average")
+	}
+	out := make([]*Predictions, len(perModel[0]))
+	k := float32(len(perModel))
+	for i, first := range perModel[0] {
+		avg := &Predictions{Services: first.Services, Probs: make([][]float32, len(first.Probs))}
+		for t := range avg.Probs {
+			avg.Probs[t] = make([]float32, len(first.Probs[t]))
+		}
+		for j, preds := range perModel {
+			if len(preds) != len(out) {
+				return nil, fmt.Errorf("predictor: model %d predicted %d traces, model 0 %d", j, len(preds), len(out))
+			}
+			p := preds[i]
+			if !slices.Equal(p.Services, first.Services) || len(p.Probs) != len(first.Probs) {
+				return nil, fmt.Errorf("predictor: model %d predicts other services or ticks than model 0 (trace %d)", j, i)
+			}
+			for t, row := range p.Probs {
+				for s, v := range row {
+					avg.Probs[t][s] += v / k
+				}
+			}
+		}
+		out[i] = avg
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/seer-qos/seer/dataset"
@@ -299,5 +300,29 @@ func TestMatchFPR(t *testing.T) {
 			t.Errorf("%s: threshold %v, fpr %v, recall %v, top1 %v; want threshold in (%v, %v], fpr %v, recall 1, top1 1",
 				tt.name, m.Threshold, m.FalsePositiveRate, m.Recall, m.CulpritTop1, tt.lo, tt.hi, tt.fpr)
 		}
+	}
+}
+
+func TestAveragePredictions(t *testing.T) {
+	a := []*Predictions{{Services: []string{"x", "y"}, Probs: [][]float32{{0.2, 0.4, 0.6}, {0, 0, 0}}}}
+	b := []*Predictions{{Services: []string{"x", "y"}, Probs: [][]float32{{0.4, 0.0, 0.4}, {0.2, 0.2, 1}}}}
+	got, err := AveragePredictions([][]*Predictions{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]float32{{0.3, 0.2, 0.5}, {0.1, 0.1, 0.5}}
+	for tk, row := range got[0].Probs {
+		for s, v := range row {
+			if math.Abs(float64(v-want[tk][s])) > 1e-6 {
+				t.Errorf("tick %d, output %d: %v, want %v", tk, s, v, want[tk][s])
+			}
+		}
+	}
+	if a[0].Probs[0][0] != 0.2 {
+		t.Error("the first model's predictions were changed")
+	}
+	other := []*Predictions{{Services: []string{"y", "x"}, Probs: b[0].Probs}}
+	if _, err := AveragePredictions([][]*Predictions{a, other}); err == nil || !strings.Contains(err.Error(), "other services") {
+		t.Errorf("services in another order: error %v", err)
 	}
 }

@@ -49,7 +49,7 @@ Definitions: predictor/README.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file written by seer train")
+	f.StringVar(&o.model, "model", "", "model file written by seer train; several, comma-separated, are averaged tick by tick (models of different training splits, which seer combine refuses; offline only)")
 	f.StringVar(&o.data, "data", "", "dataset directory, or a directory of datasets")
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
 	f.DurationVar(&o.minLead, "min-lead", 100*time.Millisecond, "least warning before onset that counts as anticipated")
@@ -67,21 +67,16 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	if o.model == "" || o.data == "" {
 		return fmt.Errorf("eval: --model and --data are required")
 	}
-	m, err := predictor.LoadModel(o.model)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
 	traces, err := predictor.LoadTraces(o.data)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	th := m.Card.Threshold
-	if o.threshold > 0 {
-		th = o.threshold
-	}
-	preds, err := predictor.PredictTraces(m, traces, o.backend)
+	m, preds, th, err := predictModels(strings.Split(o.model, ","), traces, o.backend)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	if o.threshold > 0 {
+		th = o.threshold
 	}
 	if o.plot != "" {
 		if err := writePlot(cmd, o, traces, preds, th); err != nil {
@@ -113,6 +108,42 @@ func runEval(cmd *cobra.Command, o *evalOptions) error {
 	}
 	show()
 	return nil
+}
+
+// predictModels runs each model over the traces. With several (--model
+// a,b,...), the predictions are averaged tick by tick
+// (predictor.AveragePredictions), the threshold is the mean of the models'
+// and the first model's baselines, window and horizon score them; the
+// models must predict the same services with the same window, horizon and
+// tick.
+func predictModels(paths []string, traces []*predictor.Trace, backend string) (*predictor.Model, []*predictor.Predictions, float64, error) {
+	var (
+		first    *predictor.Model
+		perModel [][]*predictor.Predictions
+		th       float64
+	)
+	for _, path := range paths {
+		m, err := predictor.LoadModel(path)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if first == nil {
+			first = m
+		} else if m.Card.Shape.Window != first.Card.Shape.Window || m.Card.HorizonMs != first.Card.HorizonMs || m.Card.TickMs != first.Card.TickMs {
+			return nil, nil, 0, fmt.Errorf("model %s: window, horizon or tick differ from %s's", path, paths[0])
+		}
+		preds, err := predictor.PredictTraces(m, traces, backend)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("model %s: %w", path, err)
+		}
+		perModel = append(perModel, preds)
+		th += m.Card.Threshold / float64(len(paths))
+	}
+	if len(perModel) == 1 {
+		return first, perModel[0], first.Card.Threshold, nil
+	}
+	avg, err := predictor.AveragePredictions(perModel)
+	return first, avg, th, err
 }
 
 // kindList splits --fault-kinds; nil (all kinds) when empty.

@@ -11,7 +11,8 @@ import (
 
 // TestEvalMatchedFPR trains a tiny model on two short simulated runs and
 // checks that seer eval reports Seer at each threshold baseline's
-// false-positive rate, at most that rate, in JSON and in the table.
+// false-positive rate, at most that rate, in JSON and in the table, and
+// that --model m,m (an average) scores as m alone.
 func TestEvalMatchedFPR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates and trains")
@@ -57,6 +58,11 @@ func TestEvalMatchedFPR(t *testing.T) {
 		if m.FalsePositiveRate > b.FalsePositiveRate {
 			t.Errorf("%s: seer's false-positive rate %v at threshold %v above the baseline's %v", name, m.FalsePositiveRate, m.Threshold, b.FalsePositiveRate)
 		}
+	}
+	// A model averaged with itself scores as it does alone.
+	twice, err := runSeer(t, "eval", "--model", model+","+model, "--data", data, "--json", "--backend", "simplego")
+	if err != nil || twice != out {
+		t.Errorf("averaged with itself: %v\n%s\nalone:\n%s", err, twice, out)
 	}
 	table, err := runSeer(t, "eval", "--model", model, "--data", data, "--backend", "simplego")
 	if err != nil {
