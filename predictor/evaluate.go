@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 )
 
 // EvalOptions are the settings of EvaluatePredictions.
@@ -62,37 +63,15 @@ func MatchFPR(traces []*Trace, preds []*Predictions, baselines map[string]*Metri
 	if len(baselines) == 0 {
 		return nil
 	}
-	// The violation probabilities of the negative ticks, as Metrics.score
-	// counts them, highest first.
-	var neg []float64
-	for i, tr := range traces {
-		labels := tr.Labels(cfg.HorizonNs)
-		nS := len(preds[i].Services)
-		for t := cfg.FirstTick; t < tr.Ticks; t++ {
-			if !labels.Violation[t] {
-				neg = append(neg, float64(preds[i].Probs[t][nS]))
-			}
-		}
-	}
-	slices.SortFunc(neg, func(a, b float64) int { return cmp.Compare(b, a) })
+	neg := negativeProbs(traces, preds, cfg)
 	out := map[string]*Matched{}
 	for name, b := range baselines {
 		if name == BaselineReactive {
 			continue
 		}
-		// k: the most false alarms the baseline's rate allows.
-		k := min(int(b.FalsePositiveRate*float64(len(neg))), len(neg))
-		for k < len(neg) && ratio(k+1, len(neg)) <= b.FalsePositiveRate {
-			k++
-		}
-		for k > 0 && ratio(k, len(neg)) > b.FalsePositiveRate {
-			k--
-		}
-		th := 0.0
-		if k < len(neg) {
-			// Just above the (k+1)-th highest: at most k warn (ties above
-			// it included).
-			th = math.Nextafter(neg[k], math.Inf(1))
+		th := 0.0 // any threshold: every negative tick may warn
+		if bound := neg.bound(b.FalsePositiveRate); !math.IsInf(bound, -1) {
+			th = math.Nextafter(bound, math.Inf(1))
 		}
 		// Rounded up: a threshold rounded down could warn on more ticks.
 		th = math.Ceil(th*1e6) / 1e6
@@ -106,6 +85,37 @@ func MatchFPR(traces []*Trace, preds []*Predictions, baselines map[string]*Metri
 	return out
 }
 
+// negProbs are the violation probabilities of the negative ticks of some
+// traces, as Metrics.score counts them, highest first.
+type negProbs []float64
+
+func negativeProbs(traces []*Trace, preds []*Predictions, cfg EvalConfig) negProbs {
+	var neg negProbs
+	for i, tr := range traces {
+		labels := tr.Labels(cfg.HorizonNs)
+		nS := len(preds[i].Services)
+		for t := cfg.FirstTick; t < tr.Ticks; t++ {
+			if !labels.Violation[t] {
+				neg = append(neg, float64(preds[i].Probs[t][nS]))
+			}
+		}
+	}
+	slices.SortFunc(neg, func(a, b float64) int { return cmp.Compare(b, a) })
+	return neg
+}
+
+// bound returns the probability a warning threshold must exceed for the
+// false-positive rate to be at most maxFPR (a threshold warns at or above
+// it): the (k+1)-th highest, k the most false alarms maxFPR allows; -Inf
+// when it allows them all.
+func (n negProbs) bound(maxFPR float64) float64 {
+	k := sort.Search(len(n)+1, func(k int) bool { return ratio(k, len(n)) > maxFPR }) - 1
+	if k >= len(n) {
+		return math.Inf(-1)
+	}
+	return n[k]
+}
+
 // AveragePredictions averages, tick by tick, the predictions of several
 // models on the same traces (per model, per trace, from PredictTraces):
 // each probability is the models' mean. Models trained on different splits
@@ -117,6 +127,11 @@ func AveragePredictions(perModel [][]*Predictions) ([]*Predictions, error) {
 		return nil, fmt.Errorf("predictor: no predictions to average")
 	}
 	out := make([]*Predictions, len(perModel[0]))
+	for j, preds := range perModel {
+		if len(preds) != len(out) {
+			return nil, fmt.Errorf("predictor: model %d predicted %d traces, model 0 %d", j, len(preds), len(out))
+		}
+	}
 	k := float32(len(perModel))
 	for i, first := range perModel[0] {
 		avg := &Predictions{Services: first.Services, Probs: make([][]float32, len(first.Probs))}
@@ -124,9 +139,6 @@ func AveragePredictions(perModel [][]*Predictions) ([]*Predictions, error) {
 			avg.Probs[t] = make([]float32, len(first.Probs[t]))
 		}
 		for j, preds := range perModel {
-			if len(preds) != len(out) {
-				return nil, fmt.Errorf("predictor: model %d predicted %d traces, model 0 %d", j, len(preds), len(out))
-			}
 			p := preds[i]
 			if !slices.Equal(p.Services, first.Services) || len(p.Probs) != len(first.Probs) {
 				return nil, fmt.Errorf("predictor: model %d predicts other services or ticks than model 0 (trace %d)", j, i)

@@ -396,13 +396,9 @@ func (m *Model) calibrate(backend backends.Backend, trainT, valT []*Trace, ecfg 
 // false-positive rate is at most maxFPR (the highest recall under that
 // budget).
 func chooseThreshold(ts []*Trace, preds []*Predictions, cfg EvalConfig, maxFPR float64) float64 {
+	bound := negativeProbs(ts, preds, cfg).bound(maxFPR)
 	for th := 0.05; th < 0.99; th += 0.025 {
-		m := &Metrics{}
-		for i, tr := range ts {
-			m.score(tr, preds[i].Detect(tr, th), cfg)
-		}
-		m.finish()
-		if m.FalsePositiveRate <= maxFPR {
+		if th > bound {
 			return math.Round(th*1000) / 1000
 		}
 	}
