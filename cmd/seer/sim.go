@@ -208,42 +208,24 @@ func simConfig(cmd *cobra.Command, o simOptions, topo *topology.Topology) (sim.C
 		}
 		sc.Apply(&cfg)
 	}
-	changed := cmd.Flags().Changed
-	if changed("tick") {
-		cfg.Tick = o.tick
-	}
-	if changed("qos-window") {
-		cfg.QoSWindow = o.qosWindow
-	}
-	if changed("qos-min-requests") {
-		cfg.QoSMinRequests = o.qosMinRequests
-	}
-	if changed("attribution") {
-		cfg.Attribution = o.attribution
-	}
-	if changed("amplitude") {
-		cfg.Load.Amplitude = o.amplitude
-	}
-	if changed("period") {
-		cfg.Load.Period = o.period
-	}
-	if changed("burst-length") {
-		cfg.Load.BurstLength = o.burstLength
-	}
-	if changed("burst-factor") {
-		cfg.Load.BurstFactor = o.burstFactor
-	}
-	if changed("seed") {
-		cfg.Seed = o.seed
-	}
-	if changed("duration") {
-		cfg.Duration = o.duration
-	}
-	if changed("rate") {
-		cfg.Load.Rate = o.rate
-	}
-	if changed("pattern") {
-		cfg.Load.Pattern = o.pattern
+	// Flags given explicitly win over the scenario.
+	for name, set := range map[string]func(){
+		"tick":             func() { cfg.Tick = o.tick },
+		"qos-window":       func() { cfg.QoSWindow = o.qosWindow },
+		"qos-min-requests": func() { cfg.QoSMinRequests = o.qosMinRequests },
+		"attribution":      func() { cfg.Attribution = o.attribution },
+		"seed":             func() { cfg.Seed = o.seed },
+		"duration":         func() { cfg.Duration = o.duration },
+		"rate":             func() { cfg.Load.Rate = o.rate },
+		"pattern":          func() { cfg.Load.Pattern = o.pattern },
+		"amplitude":        func() { cfg.Load.Amplitude = o.amplitude },
+		"period":           func() { cfg.Load.Period = o.period },
+		"burst-length":     func() { cfg.Load.BurstLength = o.burstLength },
+		"burst-factor":     func() { cfg.Load.BurstFactor = o.burstFactor },
+	} {
+		if cmd.Flags().Changed(name) {
+			set()
+		}
 	}
 	if o.steps != "" {
 		cfg.Load.Steps = nil
