@@ -26,22 +26,28 @@ import (
 // turns those into the arithmetic floor. Pin it to one core with:
 // taskset -c 0 go test -run '^$' -bench 'Inference|PeakMatMul' -benchtime 1000x ./predictor
 // SEER_BENCH_BACKENDS (comma-separated, e.g. xla,xla:cuda) picks the backends;
-// SEER_BENCH_MEMBERS (e.g. 1,4) the ensemble sizes (seer combine), 1 by
-// default.
+// SEER_BENCH_MEMBERS (e.g. 1,4,4s) the ensemble sizes (seer combine), 1 by
+// default; a trailing s makes members with their own feature scaling
+// (seer combine --calibration: the inputs laid out once per member).
 func BenchmarkInference(b *testing.B) {
 	backendNames := []string{BackendSimpleGo, BackendXLA}
 	if v := os.Getenv("SEER_BENCH_BACKENDS"); v != "" {
 		backendNames = strings.Split(v, ",") // e.g. xla,xla:cuda on a GPU machine
 	}
-	members := []int{1}
+	type ensemble struct {
+		k          int
+		ownScaling bool
+	}
+	members := []ensemble{{1, false}}
 	if v := os.Getenv("SEER_BENCH_MEMBERS"); v != "" {
 		members = members[:0]
 		for _, f := range strings.Split(v, ",") {
-			k, err := strconv.Atoi(f)
-			if err != nil || k < 1 {
-				b.Fatalf("SEER_BENCH_MEMBERS: %q is not a positive count", f)
+			own := strings.HasSuffix(f, "s")
+			k, err := strconv.Atoi(strings.TrimSuffix(f, "s"))
+			if err != nil || k < 1 || (own && k < 2) {
+				b.Fatalf("SEER_BENCH_MEMBERS: %q is not a positive count (at least 2 with s)", f)
 			}
-			members = append(members, k)
+			members = append(members, ensemble{k, own})
 		}
 	}
 	for _, backend := range backendNames {
@@ -50,19 +56,22 @@ func BenchmarkInference(b *testing.B) {
 			b.Logf("skip %s: %v", backend, err)
 			continue
 		}
-		for _, k := range members {
+		for _, e := range members {
 			for _, n := range []int{30, 100, 500} {
 				name := fmt.Sprintf("%s/services=%d", backend, n)
-				if k > 1 {
-					name += fmt.Sprintf("/members=%d", k)
+				if e.k > 1 {
+					name += fmt.Sprintf("/members=%d", e.k)
 				}
-				benchInference(b, be, name, n, k)
+				if e.ownScaling {
+					name += "/own-scaling"
+				}
+				benchInference(b, be, name, n, e.k, e.ownScaling)
 			}
 		}
 	}
 }
 
-func benchInference(b *testing.B, be backends.Backend, name string, n, members int) {
+func benchInference(b *testing.B, be backends.Backend, name string, n, members int, ownScaling bool) {
 	b.Run(name, func(b *testing.B) {
 		cfg := DefaultTrainConfig()
 		s := Shape{Services: n, Features: len(cfg.Features), Window: cfg.Window, Kernel: 3, Channels: cfg.Channels, Hidden: cfg.Hidden, Members: members}
@@ -71,6 +80,15 @@ func benchInference(b *testing.B, be backends.Backend, name string, n, members i
 			b.Fatal(err)
 		}
 		p.Graph = benchCallGraph(n)
+		if ownScaling {
+			p.Scales = make([]memberScale, members)
+			for k := 1; k < members; k++ {
+				sc := &p.Scales[k]
+				for range n * s.Features {
+					sc.a, sc.b = append(sc.a, 1.1), append(sc.b, 0.1)
+				}
+			}
+		}
 		r, err := NewRunner(be, p)
 		if err != nil {
 			b.Fatal(err)

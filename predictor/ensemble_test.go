@@ -6,8 +6,11 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/backends"
 )
 
 // TestEnsembleGraphAverages checks that an ensemble's violation probability
@@ -15,17 +18,37 @@ import (
 // backends where XLA loads.
 func TestEnsembleGraphAverages(t *testing.T) {
 	s := Shape{Services: 5, Features: 2, Window: 7, Kernel: 3, Channels: 3, Hidden: 4}
+	ens, members := randomEnsemble(t, s, 3)
+	if got := ens.Member(1); &got.Tensors[0][0] != &members[1].Tensors[0][0] || got.Shape != s {
+		t.Fatalf("Member(1) is not the second member")
+	}
+	const batch = 2
+	x := randomInput(s, batch, 7)
+	eachBackend(t, func(t *testing.T, b backends.Backend) {
+		var outs [][]float32
+		for _, p := range members {
+			outs = append(outs, predictOn(t, b, p, x, batch))
+		}
+		checkMembersMean(t, s, batch, predictOn(t, b, ens, x, batch), outs)
+	})
+}
+
+// randomEnsemble returns k networks of shape s with seeded random weights,
+// larger than NewParams draws (members that disagree, so a wrong mean
+// shows), on one call graph, and the ensemble of them.
+func randomEnsemble(t *testing.T, s Shape, k int) (*Params, []*Params) {
+	t.Helper()
 	graph := benchCallGraph(s.Services)
-	var members []*Params
 	ens := &Params{Shape: s, Graph: graph}
-	ens.Shape.Members = 3
-	for seed := range uint64(3) {
+	ens.Shape.Members = k
+	var members []*Params
+	for seed := range uint64(k) {
 		p, err := NewParams(s, seed+1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.Graph = graph
-		for _, w := range p.Tensors { // larger weights: members that disagree, so a wrong mean shows
+		for _, w := range p.Tensors {
 			for j := range w {
 				w[j] *= 3
 			}
@@ -33,11 +56,11 @@ func TestEnsembleGraphAverages(t *testing.T) {
 		members = append(members, p)
 		ens.Tensors = append(ens.Tensors, p.Tensors...)
 	}
-	if got := ens.Member(1); &got.Tensors[0][0] != &members[1].Tensors[0][0] || got.Shape != s {
-		t.Fatalf("Member(1) is not the second member")
-	}
-	const batch = 2
-	x := randomInput(s, batch, 7)
+	return ens, members
+}
+
+// eachBackend runs f on simplego and on XLA where the plugin loads.
+func eachBackend(t *testing.T, f func(t *testing.T, b backends.Backend)) {
 	for _, name := range []string{BackendSimpleGo, BackendXLA} {
 		t.Run(name, func(t *testing.T) {
 			if name == BackendXLA {
@@ -47,44 +70,102 @@ func TestEnsembleGraphAverages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			predict := func(p *Params) []float32 {
-				r, err := NewRunner(b, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer r.Close()
-				out, err := r.Predict(x, batch)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return out
-			}
-			got := predict(ens)
-			want := make([]float64, len(got))
-			for _, p := range members {
-				out := predict(p)
-				for w := range batch {
-					row := out[w*s.Outputs() : (w+1)*s.Outputs()]
-					pv := float64(row[s.Services])
-					for j := range s.Services {
-						want[w*s.Outputs()+j] += float64(row[j]) / pv / 3 // the member's softmax share
-					}
-					want[w*s.Outputs()+s.Services] += pv / 3
-				}
-			}
-			for w := range batch {
-				pv := want[w*s.Outputs()+s.Services]
-				for j := range s.Services {
-					want[w*s.Outputs()+j] *= pv
-				}
-			}
-			for i := range got {
-				if math.Abs(float64(got[i])-want[i]) > 1e-5 {
-					t.Fatalf("output %d = %v, want %v (members' mean)", i, got[i], want[i])
-				}
-			}
+			f(t, b)
 		})
 	}
+}
+
+// predictOn runs p on batch windows x on b.
+func predictOn(t *testing.T, b backends.Backend, p *Params, x []float32, batch int) []float32 {
+	t.Helper()
+	r, err := NewRunner(b, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out, err := r.Predict(x, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkMembersMean fails unless got (an ensemble's outputs for batch
+// windows) holds the members' mean violation probability and, per service,
+// it times the members' mean culprit share, from the members' outputs.
+func checkMembersMean(t *testing.T, s Shape, batch int, got []float32, members [][]float32) {
+	t.Helper()
+	k := float64(len(members))
+	want := make([]float64, len(got))
+	for _, out := range members {
+		for w := range batch {
+			row := out[w*s.Outputs() : (w+1)*s.Outputs()]
+			pv := float64(row[s.Services])
+			for j := range s.Services {
+				want[w*s.Outputs()+j] += float64(row[j]) / pv / k // the member's softmax share
+			}
+			want[w*s.Outputs()+s.Services] += pv / k
+		}
+	}
+	for w := range batch {
+		pv := want[w*s.Outputs()+s.Services]
+		for j := range s.Services {
+			want[w*s.Outputs()+j] *= pv
+		}
+	}
+	for i := range got {
+		if math.Abs(float64(got[i])-want[i]) > 1e-5 {
+			t.Fatalf("output %d = %v, want %v (members' mean)", i, got[i], want[i])
+		}
+	}
+}
+
+// TestEnsembleOfOwnScalings checks an ensemble whose members have their own
+// feature scaling (members of different splits, Params.Scales): fed windows
+// scaled for member 1, it outputs the mean of what each member computes on
+// the same trace normalised with its own scaling, on both backends where
+// XLA loads, in both inference forms.
+func TestEnsembleOfOwnScalings(t *testing.T) {
+	services := []string{"a", "b", "c", "d", "e"}
+	tr := synthTrace(40, services, "c", [][2]int{{20, 30}})
+	other := synthTrace(60, services[:4], "b", [][2]int{{10, 50}})
+	features := []string{"depth", "latency"}
+	var norms [][][]Norm
+	var mats []*Matrix
+	for _, fit := range [][]*Trace{{tr}, {other, tr}} {
+		fs, err := FitFeatures(fit, features)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := fs.Normalize(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		norms, mats = append(norms, fs.Norms), append(mats, m)
+	}
+	s := Shape{Services: len(services), Features: len(features), Window: 7, Kernel: 3, Channels: 3, Hidden: 4}
+	ens, members := randomEnsemble(t, s, 2)
+	var err error
+	if ens.Scales, err = memberScales(norms); err != nil || ens.Scales == nil {
+		t.Fatalf("scales %v, err %v: the two fits should differ", ens.Scales, err)
+	}
+	ticks := []int{6, 21, 39}
+	windows := func(m *Matrix) []float32 {
+		var x []float32
+		for _, tk := range ticks {
+			x = m.Im2col(x, s, tk)
+		}
+		return x
+	}
+	eachBackend(t, func(t *testing.T, b backends.Backend) {
+		n := len(ticks)
+		own := [][]float32{predictOn(t, b, members[0], windows(mats[0]), n), predictOn(t, b, members[1], windows(mats[1]), n)}
+		// The scaling matters: member 2 on member 1's inputs computes something else.
+		if wrong := predictOn(t, b, members[1], windows(mats[0]), n); slices.Equal(wrong, own[1]) {
+			t.Fatal("member 2 reads both scalings alike: the test cannot fail")
+		}
+		checkMembersMean(t, s, n, predictOn(t, b, ens, windows(mats[0]), n), own)
+	})
 }
 
 // TestCombine trains two members on one split and combines them: the
@@ -118,7 +199,7 @@ func TestCombine(t *testing.T) {
 	if same := train(1, 1); !reflect.DeepEqual(same.Params.Tensors, m1.Params.Tensors) || same.Card.Train.InitSeed != 0 {
 		t.Fatalf("init seed 1 of seed 1 trained other weights than seed 1 alone")
 	}
-	ens, err := Combine([]*Model{m1, m2}, traces, BackendAuto)
+	ens, err := Combine([]*Model{m1, m2}, traces, nil, BackendAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,23 +242,64 @@ func TestCombine(t *testing.T) {
 		}
 	}
 
+	// Members of different splits, with calibration datasets neither saw.
+	m3 := train(2, 0)
+	var calib []*Trace
+	for i := range 2 {
+		tr := synthTrace(160, services, services[(i+1)%len(services)], [][2]int{{60, 70}})
+		tr.Dir = fmt.Sprintf("calib/c%d", i)
+		calib = append(calib, tr)
+	}
+	split, err := Combine([]*Model{m1, m3}, traces, calib, BackendAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = split.Card
+	if len(c.MemberNorms) != 2 || !reflect.DeepEqual(c.MemberNorms[1], m3.Card.Features.Norms) || !reflect.DeepEqual(c.Features, m1.Card.Features) ||
+		!slices.Equal(c.Train.ValTraces, []string{"calib/c0", "calib/c1"}) || len(c.Train.TrainTraces) != len(traces) ||
+		!slices.Equal(c.Members[1].ValTraces, m3.Card.Train.ValTraces) || c.Validation.Traces != len(calib) {
+		t.Fatalf("ensemble of two splits: card %+v", c)
+	}
+	if err := split.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, err = LoadModel(path); err != nil {
+		t.Fatal(err)
+	}
+	flat := func(m *Model) []float32 {
+		var out []float32
+		for _, row := range preds(m).Probs {
+			out = append(out, row...)
+		}
+		return out
+	}
+	got1 := flat(loaded)
+	checkMembersMean(t, loaded.Card.Shape, len(got1)/(nS+1), got1, [][]float32{flat(m1), flat(m3)})
+	renamed := *calib[0]
+	renamed.Dir = "elsewhere/" + m3.Card.Train.TrainTraces[0]
+
 	faultLabels := *m2
 	faultLabels.Card.Train.Labels = LabelsFaults
+	otherFeatures := *m3
+	otherFeatures.Card.Features.Features = []string{"latency"}
 	for _, tc := range []struct {
 		name    string
 		members []*Model
 		traces  []*Trace
+		calib   []*Trace
 		want    string
 	}{
-		{"one member", []*Model{m1}, traces, "at least 2"},
-		{"same initialisation", []*Model{m1, m1}, traces, "same initialisation seed 1"},
-		{"other split", []*Model{m1, train(2, 3)}, traces, "split of seed 2"},
-		{"already an ensemble", []*Model{ens, m1}, traces, "already an ensemble"},
-		{"validation trace missing", []*Model{m1, m2}, traces[:0], "is not in the data"},
-		{"other labels", []*Model{m1, &faultLabels}, traces, `labels "faults"`},
+		{"one member", []*Model{m1}, traces, nil, "at least 2"},
+		{"same initialisation", []*Model{m1, m1}, traces, nil, "same split and initialisation seeds 1 and 1"},
+		{"other split", []*Model{m1, m3}, traces, nil, "split of seed 2"},
+		{"calibration on training data", []*Model{m1, m3}, traces, []*Trace{calib[1], &renamed}, "trained or validated on " + m3.Card.Train.TrainTraces[0]},
+		{"other features", []*Model{m1, &otherFeatures}, traces, calib, "features [latency]"},
+		{"already an ensemble", []*Model{ens, m1}, traces, nil, "already an ensemble"},
+		{"validation trace missing", []*Model{m1, m2}, traces[:0], nil, "is not in the data"},
+		{"other labels", []*Model{m1, &faultLabels}, traces, nil, `labels "faults"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Combine(tc.members, tc.traces, BackendAuto)
+			_, err := Combine(tc.members, tc.traces, tc.calib, BackendAuto)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}

@@ -32,6 +32,8 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 // With lead = [M], every weight has a leading axis of M members (an
 // ensemble), the products are batched over it (one op per step for all
 // members, not M), and the logits gain it too: [M, B, S] and [M, B, 1].
+// x may have it too, [M, B, steps, S, 3*K*F], when each member reads the
+// windows in its own scaling (inputLayout).
 //
 // fused is the inference form of the same network: the convolution and the
 // gates' input products of all steps are two products before the loop, and
@@ -41,17 +43,21 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 // form: simplego cannot differentiate a slice of a computed node (it needs
 // Pad). The two agree to float rounding (TestFusedForwardAgrees).
 func forwardGraph(s Shape, x *Node, w []*Node, fused bool, lead ...int) (culprit, violation *Node) {
-	batch := x.Shape().Dimensions[0]
+	// xl is 1 where x has the member axis too ([M, B, steps, S, 3*K*F]:
+	// members that read inputs in their own scaling, inputLayout), else 0.
+	xl := x.Rank() - 4
+	batch := x.Shape().Dimensions[xl]
 	rows := batch * s.Services
 	g := x.Graph()
 	d := func(dims ...int) []int { return append(slices.Clone(lead), dims...) }
+	dx := func(dims ...int) []int { return append(slices.Clone(lead[:xl]), dims...) }
 	relu := func(x *Node) *Node { return Max(x, ScalarZero(g, dtypes.Float32)) }
 	h := Zeros(g, shapes.Make(dtypes.Float32, d(rows, s.Hidden)...))
 	c := h
 	var gates func(t int) (i, f, cand, o *Node) // pre-activations of step t
 	if fused {
 		steps, H := s.Steps(), s.Hidden
-		xa := Reshape(Transpose(x, 0, 1), steps*rows, s.convInputs()) // step-major rows
+		xa := Reshape(Transpose(x, xl, xl+1), dx(steps*rows, s.convInputs())...) // step-major rows
 		conv := relu(Add(MatMul(xa, w[pConvW]), Reshape(w[pConvB], d(1, s.Channels)...)))
 		side := func(a, b, c, e int) *Node { return Concatenate([]*Node{w[a], w[b], w[c], w[e]}, -1) }
 		zx := Add(MatMul(conv, side(pXi, pXf, pXg, pXo)), Reshape(side(pBi, pBf, pBg, pBo), d(1, 4*H)...))
@@ -64,7 +70,7 @@ func forwardGraph(s Shape, x *Node, w []*Node, fused bool, lead ...int) (culprit
 		}
 	} else {
 		gates = func(t int) (i, f, cand, o *Node) {
-			xt := Reshape(SliceAxis(x, 1, AxisElem(t)), rows, s.convInputs())
+			xt := Reshape(SliceAxis(x, xl+1, AxisElem(t)), dx(rows, s.convInputs())...)
 			conv := relu(Add(MatMul(xt, w[pConvW]), Reshape(w[pConvB], d(1, s.Channels)...)))
 			gate := func(xw, hw, b int) *Node {
 				return Add(Add(MatMul(conv, w[xw]), MatMul(h, w[hw])), Reshape(w[b], d(1, s.Hidden)...))

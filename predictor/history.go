@@ -154,7 +154,7 @@ func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName
 		return 0, err
 	}
 	s := m.Card.Shape
-	bt, samples, err := newBatcher(s, &m.Card.Features, m.Params.Graph, traces, m.Card.HorizonMs*1e6, 1)
+	bt, samples, err := newBatcher(&m.Card.Features, m.Params.inputLayout(), traces, m.Card.HorizonMs*1e6, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -169,5 +169,5 @@ func (m *Model) ValidationLoss(ctx context.Context, traces []*Trace, backendName
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	return meanLoss(exec, bt, samples, s, batch, m.Params)
+	return meanLoss(exec, bt, samples, batch, m.Params)
 }

@@ -45,6 +45,12 @@ type Card struct {
 	// the split's trace lists, which are Train's; Train is the first
 	// member's.
 	Members []TrainReport `json:"members,omitempty"`
+	// MemberNorms is, for an ensemble of members trained on different
+	// splits (Combine with calibration data), each member's feature scaling
+	// (FeatureSet.Norms), member 1's being Features.Norms; absent when the
+	// members share it. Serving lays the inputs out once per member in its
+	// scaling (inputLayout).
+	MemberNorms [][][]Norm `json:"member_norms,omitempty"`
 	// Validation is the evaluation on the validation split.
 	Validation *Report `json:"validation,omitempty"`
 }
@@ -134,6 +140,9 @@ func LoadModel(path string) (*Model, error) {
 		p.Tensors[i] = t
 	}
 	p.Graph = NewCallGraph(f.Card.Features.Services, f.Card.CallGraph)
+	if p.Scales, err = f.Card.memberScales(); err != nil {
+		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
+	}
 	m := f.Model
 	m.Params = p
 	return &m, nil

@@ -91,6 +91,11 @@ type Params struct {
 	// Graph is the call graph over the model's services that the
 	// convolution reads neighbours along; nil reads as no edges.
 	Graph *CallGraph `json:"-"`
+	// Scales, for an ensemble of members trained on other splits (each with
+	// its own feature scaling, Card.MemberNorms), maps the inputs scaled
+	// for member 1 to each member's scaling; nil when every member reads
+	// the same inputs. Immutable once built, shared by clones.
+	Scales []memberScale `json:"-"`
 }
 
 // dims returns the dimensions of weight tensor i (of parameter i mod
@@ -192,7 +197,7 @@ func (p *Params) blend(q *Params, decay float64) {
 
 // Clone returns a deep copy.
 func (p *Params) Clone() *Params {
-	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors)), Graph: p.Graph}
+	q := &Params{Shape: p.Shape, Tensors: make([][]float32, len(p.Tensors)), Graph: p.Graph, Scales: p.Scales}
 	for i, t := range p.Tensors {
 		q.Tensors[i] = append([]float32(nil), t...)
 	}
@@ -201,7 +206,8 @@ func (p *Params) Clone() *Params {
 
 // Member returns member k of an ensemble as a model of one network (its
 // tensors shared, not copied; Shape.Members 0, as Train makes them);
-// Member(0) of a single network is p.
+// Member(0) of a single network is p. Of members with their own scaling
+// (Scales), member k > 0 reads inputs in its scaling, not the card's.
 func (p *Params) Member(k int) *Params {
 	if p.Shape.Members == 0 {
 		return p

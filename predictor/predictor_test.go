@@ -237,7 +237,7 @@ func TestFillLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &batcher{shape: s, services: services, posWeight: 4}
+	b := &batcher{shape: s, services: services, posWeight: 4, layout: &inputLayout{shape: s}}
 	for _, tr := range []*Trace{known, unknown} {
 		m, err := fs.Normalize(tr)
 		if err != nil {

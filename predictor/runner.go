@@ -17,7 +17,7 @@ type Runner struct {
 	backend backends.Backend
 	exec    *graph.Exec
 	weights []any
-	graph   *CallGraph
+	layout  *inputLayout
 	// in is the input tensor of the last batch size, reused across calls:
 	// on XLA it is a buffer shared with the device, written in place, so a
 	// call allocates nothing for its input and transfers nothing (fewer
@@ -44,7 +44,7 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 		return nil, fmt.Errorf("predictor: inference graph: %w", err)
 	}
 	exec.SetMaxCache(4)
-	return &Runner{shape: p.Shape, backend: b, exec: exec, weights: weightTensors(p), graph: p.Graph}, nil
+	return &Runner{shape: p.Shape, backend: b, exec: exec, weights: weightTensors(p), layout: p.inputLayout()}, nil
 }
 
 // weightTensors returns p's weights as graph inputs, in Params order: one
@@ -72,7 +72,8 @@ func weightTensors(p *Params) []any {
 func (r *Runner) Shape() Shape { return r.shape }
 
 // Predict runs batch windows laid out by Matrix.Im2col (batch*steps*S*K*F
-// values), widened along the model's call graph, and returns batch*(S+1)
+// values, in the card's scaling), laid out as the graph's input
+// (inputLayout: widened along the call graph), and returns batch*(S+1)
 // probabilities: per window, the services' culprit probabilities then the
 // end-to-end violation probability.
 func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
@@ -85,7 +86,7 @@ func (r *Runner) Predict(x []float32, batch int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tensors.MutableFlatData(in, func(flat []float32) { r.graph.widen(flat, x, s, batch) }); err != nil {
+	if err := tensors.MutableFlatData(in, func(flat []float32) { r.layout.write(flat, x, batch) }); err != nil {
 		return nil, fmt.Errorf("predictor: write input: %w", err)
 	}
 	out, err := r.exec.Exec(r.args...)
@@ -109,7 +110,7 @@ func (r *Runner) input(batch int) (*tensors.Tensor, error) {
 	if r.in != nil {
 		_ = r.in.FinalizeAll()
 	}
-	t := tensors.FromShape(r.shape.inputShape(batch))
+	t := tensors.FromShape(r.layout.inputShape(batch))
 	if err := t.MaterializeOnDevice(r.backend, true, 0); err != nil {
 		return nil, fmt.Errorf("predictor: input buffer: %w", err)
 	}

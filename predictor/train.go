@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/seer-qos/seer/dataset"
@@ -127,16 +128,17 @@ type batcher struct {
 	labels    []Labels
 	services  []string
 	posWeight float64
-	graph     *CallGraph
+	layout    *inputLayout
 	window    []float32 // scratch: the im2col windows before widening
 }
 
-// newBatcher normalises traces for a model of shape s with features fs and
-// call graph g, labels them for the horizon, and lists the samples: every
+// newBatcher normalises traces with features fs for a model whose inputs
+// are laid out by l, labels them for the horizon, and lists the samples: every
 // stride-th full-window tick and every violation-labelled one. The positive
 // weight is the samples' negative/positive ratio, in [1, 20].
-func newBatcher(s Shape, fs *FeatureSet, g *CallGraph, ts []*Trace, horizonNs int64, stride int) (*batcher, []sample, error) {
-	b := &batcher{shape: s, services: fs.Services, graph: g}
+func newBatcher(fs *FeatureSet, l *inputLayout, ts []*Trace, horizonNs int64, stride int) (*batcher, []sample, error) {
+	s := l.shape
+	b := &batcher{shape: s, services: fs.Services, layout: l}
 	var samples []sample
 	pos := 0
 	for i, tr := range ts {
@@ -165,7 +167,7 @@ func newBatcher(s Shape, fs *FeatureSet, g *CallGraph, ts []*Trace, horizonNs in
 // the few ticks before each onset.
 const aheadWeight = 4
 
-// fill lays out a batch: x the widened windows (CallGraph.widen), y the
+// fill lays out a batch: x the graph input (inputLayout), y the
 // labels and wt the loss weights (see lossGraph). Violation: label 1 when
 // an episode is under way within the horizon, weighted by the training
 // negative/positive ratio (times aheadWeight before an onset), else label
@@ -205,7 +207,7 @@ func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32
 			y, wt = append(y, 0), append(wt, 1)
 		}
 	}
-	return b.graph.widen(x, b.window, b.shape, len(batch)), y, wt
+	return b.layout.write(x, b.window, len(batch)), y, wt
 }
 
 // Train fits a model on traces: a seeded split of whole traces into
@@ -262,12 +264,12 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	} else {
 		params = params.Clone()
 	}
-	params.Graph = cg
-	trainB, trainS, err := newBatcher(shape, fs, cg, trainT, cfg.HorizonNs, cfg.Stride)
+	params.Graph, params.Scales = cg, nil // one network, in this training's scaling
+	trainB, trainS, err := newBatcher(fs, params.inputLayout(), trainT, cfg.HorizonNs, cfg.Stride)
 	if err != nil {
 		return nil, err
 	}
-	valB, valS, err := newBatcher(shape, fs, cg, valT, cfg.HorizonNs, cfg.Stride)
+	valB, valS, err := newBatcher(fs, params.inputLayout(), valT, cfg.HorizonNs, cfg.Stride)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +337,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 			bar.update(epoch, cfg.Epochs, (epoch-1)*perEpoch+bi+1, cfg.Epochs*perEpoch, sum/float64(bi+1), false)
 		}
 		rep.TrainLoss = sum / float64(perEpoch)
-		vl, err := meanLoss(lossExec, valB, valS, shape, cfg.Batch, scored)
+		vl, err := meanLoss(lossExec, valB, valS, cfg.Batch, scored)
 		if err != nil {
 			return nil, err
 		}
@@ -430,14 +432,14 @@ func runStep(e *graph.Exec, s Shape, batch int, x, y, wt []float32, p *Params) (
 	return float64(loss[0]), grads, nil
 }
 
-func meanLoss(e *graph.Exec, b *batcher, samples []sample, s Shape, batch int, p *Params) (float64, error) {
+func meanLoss(e *graph.Exec, b *batcher, samples []sample, batch int, p *Params) (float64, error) {
 	var x, y, wt []float32
 	var sum float64
 	n := len(samples) / batch
 	w := weightTensors(p)
 	for bi := range n {
 		x, y, wt = b.fill(samples[bi*batch:(bi+1)*batch], x, y, wt)
-		l, err := lossOnce(e, s, batch, x, y, wt, w)
+		l, err := lossOnce(e, b.layout.inputShape(batch), batch, b.shape.Outputs(), x, y, wt, w)
 		if err != nil {
 			return 0, err
 		}
@@ -448,14 +450,15 @@ func meanLoss(e *graph.Exec, b *batcher, samples []sample, s Shape, batch int, p
 
 // meanLossRaw runs the loss graph once on one batch.
 func meanLossRaw(e *graph.Exec, s Shape, batch int, x, y, wt []float32, p *Params) (float64, error) {
-	return lossOnce(e, s, batch, x, y, wt, weightTensors(p))
+	return lossOnce(e, p.inputLayout().inputShape(batch), batch, s.Outputs(), x, y, wt, weightTensors(p))
 }
 
-func lossOnce(e *graph.Exec, s Shape, batch int, x, y, wt []float32, w []any) (float64, error) {
+// lossOnce runs the loss graph on graph input x of shape in.
+func lossOnce(e *graph.Exec, in shapes.Shape, batch, outputs int, x, y, wt []float32, w []any) (float64, error) {
 	args := []any{
-		tensors.FromFlatDataAndDimensions(x, s.inputShape(batch).Dimensions...),
-		tensors.FromFlatDataAndDimensions(y, batch, s.Outputs()),
-		tensors.FromFlatDataAndDimensions(wt, batch, s.Outputs()),
+		tensors.FromFlatDataAndDimensions(x, in.Dimensions...),
+		tensors.FromFlatDataAndDimensions(y, batch, outputs),
+		tensors.FromFlatDataAndDimensions(wt, batch, outputs),
 	}
 	out, err := e.Exec(append(args, w...)...)
 	if err != nil {

@@ -43,10 +43,25 @@ func TestOnlineAgreesWithOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One network, and an ensemble of two (seer combine): one graph either way.
-	for _, members := range []int{0, 2} {
-		t.Run(fmt.Sprintf("members=%d", members), func(t *testing.T) {
-			m := randomModel(t, tr, 8, members)
+	// One network, an ensemble of two (seer combine), and one of two
+	// members with their own feature scaling (members of different splits,
+	// seer combine --calibration): one graph each time.
+	for _, tc := range []struct {
+		members    int
+		ownScaling bool
+	}{{0, false}, {2, false}, {2, true}} {
+		t.Run(fmt.Sprintf("members=%d,own_scaling=%v", tc.members, tc.ownScaling), func(t *testing.T) {
+			m := randomModel(t, tr, 8, tc.members)
+			if tc.ownScaling {
+				// Member 2 as if fitted on other data: other means and stds.
+				other := make([][]predictor.Norm, len(m.Card.Features.Norms))
+				for s, ns := range m.Card.Features.Norms {
+					for f, n := range ns {
+						other[s] = append(other[s], predictor.Norm{Mean: n.Mean + 0.3*float64(f%3) - 0.2, Std: n.Std * (1 + 0.1*float64(s%4))})
+					}
+				}
+				m.Card.MemberNorms = [][][]predictor.Norm{m.Card.Features.Norms, other}
+			}
 			modelPath := filepath.Join(t.TempDir(), "model")
 			if err := m.Save(modelPath); err != nil {
 				t.Fatal(err)
