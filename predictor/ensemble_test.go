@@ -275,6 +275,18 @@ func TestCombine(t *testing.T) {
 	}
 	got1 := flat(loaded)
 	checkMembersMean(t, loaded.Card.Shape, len(got1)/(nS+1), got1, [][]float32{flat(m1), flat(m3)})
+	// Retraining compares losses (ValidationLoss): its inputs are laid out
+	// per member too.
+	loss, err := loaded.ValidationLoss(context.Background(), calib, BackendAuto, 16)
+	if err != nil || !(loss > 0) {
+		t.Fatalf("validation loss %v, %v", loss, err)
+	}
+	shared := *loaded
+	shared.Params = loaded.Params.Clone()
+	shared.Params.Scales = nil
+	if same, err := shared.ValidationLoss(context.Background(), calib, BackendAuto, 16); err != nil || same == loss {
+		t.Fatalf("validation loss %v (%v) with member 1's scaling for both, %v with each member's: the scaling is not read", same, err, loss)
+	}
 	renamed := *calib[0]
 	renamed.Dir = "elsewhere/" + m3.Card.Train.TrainTraces[0]
 
