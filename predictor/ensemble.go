@@ -81,7 +81,13 @@ func Combine(members []*Model, traces, calibration []*Trace, backend string) (*M
 				}
 			}
 		}
+		if len(trainDirs) == 0 {
+			return nil, errors.New("predictor: combine: the members' cards list no training datasets to calibrate the baselines on")
+		}
 		for _, tr := range calibration {
+			if tr.TickNs/1e6 != first.TickMs {
+				return nil, fmt.Errorf("predictor: combine: calibration dataset %s has %d ms ticks, the members %d ms", tr.Dir, tr.TickNs/1e6, first.TickMs)
+			}
 			if i, dir := seenBy(members, tr.Dir); i >= 0 {
 				return nil, fmt.Errorf("predictor: combine: calibration dataset %s: member %d trained or validated on %s", tr.Dir, i+1, dir)
 			}

@@ -289,6 +289,8 @@ func TestCombine(t *testing.T) {
 	}
 	renamed := *calib[0]
 	renamed.Dir = "elsewhere/" + m3.Card.Train.TrainTraces[0]
+	slower := *calib[0]
+	slower.TickNs *= 2
 
 	faultLabels := *m2
 	faultLabels.Card.Train.Labels = LabelsFaults
@@ -306,6 +308,7 @@ func TestCombine(t *testing.T) {
 		{"other split", []*Model{m1, m3}, traces, nil, "split of seed 2"},
 		{"calibration on training data", []*Model{m1, m3}, traces, []*Trace{calib[1], &renamed}, "trained or validated on " + m3.Card.Train.TrainTraces[0]},
 		{"other features", []*Model{m1, &otherFeatures}, traces, calib, "features [latency]"},
+		{"calibration of another tick", []*Model{m1, m3}, traces, []*Trace{calib[1], &slower}, "has 200 ms ticks, the members 100 ms"},
 		{"already an ensemble", []*Model{ens, m1}, traces, nil, "already an ensemble"},
 		{"validation trace missing", []*Model{m1, m2}, traces[:0], nil, "is not in the data"},
 		{"other labels", []*Model{m1, &faultLabels}, traces, nil, `labels "faults"`},

@@ -21,6 +21,19 @@ type FeatureSet struct {
 	Norms [][]Norm `json:"norms"`
 }
 
+// fits reports features and norms that do not make the inputs of shape s.
+func (fs *FeatureSet) fits(s Shape) error {
+	if len(fs.Features) != s.Features || len(fs.Norms) != s.Services {
+		return fmt.Errorf("%d features and the norms of %d services, want %d and %d", len(fs.Features), len(fs.Norms), s.Features, s.Services)
+	}
+	for i, n := range fs.Norms {
+		if len(n) != s.Features {
+			return fmt.Errorf("service %s has the norms of %d features, want %d", fs.Services[i], len(n), s.Features)
+		}
+	}
+	return nil
+}
+
 // featureIndex maps feature names to raw indices.
 func featureIndex(names []string) ([]int, error) {
 	out := make([]int, len(names))

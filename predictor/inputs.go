@@ -12,9 +12,10 @@ import (
 // memberScale maps an input scaled for member 1 of an ensemble (the card's
 // Features) to another member's scaling: x*a + b, per service and feature
 // ([service*features + feature]). Both scalings are affine in log1p of the
-// raw value, so the map is exact. A value that is 0 in member 1's scaling
-// for want of data (a service the trace lacks, ticks before the trace)
-// reads member 1's training mean in every member.
+// raw value, so the map is exact. A service the data lacks, which reads 0
+// in member 1's scaling (its training mean), reads member 1's training
+// mean in every member, not each member's own (their 0): the ensemble is
+// its members' mean where every service is present.
 type memberScale struct{ a, b []float32 }
 
 // memberScales returns the maps from the card's scaling to each member's
@@ -116,7 +117,7 @@ func (l *inputLayout) write(dst, x []float32, batch int) []float32 {
 	if l.scales == nil {
 		return l.graph.widen(dst, x, l.shape, batch)
 	}
-	n := 3 * len(x)
+	n := size(l.shape.inputShape(batch).Dimensions) // one member's block
 	dst = slices.Grow(dst[:0], len(l.scales)*n)[:len(l.scales)*n]
 	for k, sc := range l.scales {
 		in := x
@@ -124,7 +125,7 @@ func (l *inputLayout) write(dst, x []float32, batch int) []float32 {
 			l.scaled = sc.apply(l.scaled, x, l.shape)
 			in = l.scaled
 		}
-		l.graph.widen(dst[k*n:(k+1)*n], in, l.shape, batch)
+		l.graph.widen(dst[k*n:(k+1)*n:(k+1)*n], in, l.shape, batch)
 	}
 	return dst
 }

@@ -38,12 +38,16 @@ type Card struct {
 	HorizonMs int64          `json:"horizon_ms"`
 	TickMs    int64          `json:"tick_ms"`
 	// Threshold on the end-to-end violation probability above which Seer
-	// warns, chosen on the validation split.
-	Threshold float64     `json:"threshold"`
-	Train     TrainReport `json:"training"`
-	// Members is, for an ensemble (Combine), each member's training without
-	// the split's trace lists, which are Train's; Train is the first
-	// member's.
+	// warns, chosen on the validation split (an ensemble of different
+	// splits: on its calibration datasets).
+	Threshold float64 `json:"threshold"`
+	// Train is the training report; an ensemble's is its first member's,
+	// with, for members of different splits, the union of their training
+	// datasets and the calibration datasets as its trace lists.
+	Train TrainReport `json:"training"`
+	// Members is, for an ensemble (Combine), each member's training; for
+	// members of one split without the split's trace lists, which are
+	// Train's.
 	Members []TrainReport `json:"members,omitempty"`
 	// MemberNorms is, for an ensemble of members trained on different
 	// splits (Combine with calibration data), each member's feature scaling
@@ -51,7 +55,8 @@ type Card struct {
 	// members share it. Serving lays the inputs out once per member in its
 	// scaling (inputLayout).
 	MemberNorms [][][]Norm `json:"member_norms,omitempty"`
-	// Validation is the evaluation on the validation split.
+	// Validation is the evaluation on the validation split (an ensemble of
+	// different splits: on its calibration datasets).
 	Validation *Report `json:"validation,omitempty"`
 }
 
@@ -126,6 +131,9 @@ func LoadModel(path string) (*Model, error) {
 	if len(f.Weights) != s.numTensors() || len(f.Card.Features.Services) != s.Services {
 		return nil, fmt.Errorf("predictor: model %s: %d tensors for %d services, want %d for %d",
 			path, len(f.Weights), len(f.Card.Features.Services), s.numTensors(), s.Services)
+	}
+	if err := f.Card.Features.fits(s); err != nil {
+		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
 	}
 	p := &Params{Shape: s, Tensors: make([][]float32, s.numTensors())}
 	for i, w := range f.Weights {

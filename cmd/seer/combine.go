@@ -19,7 +19,7 @@ type combineOptions struct {
 func newCombineCommand() *cobra.Command {
 	o := combineOptions{backend: predictor.BackendAuto}
 	cmd := &cobra.Command{
-		Use:   "combine --data DIR --out MODEL MEMBER MEMBER...",
+		Use:   "combine --data DIR [--calibration DIR] --out MODEL MEMBER MEMBER...",
 		Short: "Make one ensemble model of several trained models",
 		Long: `combine joins models trained by seer train on the same data into one model
 whose networks run as one graph and whose probabilities are averaged; it costs
