@@ -130,10 +130,13 @@ func inferGraph(s Shape, fused bool) func([]*Node) *Node {
 
 // ensembleGraph is forwardGraph for any number of members: one network's
 // logits as they are; for several (each weight with a leading member axis,
-// see weightTensors), logits whose softmax and sigmoid are the members' mean
-// culprit softmax and mean violation probability (computed in log space:
-// log of the mean of exp of the log-probabilities), so inference and the
-// loss read an ensemble as one model.
+// see weightTensors), logits whose sigmoid is the members' mean violation
+// probability and whose culprit softmax times it is, per service, the
+// members' mean culprit probability (each member's violation probability
+// times its share: a mixture, so a member that sees no violation coming
+// does not dilute the ranking of one that does). Computed in log space (log
+// of the mean of exp of the log-probabilities), so inference and the loss
+// read an ensemble as one model.
 func ensembleGraph(s Shape, x *Node, w []*Node, fused bool) (culprit, violation *Node) {
 	k := s.members()
 	if k == 1 {
@@ -145,8 +148,9 @@ func ensembleGraph(s Shape, x *Node, w []*Node, fused bool) (culprit, violation 
 		lse := Add(Log(ReduceAndKeep(Exp(Sub(x, m)), ReduceSum, 0)), m)
 		return AddScalar(Reshape(lse, x.Shape().Dimensions[1:]...), -math.Log(float64(k)))
 	}
-	culprit = logMean(Sub(c, logSumExp(c)))
-	violation = Sub(logMean(Neg(Softplus(Neg(v)))), logMean(Neg(Softplus(v)))) // log p - log (1-p)
+	logPV := Neg(Softplus(Neg(v))) // log of each member's violation probability, [M, B, 1]
+	culprit = logMean(Add(Sub(c, logSumExp(c)), logPV))
+	violation = Sub(logMean(logPV), logMean(Neg(Softplus(v)))) // log p - log (1-p)
 	return culprit, violation
 }
 
