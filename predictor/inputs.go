@@ -73,12 +73,12 @@ func memberScales(norms [][][]Norm) ([]memberScale, error) {
 // scaling) in this member's scaling and returns it.
 func (m memberScale) apply(dst, x []float32, s Shape) []float32 {
 	dst = slices.Grow(dst[:0], len(x))[:len(x)]
-	w, nF := s.windowInputs(), s.Features
-	for row := range len(x) / w {
-		o := (row % s.Services) * nF
-		for j := range w {
-			i, f := row*w+j, o+j%nF
-			dst[i] = x[i]*m.a[f] + m.b[f]
+	nF := s.Features
+	for i := 0; i < len(x); i += nF { // one tick of one service per step
+		o := (i / s.windowInputs() % s.Services) * nF
+		a, b := m.a[o:o+nF], m.b[o:o+nF]
+		for f, v := range x[i : i+nF] {
+			dst[i+f] = v*a[f] + b[f]
 		}
 	}
 	return dst

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/seer-qos/seer/dataset"
@@ -439,7 +438,7 @@ func meanLoss(e *graph.Exec, b *batcher, samples []sample, batch int, p *Params)
 	w := weightTensors(p)
 	for bi := range n {
 		x, y, wt = b.fill(samples[bi*batch:(bi+1)*batch], x, y, wt)
-		l, err := lossOnce(e, b.layout.inputShape(batch), batch, b.shape.Outputs(), x, y, wt, w)
+		l, err := lossOnce(e, b.layout, batch, x, y, wt, w)
 		if err != nil {
 			return 0, err
 		}
@@ -448,26 +447,26 @@ func meanLoss(e *graph.Exec, b *batcher, samples []sample, batch int, p *Params)
 	return sum / float64(max(n, 1)), nil
 }
 
-// meanLossRaw runs the loss graph once on one batch.
-func meanLossRaw(e *graph.Exec, s Shape, batch int, x, y, wt []float32, p *Params) (float64, error) {
-	return lossOnce(e, p.inputLayout().inputShape(batch), batch, s.Outputs(), x, y, wt, weightTensors(p))
+// meanLossRaw runs the loss graph of p once on one batch laid out for it.
+func meanLossRaw(e *graph.Exec, batch int, x, y, wt []float32, p *Params) (float64, error) {
+	return lossOnce(e, p.inputLayout(), batch, x, y, wt, weightTensors(p))
 }
 
-// lossOnce runs the loss graph on graph input x of shape in.
-func lossOnce(e *graph.Exec, in shapes.Shape, batch, outputs int, x, y, wt []float32, w []any) (float64, error) {
+// lossOnce runs the loss graph on graph input x laid out by l.
+func lossOnce(e *graph.Exec, l *inputLayout, batch int, x, y, wt []float32, w []any) (float64, error) {
 	args := []any{
-		tensors.FromFlatDataAndDimensions(x, in.Dimensions...),
-		tensors.FromFlatDataAndDimensions(y, batch, outputs),
-		tensors.FromFlatDataAndDimensions(wt, batch, outputs),
+		tensors.FromFlatDataAndDimensions(x, l.inputShape(batch).Dimensions...),
+		tensors.FromFlatDataAndDimensions(y, batch, l.shape.Outputs()),
+		tensors.FromFlatDataAndDimensions(wt, batch, l.shape.Outputs()),
 	}
 	out, err := e.Exec(append(args, w...)...)
 	if err != nil {
 		return 0, fmt.Errorf("predictor: loss: %w", err)
 	}
 	defer finalize(out)
-	l, err := tensors.CopyFlatData[float32](out[0])
+	loss, err := tensors.CopyFlatData[float32](out[0])
 	if err != nil {
 		return 0, fmt.Errorf("predictor: read loss: %w", err)
 	}
-	return float64(l[0]), nil
+	return float64(loss[0]), nil
 }

@@ -47,7 +47,7 @@ func probeBackend(t *testing.T, name string, s Shape, p *Params, x, y, wt []floa
 	}
 	for i := range 2 {
 		start := time.Now()
-		if _, err := meanLossRaw(le, s, batch, x, y, wt, p); err != nil {
+		if _, err := meanLossRaw(le, batch, x, y, wt, p); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%s loss graph run %d: %v", name, i, time.Since(start))

@@ -49,7 +49,7 @@ Definitions: predictor/README.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "model file written by seer train; several, comma-separated, are averaged tick by tick (models of different training splits, which seer combine refuses; offline only)")
+	f.StringVar(&o.model, "model", "", "model file written by seer train or seer combine; several, comma-separated, are averaged tick by tick, offline (seer combine --calibration makes one servable model of them)")
 	f.StringVar(&o.data, "data", "", "dataset directory, or a directory of datasets")
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
 	f.DurationVar(&o.minLead, "min-lead", 100*time.Millisecond, "least warning before onset that counts as anticipated")
@@ -140,7 +140,7 @@ func predictModels(paths []string, traces []*predictor.Trace, backend string) (*
 		th += m.Card.Threshold / float64(len(paths))
 	}
 	if len(perModel) == 1 {
-		return first, perModel[0], first.Card.Threshold, nil
+		return first, perModel[0], th, nil
 	}
 	avg, err := predictor.AveragePredictions(perModel)
 	return first, avg, th, err
