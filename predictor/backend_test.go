@@ -69,6 +69,20 @@ func TestBackendsAgree(t *testing.T) {
 	}
 }
 
+// TestXLAOneCPUDevice: the CPU plugin is opened with one device, so a
+// window runs on one thread (cpuPluginOptions); the plugin's default of 4
+// fanned every op out to 4 threads and doubled the one-core p99.
+func TestXLAOneCPUDevice(t *testing.T) {
+	requireXLA(t)
+	b, _, err := OpenBackend(BackendXLA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.NumDevices(); n != 1 {
+		t.Errorf("CPU plugin opened with %d devices, want 1 (%s)", n, b.Description())
+	}
+}
+
 // TestOpenBackendNames: a named PJRT plugin that is not installed is a
 // clear error, not a fallback; malformed names are refused.
 func TestOpenBackendNames(t *testing.T) {
