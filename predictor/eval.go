@@ -42,6 +42,10 @@ type Metrics struct {
 	CulpritTop3       float64             `json:"culprit_top3"`
 	LeadMsP50         float64             `json:"lead_ms_p50"`
 	ByKind            map[string]*Metrics `json:"by_kind,omitempty"`
+	// ByOnset splits the episodes by onset: OnsetAfterLoadStep (the
+	// simulated load stepped up less than MinLead before it) and
+	// OnsetOther. Episode figures only; the tick figures are the whole's.
+	ByOnset map[string]*Metrics `json:"by_onset,omitempty"`
 
 	alarms, truePos, negatives, falsePos int
 	top1, top3                           int
@@ -99,18 +103,15 @@ func (m *Metrics) score(tr *Trace, d *Detection, cfg EvalConfig) {
 		if len(e.Culprits) > 0 && rankTick >= 0 {
 			top1, top3 = rankHits(tr, d.Score[rankTick], e.Culprits)
 		}
-		kinds := append([]string{""}, e.Kinds...)
-		for _, k := range kinds {
-			mk := m
-			if k != "" {
-				if m.ByKind == nil {
-					m.ByKind = map[string]*Metrics{}
-				}
-				if m.ByKind[k] == nil {
-					m.ByKind[k] = &Metrics{}
-				}
-				mk = m.ByKind[k]
-			}
+		onset := OnsetOther
+		if tr.afterLoadStep(e.StartNs, cfg.MinLeadNs) {
+			onset = OnsetAfterLoadStep
+		}
+		targets := []*Metrics{m, sub(&m.ByOnset, onset)}
+		for _, k := range e.Kinds {
+			targets = append(targets, sub(&m.ByKind, k))
+		}
+		for _, mk := range targets {
 			mk.Violations++
 			if anticipated {
 				mk.Anticipated++
@@ -130,6 +131,23 @@ func (m *Metrics) score(tr *Trace, d *Detection, cfg EvalConfig) {
 			}
 		}
 	}
+}
+
+// Episode classes of Metrics.ByOnset.
+const (
+	OnsetAfterLoadStep = "after_load_step"
+	OnsetOther         = "other_onsets"
+)
+
+// sub returns (*by)[k], made on first use.
+func sub(by *map[string]*Metrics, k string) *Metrics {
+	if *by == nil {
+		*by = map[string]*Metrics{}
+	}
+	if (*by)[k] == nil {
+		(*by)[k] = &Metrics{}
+	}
+	return (*by)[k]
 }
 
 // rankHits reports whether a culprit is the first, or among the first
@@ -165,6 +183,9 @@ func (m *Metrics) finish() {
 		}
 	}
 	for _, k := range m.ByKind {
+		k.finish()
+	}
+	for _, k := range m.ByOnset {
 		k.finish()
 	}
 }

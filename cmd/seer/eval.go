@@ -211,9 +211,9 @@ func writePlot(cmd *cobra.Command, o *evalOptions, traces []*predictor.Trace, pr
 func printReport(w io.Writer, r *predictor.Report) {
 	fmt.Fprintf(w, "%d traces, %d violations, horizon %.0f ms, min lead %.0f ms, threshold %.3f\n",
 		r.Traces, r.Violations, r.HorizonMs, r.MinLeadMs, r.Threshold)
-	fmt.Fprintf(w, "%-28s %8s %7s %8s %7s %7s %7s %7s %9s\n", "detector", "anticip", "recall", "standing", "prec", "fpr", "top1", "top3", "lead p50")
+	fmt.Fprintf(w, "%-40s %8s %7s %8s %7s %7s %7s %7s %9s\n", "detector", "anticip", "recall", "standing", "prec", "fpr", "top1", "top3", "lead p50")
 	row := func(name string, m *predictor.Metrics) {
-		fmt.Fprintf(w, "%-28s %4d/%-4d %6.1f%% %7.1f%% %6.1f%% %6.2f%% %6.1f%% %6.1f%% %7.0fms\n", name, m.Anticipated,
+		fmt.Fprintf(w, "%-40s %4d/%-4d %6.1f%% %7.1f%% %6.1f%% %6.2f%% %6.1f%% %6.1f%% %7.0fms\n", name, m.Anticipated,
 			m.Violations, 100*m.Recall, 100*m.RecallStanding, 100*m.Precision, 100*m.FalsePositiveRate, 100*m.CulpritTop1,
 			100*m.CulpritTop3, m.LeadMsP50)
 	}
@@ -232,5 +232,21 @@ func printReport(w io.Writer, r *predictor.Report) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.ByKind)) {
 		row("  seer/"+k, r.ByKind[k])
+	}
+	if r.ByOnset[predictor.OnsetAfterLoadStep] == nil {
+		return // no episode began right after a load step: the split says nothing
+	}
+	// Episodes that began less than the min lead after the simulated load
+	// stepped up cannot be foreseen by any detector; each detector's
+	// episode figures without and with them.
+	for _, o := range []string{predictor.OnsetOther, predictor.OnsetAfterLoadStep} {
+		if m := r.ByOnset[o]; m != nil {
+			row("  seer/"+o, m)
+		}
+		for _, n := range predictor.BaselineNames {
+			if b := r.Baselines[n]; b != nil && b.ByOnset[o] != nil {
+				row("  "+n+"/"+o, b.ByOnset[o])
+			}
+		}
 	}
 }

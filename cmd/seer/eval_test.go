@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,5 +71,51 @@ func TestEvalMatchedFPR(t *testing.T) {
 	}
 	if !strings.Contains(table, "seer@latency (") {
 		t.Errorf("no seer@latency row in\n%s", table)
+	}
+}
+
+// TestPrintReportByOnset: the table splits the episodes by onset, for Seer
+// and each baseline, only when some episode began right after a load step,
+// and copes with a report that has no other onsets.
+func TestPrintReportByOnset(t *testing.T) {
+	m := func(anticipated, violations int) *predictor.Metrics {
+		return &predictor.Metrics{Anticipated: anticipated, Violations: violations}
+	}
+	tests := []struct {
+		name          string
+		seer, latency map[string]*predictor.Metrics
+		want, notWant []string
+	}{
+		{"no load steps", map[string]*predictor.Metrics{predictor.OnsetOther: m(3, 4)}, map[string]*predictor.Metrics{predictor.OnsetOther: m(2, 4)},
+			nil, []string{"seer/other_onsets", "after_load_step"}},
+		{"some after a step", map[string]*predictor.Metrics{predictor.OnsetOther: m(3, 3), predictor.OnsetAfterLoadStep: m(0, 1)},
+			map[string]*predictor.Metrics{predictor.OnsetOther: m(2, 3), predictor.OnsetAfterLoadStep: m(1, 1)},
+			[]string{"seer/other_onsets 3/3", "seer/after_load_step 0/1", "latency_threshold/other_onsets 2/3", "latency_threshold/after_load_step 1/1"}, nil},
+		{"all after a step", map[string]*predictor.Metrics{predictor.OnsetAfterLoadStep: m(0, 1)}, nil,
+			[]string{"seer/after_load_step"}, []string{"other_onsets"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &predictor.Report{Metrics: predictor.Metrics{ByOnset: tt.seer}, Baselines: map[string]*predictor.Metrics{
+				predictor.BaselineLatency: {ByOnset: tt.latency}}}
+			var b strings.Builder
+			printReport(&b, r)
+			var rows []string // each row's name and anticipated/violations
+			for _, l := range strings.Split(b.String(), "\n") {
+				if f := strings.Fields(l); len(f) > 1 {
+					rows = append(rows, f[0]+" "+f[1])
+				}
+			}
+			for _, w := range tt.want {
+				if !slices.Contains(rows, w) && !strings.Contains(b.String(), w) {
+					t.Errorf("no %q in\n%s", w, b.String())
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("%q in\n%s", w, b.String())
+				}
+			}
+		})
 	}
 }
