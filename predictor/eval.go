@@ -44,7 +44,8 @@ type Metrics struct {
 	ByKind            map[string]*Metrics `json:"by_kind,omitempty"`
 	// ByOnset splits the episodes by onset: OnsetAfterLoadStep (the
 	// simulated load stepped up less than MinLead before it) and
-	// OnsetOther. Episode figures only; the tick figures are the whole's.
+	// OnsetOther. Episode figures only: precision and the false-positive
+	// rate are left 0 there (as in ByKind), being the whole's.
 	ByOnset map[string]*Metrics `json:"by_onset,omitempty"`
 
 	alarms, truePos, negatives, falsePos int

@@ -53,9 +53,8 @@ type Trace struct {
 	// Violations in start order.
 	Violations []dataset.Violation
 	Edges      []dataset.Edge
-	// LoadStepsNs are the times the simulated load stepped up (loadSteps;
-	// none for other data).
-	LoadStepsNs []int64
+	// loadSteps are when the simulated load stepped up (none for other data).
+	loadSteps loadSteps
 }
 
 // Raw returns raw quantity q of service index s at tick t.
@@ -155,12 +154,8 @@ func LoadTrace(dir string) (*Trace, error) {
 	slices.SortStableFunc(tr.Violations, func(a, b dataset.Violation) int {
 		return int(a.StartNs - b.StartNs)
 	})
-	steps, err := loadSteps(m.Params, m.EndNs-m.StartNs)
-	if err != nil {
+	if tr.loadSteps, err = parseLoadSteps(m.Params, m.EndNs-m.StartNs); err != nil {
 		return nil, fmt.Errorf("predictor: dataset %s: manifest params: %w", dir, err)
-	}
-	for _, s := range steps {
-		tr.LoadStepsNs = append(tr.LoadStepsNs, m.StartNs+s)
 	}
 	return tr, nil
 }
