@@ -11,8 +11,9 @@ import (
 // cpuPluginOptions are the CPU plugin's client options. By default the
 // plugin makes 4 CPU devices and runs a window's ops on 4 intra-op threads
 // (XLAEigen), about 12 context switches per call; on one core they queue
-// behind each other and the p99 was 1.7-1.9x the p50. With one device a
-// window runs on one thread (predictor/README.md, Backends).
+// behind each other and the p99 was 1.7-2.1x the p50 (500 services, four
+// runs). With one device a window runs on one thread (predictor/README.md,
+// Backends).
 var cpuPluginOptions = pjrt.NamedValuesMap{"cpu_device_count": int64(1)}
 
 func init() {
