@@ -35,11 +35,14 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 // x may have it too, [M, B, steps, S, 3*K*F], when each member reads the
 // windows in its own scaling (inputLayout).
 //
-// fused is the inference form of the same network: the convolution and the
-// gates' input products of all steps are two products before the loop, and
-// per step one product of the state with the four gates' weights side by
-// side, the gates sliced from it: one product per step instead of 9 (op
-// count rules the time of these small products). Training keeps the other
+// fused is the inference form of the same network: the convolution of all
+// steps is one product before the loop, and per step one product of the
+// step's convolution output and the state, side by side, with the four
+// gates' input and state weights stacked, the gates sliced from it: one
+// product per step instead of 9 (op count rules the time of these small
+// products). The gates' input products are not computed for all steps
+// before the loop: at 500 services that held 3.4 MiB at once (14 MiB for
+// an ensemble of 4) and was slower. Training keeps the other
 // form: simplego cannot differentiate a slice of a computed node (it needs
 // Pad). The two agree to float rounding (TestFusedForwardAgrees).
 func forwardGraph(s Shape, x *Node, w []*Node, fused bool, lead ...int) (culprit, violation *Node) {
@@ -59,12 +62,13 @@ func forwardGraph(s Shape, x *Node, w []*Node, fused bool, lead ...int) (culprit
 		steps, H := s.Steps(), s.Hidden
 		xa := Reshape(Transpose(x, xl, xl+1), dx(steps*rows, s.convInputs())...) // step-major rows
 		conv := relu(Add(MatMul(xa, w[pConvW]), Reshape(w[pConvB], d(1, s.Channels)...)))
+		conv = Reshape(conv, d(steps, rows, s.Channels)...)
 		side := func(a, b, c, e int) *Node { return Concatenate([]*Node{w[a], w[b], w[c], w[e]}, -1) }
-		zx := Add(MatMul(conv, side(pXi, pXf, pXg, pXo)), Reshape(side(pBi, pBf, pBg, pBo), d(1, 4*H)...))
-		zx = Reshape(zx, d(steps, rows, 4*H)...)
-		wh := side(pHi, pHf, pHg, pHo)
+		wz := Concatenate([]*Node{side(pXi, pXf, pXg, pXo), side(pHi, pHf, pHg, pHo)}, -2) // [C+H, 4H]
+		bz := Reshape(side(pBi, pBf, pBg, pBo), d(1, 4*H)...)
 		gates = func(t int) (i, f, cand, o *Node) {
-			z := Add(Reshape(SliceAxis(zx, len(lead), AxisElem(t)), d(rows, 4*H)...), MatMul(h, wh))
+			ct := Reshape(SliceAxis(conv, len(lead), AxisElem(t)), d(rows, s.Channels)...)
+			z := Add(MatMul(Concatenate([]*Node{ct, h}, -1), wz), bz)
 			part := func(k int) *Node { return SliceAxis(z, -1, AxisRange(k*H, (k+1)*H)) }
 			return part(0), part(1), part(2), part(3)
 		}

@@ -120,10 +120,6 @@ func (s Shape) dims(i int) []int {
 	panic(fmt.Sprintf("predictor: no parameter %d", i))
 }
 
-// fusedBytes is the size of the gate inputs of all steps that the fused
-// inference form holds for one window (see forwardGraph).
-func (s Shape) fusedBytes() int { return 4 * s.members() * s.Steps() * s.Services * 4 * s.Hidden }
-
 // windowInputs is the number of values per step and service of an im2col
 // window: Kernel ticks x Features.
 func (s Shape) windowInputs() int { return s.Kernel * s.Features }

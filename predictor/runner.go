@@ -33,12 +33,11 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 		return nil, err
 	}
 	// The fused form (forwardGraph) runs one window 2.3x faster on XLA at
-	// 30 services; its gate inputs of all steps are held at once, and past
-	// a few MiB (an ensemble of 4 at 500 services) it was slower; so is it
-	// on simplego, whose transposes and slices cost more than the ops they
-	// save (predictor/README.md).
+	// 30 services and 0.8-0.9x the time of its first version at 500
+	// (predictor/README.md); on simplego, whose transposes and slices cost
+	// more than the ops they save, it is slower.
 	_, simple := b.(*simplego.Backend)
-	fused := !simple && p.Shape.fusedBytes() <= 4<<20
+	fused := !simple
 	exec, err := graph.NewExec(b, inferGraph(p.Shape, fused))
 	if err != nil {
 		return nil, fmt.Errorf("predictor: inference graph: %w", err)
