@@ -29,8 +29,13 @@ var cpuXLAFlags = []string{"--xla_cpu_prefer_vector_width=512"}
 
 // withXLAFlags returns env, a value of XLA_FLAGS, with each of flags
 // appended whose name env does not already set: the user's own XLA_FLAGS
-// win.
+// win. A value that does not start with "-" names a file XLA reads the
+// flags from, and is returned as it is (anything appended would become
+// part of the file name, and XLA exits when it cannot open it).
 func withXLAFlags(env string, flags ...string) string {
+	if trimmed := strings.TrimSpace(env); trimmed != "" && !strings.HasPrefix(trimmed, "-") {
+		return env
+	}
 	name := func(f string) string {
 		n, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		return n
@@ -57,8 +62,11 @@ func init() {
 		if plugin == "cpu" {
 			// The plugin reads XLA_FLAGS once, when it first compiles; cgo
 			// builds pass os.Setenv on to the C environment it reads.
-			if err := os.Setenv("XLA_FLAGS", withXLAFlags(os.Getenv("XLA_FLAGS"), cpuXLAFlags...)); err != nil {
-				return nil, fmt.Errorf("set XLA_FLAGS: %w", err)
+			cur := os.Getenv("XLA_FLAGS")
+			if want := withXLAFlags(cur, cpuXLAFlags...); want != cur {
+				if err := os.Setenv("XLA_FLAGS", want); err != nil {
+					return nil, fmt.Errorf("set XLA_FLAGS: %w", err)
+				}
 			}
 			b, err := xla.NewWithOptions(plugin, cpuPluginOptions)
 			if err != nil {

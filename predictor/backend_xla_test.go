@@ -21,6 +21,8 @@ func TestWithXLAFlags(t *testing.T) {
 		{"--xla_cpu_prefer_vector_width=256", "--xla_cpu_prefer_vector_width=256"},
 		{"-xla_cpu_prefer_vector_width=256 --a=1", "-xla_cpu_prefer_vector_width=256 --a=1"},
 		{"--xla_cpu_prefer_vector_width_x=1", "--xla_cpu_prefer_vector_width_x=1 " + w512},
+		{"/etc/xla_flags", "/etc/xla_flags"}, // a file of flags: left alone
+		{" /etc/xla_flags ", " /etc/xla_flags "},
 	} {
 		if got := withXLAFlags(tc.env, w512); got != tc.want {
 			t.Errorf("withXLAFlags(%q) = %q, want %q", tc.env, got, tc.want)

@@ -10,10 +10,12 @@
 // and a new model can replace a serving one atomically by swapping a
 // pointer.
 //
-// The graph avoids every operation whose gradient simplego lacks (Reverse,
-// Pad): the 3x1 temporal convolution is a matrix product over a window the
-// caller lays out in Go (im2col), each LSTM gate has its own weights instead
-// of slices of one fused product, and only graph inputs are sliced.
+// The training graph avoids every operation whose gradient simplego lacks
+// (Reverse, Pad): the 3x1 temporal convolution is a matrix product over a
+// window the caller lays out in Go (im2col), each LSTM gate has its own
+// weights instead of slices of one fused product, and only graph inputs are
+// sliced. Inference on XLA runs a fused form of the same network with
+// fewer, larger products (forwardGraph).
 //
 // Services are mapped to model inputs by name (Card.Services), so a model
 // survives reordered series; services it does not know are ignored and

@@ -33,9 +33,10 @@ func NewRunner(b backends.Backend, p *Params) (*Runner, error) {
 		return nil, err
 	}
 	// The fused form (forwardGraph) runs one window 2.3x faster on XLA at
-	// 30 services and 0.8-0.9x the time of its first version at 500
-	// (predictor/README.md); on simplego, whose transposes and slices cost
-	// more than the ops they save, it is slower.
+	// 30 services, and 0.89x the time of its first version at 500
+	// (predictor/README.md). On simplego it is 0.93-0.97x the training
+	// form's time at 30 and 100 services but 1.11x at 500, where serving
+	// time matters most: simplego serves the training form.
 	_, simple := b.(*simplego.Backend)
 	fused := !simple
 	exec, err := graph.NewExec(b, inferGraph(p.Shape, fused))
