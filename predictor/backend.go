@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -30,6 +31,14 @@ type BackendInfo struct {
 // openXLA is set by backend_xla.go in cgo builds; plugin "cpu" is the
 // CPU plugin of BackendXLA.
 var openXLA func(plugin string) (backends.Backend, error)
+
+// trainsFirst is set by Train before it opens a backend. XLA reads its
+// flags once per process, and the CPU plugin's inference flags (cpuXLAFlags)
+// change training's rounding (the same seed gave weights up to 0.03 apart
+// after one epoch) without making it faster; so a process that trains
+// before it opens the plugin keeps XLA's defaults, and `seer train` gives
+// the models it gave before those flags.
+var trainsFirst atomic.Bool
 
 var (
 	backendMu    sync.Mutex

@@ -5,6 +5,7 @@ package predictor
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/go-xla/pkg/pjrt"
@@ -24,33 +25,71 @@ var cpuPluginOptions = pjrt.NamedValuesMap{"cpu_device_count": int64(1)}
 // loops it generates (the LSTM gates' exp, divide and tanh) for 256-bit
 // registers unless told to prefer 512; where the CPU has no AVX-512 LLVM
 // keeps to what it has. On this AVX-512 machine the p50 of one window is
-// 0.86-0.92x with it (predictor/README.md, Backends).
+// 0.86-0.92x with it (predictor/README.md, Backends). Not for a process
+// that trains first (trainsFirst).
 var cpuXLAFlags = []string{"--xla_cpu_prefer_vector_width=512"}
 
-// withXLAFlags returns env, a value of XLA_FLAGS, with each of flags
-// appended whose name env does not already set: the user's own XLA_FLAGS
-// win. A value that does not start with "-" names a file XLA reads the
-// flags from, and is returned as it is (anything appended would become
-// part of the file name, and XLA exits when it cannot open it).
-func withXLAFlags(env string, flags ...string) string {
-	if trimmed := strings.TrimSpace(env); trimmed != "" && !strings.HasPrefix(trimmed, "-") {
-		return env
+// addedXLAFlagsEnv names the environment variable that lists the flags a
+// Seer process added to XLA_FLAGS. Child processes inherit both; one that
+// trains (the retraining worker) takes them out again, so it trains as
+// `seer train` does.
+const addedXLAFlagsEnv = "SEER_XLA_FLAGS_ADDED"
+
+// cpuXLAEnv returns the XLA_FLAGS value for this process's CPU plugin and the
+// flags added to the user's (the new value of addedXLAFlagsEnv), given the
+// inherited values of both. The user's own flags always stay, and win over
+// cpuXLAFlags; a process that trains gets the user's value alone.
+func cpuXLAEnv(env, added string, training bool) (flags, addedOut string) {
+	drop := map[string]bool{}
+	for _, f := range strings.Fields(added) {
+		drop[f] = true
+	}
+	user := strings.Fields(env)
+	if len(drop) > 0 {
+		user = slices.DeleteFunc(user, func(f string) bool { return drop[f] })
+	}
+	if training || !xlaFlagsInline(env) {
+		if len(drop) == 0 {
+			return env, "" // unchanged: a file name keeps its spaces
+		}
+		return strings.Join(user, " "), ""
 	}
 	name := func(f string) string {
 		n, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		return n
 	}
 	set := map[string]bool{}
-	for _, f := range strings.Fields(env) {
+	for _, f := range user {
 		set[name(f)] = true
 	}
-	out := strings.Fields(env)
-	for _, f := range flags {
+	var add []string
+	for _, f := range cpuXLAFlags {
 		if !set[name(f)] {
-			out = append(out, f)
+			add = append(add, f)
 		}
 	}
-	return strings.Join(out, " ")
+	return strings.Join(append(user, add...), " "), strings.Join(add, " ")
+}
+
+// xlaFlagsInline reports whether env, a value of XLA_FLAGS, holds the
+// flags themselves: one that does not start with "-" names a file XLA reads them from,
+// and anything appended would become part of the file name (XLA exits when
+// it cannot open it).
+func xlaFlagsInline(env string) bool {
+	t := strings.TrimSpace(env)
+	return t == "" || strings.HasPrefix(t, "-")
+}
+
+// setenvIfChanged sets (or, to "", unsets) an environment variable only when
+// its value changes.
+func setenvIfChanged(key, value string) error {
+	if os.Getenv(key) == value {
+		return nil
+	}
+	if value == "" {
+		return os.Unsetenv(key)
+	}
+	return os.Setenv(key, value)
 }
 
 func init() {
@@ -61,12 +100,14 @@ func init() {
 		xla.EnableAutoInstall(false)
 		if plugin == "cpu" {
 			// The plugin reads XLA_FLAGS once, when it first compiles; cgo
-			// builds pass os.Setenv on to the C environment it reads.
-			cur := os.Getenv("XLA_FLAGS")
-			if want := withXLAFlags(cur, cpuXLAFlags...); want != cur {
-				if err := os.Setenv("XLA_FLAGS", want); err != nil {
-					return nil, fmt.Errorf("set XLA_FLAGS: %w", err)
-				}
+			// builds pass os.Setenv on to the C environment it reads. A
+			// process that trains first keeps XLA's defaults (trainsFirst).
+			flags, added := cpuXLAEnv(os.Getenv("XLA_FLAGS"), os.Getenv(addedXLAFlagsEnv), trainsFirst.Load())
+			if err := setenvIfChanged("XLA_FLAGS", flags); err != nil {
+				return nil, fmt.Errorf("set XLA_FLAGS: %w", err)
+			}
+			if err := setenvIfChanged(addedXLAFlagsEnv, added); err != nil {
+				return nil, fmt.Errorf("set %s: %w", addedXLAFlagsEnv, err)
 			}
 			b, err := xla.NewWithOptions(plugin, cpuPluginOptions)
 			if err != nil {

@@ -221,6 +221,7 @@ func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error
 	if len(traces) < 2 {
 		return nil, fmt.Errorf("predictor: need at least 2 traces (one for validation), got %d", len(traces))
 	}
+	trainsFirst.Store(true)
 	backend, info, err := OpenBackend(cfg.Backend)
 	if err != nil {
 		return nil, err
