@@ -37,9 +37,13 @@ const addedXLAFlagsEnv = "SEER_XLA_FLAGS_ADDED"
 
 // cpuXLAEnv returns the XLA_FLAGS value for this process's CPU plugin and the
 // flags added to the user's (the new value of addedXLAFlagsEnv), given the
-// inherited values of both. The user's own flags always stay, and win over
-// cpuXLAFlags; a process that trains gets the user's value alone.
+// inherited values of both. The user's own flags stay and win over
+// cpuXLAFlags; a process that trains gets the user's value alone; a file
+// name is returned as it is.
 func cpuXLAEnv(env, added string, training bool) (flags, addedOut string) {
+	if !xlaFlagsInline(env) {
+		return env, "" // Seer never adds to a file name: nothing to take out
+	}
 	drop := map[string]bool{}
 	for _, f := range strings.Fields(added) {
 		drop[f] = true
@@ -47,11 +51,10 @@ func cpuXLAEnv(env, added string, training bool) (flags, addedOut string) {
 	user := strings.Fields(env)
 	if len(drop) > 0 {
 		user = slices.DeleteFunc(user, func(f string) bool { return drop[f] })
+	} else if training {
+		return env, "" // as the user set it, spaces and all
 	}
-	if training || !xlaFlagsInline(env) {
-		if len(drop) == 0 {
-			return env, "" // unchanged: a file name keeps its spaces
-		}
+	if training {
 		return strings.Join(user, " "), ""
 	}
 	name := func(f string) string {

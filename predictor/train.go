@@ -215,13 +215,13 @@ func (b *batcher) fill(batch []sample, x, y, wt []float32) ([]float32, []float32
 // threshold and the baselines are calibrated and the validation split is
 // evaluated into the card. Cancelling ctx stops it between batches.
 func Train(ctx context.Context, traces []*Trace, cfg TrainConfig) (*Model, error) {
+	trainsFirst.Store(true) // before any backend opens here
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("predictor: train config: %w", err)
 	}
 	if len(traces) < 2 {
 		return nil, fmt.Errorf("predictor: need at least 2 traces (one for validation), got %d", len(traces))
 	}
-	trainsFirst.Store(true)
 	backend, info, err := OpenBackend(cfg.Backend)
 	if err != nil {
 		return nil, err
