@@ -89,7 +89,7 @@ func openBackendLocked(name, plugin string) (backends.Backend, error) {
 		b, err = simplego.New("ops_sequential")
 	default: // BackendXLA, or BackendXLAPrefix and a plugin name
 		if openXLA == nil {
-			return nil, fmt.Errorf("predictor: xla backend not built in (needs cgo)")
+			return nil, fmt.Errorf("predictor: backend %s: xla not built in (needs cgo, without tag seer_noxla)", name)
 		}
 		b, err = openXLA(plugin)
 	}
