@@ -38,9 +38,10 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq thrift-compiler >/dev/null; }
 	predictor/pjrt/install.sh $(PJRT_DIR)
 
-## test: the whole suite (installs what it needs; starts and stops real services itself)
+## test: the whole suite (installs what it needs; starts and stops real services itself), then the predictor built without cgo (XLA left out, simplego serves)
 test: deps lint
 	SEER_REQUIRE_XLA=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./predictor
 
 ## test-short: unit tests only, no external services
 test-short:
