@@ -23,10 +23,10 @@ var cpuPluginOptions = pjrt.NamedValuesMap{"cpu_device_count": int64(1)}
 
 // cpuXLAFlags are XLA compiler flags for the CPU plugin. XLA vectorises the
 // loops it generates (the LSTM gates' exp, divide and tanh) for 256-bit
-// registers unless told to prefer 512; where the CPU has no AVX-512 LLVM
-// keeps to what it has. On this AVX-512 machine the p50 of one window is
-// 0.86-0.92x with it (predictor/README.md, Backends). Not for a process
-// that trains first (trainsFirst).
+// registers unless told to prefer 512 (a preference: LLVM splits wider
+// vectors for a CPU without AVX-512; not measured on one). On this AVX-512
+// machine the p50 of one window is 0.86-0.92x with it (predictor/README.md,
+// Backends). Not for a process that trains first (trainsFirst).
 var cpuXLAFlags = []string{"--xla_cpu_prefer_vector_width=512"}
 
 // addedXLAFlagsEnv names the environment variable that lists the flags a
