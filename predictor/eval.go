@@ -140,6 +140,13 @@ const (
 	OnsetOther         = "other_onsets"
 )
 
+// afterLoadStep reports whether the simulated load stepped up in [onset -
+// lead, onset): every tick that could anticipate the episode by lead ended
+// before the step's first request, so no detector could see it coming.
+func (tr *Trace) afterLoadStep(onsetNs, leadNs int64) bool {
+	return tr.load != nil && tr.load.RisesIn(onsetNs-leadNs-tr.StartNs, onsetNs-tr.StartNs)
+}
+
 // sub returns (*by)[k], made on first use.
 func sub(by *map[string]*Metrics, k string) *Metrics {
 	if *by == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seer-qos/seer/dataset"
 	"github.com/seer-qos/seer/internal/series"
+	"github.com/seer-qos/seer/sim"
 	"github.com/seer-qos/seer/sim/topology"
 )
 
@@ -53,8 +54,9 @@ type Trace struct {
 	// Violations in start order.
 	Violations []dataset.Violation
 	Edges      []dataset.Edge
-	// loadSteps are when the simulated load stepped up (none for other data).
-	loadSteps loadSteps
+	// load is the simulator's load pattern, read from the manifest's
+	// params; nil for other data (replays, live history).
+	load *sim.Load
 }
 
 // Raw returns raw quantity q of service index s at tick t.
@@ -154,8 +156,12 @@ func LoadTrace(dir string) (*Trace, error) {
 	slices.SortStableFunc(tr.Violations, func(a, b dataset.Violation) int {
 		return int(a.StartNs - b.StartNs)
 	})
-	if tr.loadSteps, err = parseLoadSteps(m.Params, m.EndNs-m.StartNs); err != nil {
-		return nil, fmt.Errorf("predictor: dataset %s: manifest params: %w", dir, err)
+	if m.Params["pattern"] != "" {
+		l, err := sim.LoadFromParams(m.Params)
+		if err != nil {
+			return nil, fmt.Errorf("predictor: dataset %s: manifest params: %w", dir, err)
+		}
+		tr.load = &l
 	}
 	return tr, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,8 +54,8 @@ func (l *Load) validate() error {
 		}
 	case PatternStep:
 		for i, s := range l.Steps {
-			if s.Rate < 0 || (i > 0 && s.At < l.Steps[i-1].At) {
-				return errors.New("steps need non-negative rates in time order")
+			if s.Rate < 0 || s.At < 0 || (i > 0 && s.At < l.Steps[i-1].At) {
+				return errors.New("steps need non-negative rates and times, in time order")
 			}
 		}
 	case PatternBurst:
@@ -90,6 +92,88 @@ func (l *Load) rateAt(t int64) float64 {
 		}
 	}
 	return l.Rate
+}
+
+// RisesIn reports whether the rate (rateAt) steps up at some offset in
+// [lo, hi) (ns from the start): a step to a higher rate, or where a burst
+// starts (factor above 1) or ends (below 1), the first burst's start at 0
+// included. Constant and diurnal loads never step; nor does a burst as
+// long as its period.
+func (l *Load) RisesIn(lo, hi int64) bool {
+	switch l.Pattern {
+	case PatternStep:
+		for _, s := range l.Steps {
+			if t := int64(s.At); t >= lo && t < hi && l.rateAt(t) > l.rateAt(t-1) {
+				return true
+			}
+		}
+	case PatternBurst:
+		// Bursts are a rule, phase + k*period for k >= 0, not a list: a 1 ms
+		// period over an hour would be 3.6 million steps.
+		period, phase := int64(l.Period), int64(0) // a burst starts
+		if l.BurstFactor < 1 {
+			phase = int64(l.BurstLength) // a burst ends
+		}
+		if l.BurstLength == l.Period || l.BurstFactor == 1 || hi <= phase {
+			return false
+		}
+		if lo <= phase {
+			return true
+		}
+		s := phase + (lo-phase)/period*period // the last step at or before lo
+		return s == lo || period < hi-s       // it, or the next one (s + period < hi, without overflow)
+	}
+	return false
+}
+
+// LoadFromParams reads a Load back from a dataset manifest's params, as
+// Run writes them (loadParams; Mix is not among them).
+func LoadFromParams(p map[string]string) (Load, error) {
+	var l Load
+	var err error
+	num := func(k string) float64 {
+		f, e := strconv.ParseFloat(p[k], 64)
+		if e != nil && err == nil {
+			err = fmt.Errorf("%s %q is not a number", k, p[k])
+		}
+		return f
+	}
+	dur := func(k string) time.Duration {
+		d, e := time.ParseDuration(p[k])
+		if e != nil && err == nil {
+			err = fmt.Errorf("%s %q is not a duration", k, p[k])
+		}
+		return d
+	}
+	l.Pattern, l.Rate = p["pattern"], num("rate")
+	switch l.Pattern {
+	case PatternDiurnal:
+		l.Amplitude, l.Period = num("amplitude"), dur("period")
+	case PatternBurst:
+		l.Period, l.BurstLength, l.BurstFactor = dur("period"), dur("burst_length"), num("burst_factor")
+	case PatternStep:
+		for i := 0; ; i++ {
+			k := "step" + strconv.Itoa(i)
+			v, ok := p[k]
+			if !ok {
+				break
+			}
+			at, rate, ok := strings.Cut(v, "=")
+			d, e := time.ParseDuration(at)
+			r, e2 := strconv.ParseFloat(rate, 64)
+			if !ok || e != nil || e2 != nil {
+				return l, fmt.Errorf("%s %q is not AT=RATE", k, v)
+			}
+			l.Steps = append(l.Steps, Step{At: d, Rate: r})
+		}
+	}
+	if err != nil {
+		return l, err
+	}
+	if err := l.validate(); err != nil {
+		return l, fmt.Errorf("load params: %w", err)
+	}
+	return l, nil
 }
 
 // maxRate bounds rateAt.
