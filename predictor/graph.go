@@ -15,6 +15,9 @@ func (s Shape) inputShape(batch int) shapes.Shape {
 	return shapes.Make(dtypes.Float32, batch, s.Steps(), s.Services, s.convInputs())
 }
 
+// inputSize is the number of values of inputShape(batch).
+func (s Shape) inputSize(batch int) int { return batch * s.Steps() * s.Services * s.convInputs() }
+
 // forwardGraph builds the network on x ([B, steps, S, 3*K*F]) with weights w
 // (graph inputs in Params order) and returns the culprit logits [B, S] and
 // the violation logit [B, 1]. They are kept apart because the loss treats

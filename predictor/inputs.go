@@ -117,7 +117,7 @@ func (l *inputLayout) write(dst, x []float32, batch int) []float32 {
 	if l.scales == nil {
 		return l.graph.widen(dst, x, l.shape, batch)
 	}
-	n := batch * l.shape.Steps() * l.shape.Services * l.shape.convInputs() // one member's block
+	n := l.shape.inputSize(batch) // one member's block
 	dst = slices.Grow(dst[:0], len(l.scales)*n)[:len(l.scales)*n]
 	for k, sc := range l.scales {
 		in := x
