@@ -44,30 +44,21 @@ func cpuXLAEnv(env, added string, training bool) (flags, addedOut string) {
 	if !xlaFlagsInline(env) {
 		return env, "" // Seer never adds to a file name: nothing to take out
 	}
-	drop := map[string]bool{}
-	for _, f := range strings.Fields(added) {
-		drop[f] = true
-	}
-	user := strings.Fields(env)
-	if len(drop) > 0 {
-		user = slices.DeleteFunc(user, func(f string) bool { return drop[f] })
-	} else if training {
-		return env, "" // as the user set it, spaces and all
-	}
+	ours := strings.Fields(added)
+	user := slices.DeleteFunc(strings.Fields(env), func(f string) bool { return slices.Contains(ours, f) })
 	if training {
+		if len(ours) == 0 {
+			return env, "" // as the user set it, spaces and all
+		}
 		return strings.Join(user, " "), ""
 	}
 	name := func(f string) string {
 		n, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		return n
 	}
-	set := map[string]bool{}
-	for _, f := range user {
-		set[name(f)] = true
-	}
 	var add []string
 	for _, f := range cpuXLAFlags {
-		if !set[name(f)] {
+		if !slices.ContainsFunc(user, func(u string) bool { return name(u) == name(f) }) {
 			add = append(add, f)
 		}
 	}
