@@ -41,7 +41,7 @@ deps:
 ## test: the whole suite (installs what it needs; starts and stops real services itself), then the predictor built without cgo (XLA left out, simplego serves)
 test: deps lint
 	SEER_REQUIRE_XLA=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
-	CGO_ENABLED=0 $(GO) test -count=1 ./predictor
+	SEER_REQUIRE_XLA=0 CGO_ENABLED=0 $(GO) test -count=1 ./predictor
 
 ## test-short: unit tests only, no external services
 test-short:
