@@ -18,7 +18,7 @@ const readPageSize = 5000
 // Trace returns every stored span of a trace.
 func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.Span, error) {
 	iter := st.session.Query(`SELECT record FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).
-		WithContext(ctx).PageSize(readPageSize).Iter()
+		PageSize(readPageSize).IterContext(ctx)
 	var out []seerstore.Span
 	var rec []byte
 	for iter.Scan(&rec) {
@@ -140,7 +140,7 @@ func (st *Store) eachBucket(ctx context.Context, first, last int64, query func(i
 	scan func(*gocql.Iter) (bool, error), what string) error {
 	start := func(b int64) <-chan *gocql.Iter {
 		ch := make(chan *gocql.Iter, 1)
-		go func() { ch <- query(b).WithContext(ctx).PageSize(readPageSize).Prefetch(0.25).Iter() }()
+		go func() { ch <- query(b).PageSize(readPageSize).Prefetch(0.25).IterContext(ctx) }()
 		return ch
 	}
 	next := start(first)

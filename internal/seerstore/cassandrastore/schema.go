@@ -79,7 +79,7 @@ func replicationCQL(m map[string]string) string {
 
 // currentVersion returns the highest applied schema version, 0 when none is (no table yet).
 func currentVersion(ctx context.Context, s *gocql.Session, keyspace string) (int, error) {
-	iter := s.Query(`SELECT version FROM ` + keyspace + `.schema_migrations`).WithContext(ctx).Iter()
+	iter := s.Query(`SELECT version FROM ` + keyspace + `.schema_migrations`).IterContext(ctx)
 	v, maxV := 0, 0
 	for iter.Scan(&v) {
 		if v > maxV {
@@ -100,11 +100,11 @@ func currentVersion(ctx context.Context, s *gocql.Session, keyspace string) (int
 func migrate(ctx context.Context, s *gocql.Session, st *Settings) error {
 	ks := st.Keyspace
 	if err := s.Query(fmt.Sprintf(`CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s`, ks, replicationCQL(st.Replication))).
-		WithContext(ctx).Exec(); err != nil {
+		ExecContext(ctx); err != nil {
 		return fmt.Errorf("creating keyspace %s: %w", ks, err)
 	}
 	if err := s.Query(expand(`CREATE TABLE IF NOT EXISTS {{ks}}.schema_migrations (
-  version int PRIMARY KEY, description text, applied_at timestamp)`, ks)).WithContext(ctx).Exec(); err != nil {
+  version int PRIMARY KEY, description text, applied_at timestamp)`, ks)).ExecContext(ctx); err != nil {
 		return fmt.Errorf("creating %s.schema_migrations: %w", ks, err)
 	}
 	cur, err := currentVersion(ctx, s, ks)
@@ -119,7 +119,7 @@ func migrate(ctx context.Context, s *gocql.Session, st *Settings) error {
 			continue
 		}
 		for _, stmt := range m.statements {
-			if err := s.Query(expand(stmt, ks)).WithContext(ctx).Exec(); err != nil {
+			if err := s.Query(expand(stmt, ks)).ExecContext(ctx); err != nil {
 				return fmt.Errorf("schema version %d: %w", m.version, err)
 			}
 		}
@@ -127,7 +127,7 @@ func migrate(ctx context.Context, s *gocql.Session, st *Settings) error {
 			return fmt.Errorf("schema version %d: waiting for schema agreement: %w", m.version, err)
 		}
 		if err := s.Query(`INSERT INTO `+ks+`.schema_migrations (version, description, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.description, time.Now()).WithContext(ctx).Exec(); err != nil {
+			m.version, m.description, time.Now()).ExecContext(ctx); err != nil {
 			return fmt.Errorf("recording schema version %d: %w", m.version, err)
 		}
 	}

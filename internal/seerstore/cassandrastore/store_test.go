@@ -155,3 +155,25 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	_, err = Open(ctx, s)
 	require.ErrorContains(t, err, "this build needs 1")
 }
+
+// TestCanceledContext checks that the caller's context reaches every kind of
+// statement: a cancelled one fails reads, single-row writes and batches
+// instead of running them.
+func TestCanceledContext(t *testing.T) {
+	st, err := Open(context.Background(), testSettings(t, "seer_store_canceled"))
+	require.NoError(t, err)
+	dropKeyspace(t, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	g := seerstoretest.Gen{Seed: 2, Start: time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
+	v := seerstore.FromTraces(g.Traces(20), seerstore.DefaultLimits(), time.Now())
+	require.NoError(t, v.Err())
+	require.ErrorIs(t, st.WriteSpans(ctx, v.Spans[:1]), context.Canceled)
+	require.ErrorIs(t, st.WriteSpans(ctx, v.Spans), context.Canceled)
+
+	_, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	require.ErrorIs(t, err, context.Canceled)
+	err = st.ServiceSpans(ctx, v.Spans[0].Service, g.Start, g.Start.Add(time.Minute), func(*seerstore.Span) error { return nil })
+	require.ErrorIs(t, err, context.Canceled)
+}

@@ -145,13 +145,13 @@ func (st *Store) execute(ctx context.Context, p *partitions) error {
 		defer func() { <-st.sem }()
 		var err error
 		if len(rows) == 1 {
-			err = st.session.Query(rows[0].stmt, rows[0].args...).WithContext(ctx).Exec()
+			err = st.session.Query(rows[0].stmt, rows[0].args...).ExecContext(ctx)
 		} else {
-			b := st.session.Batch(gocql.UnloggedBatch).WithContext(ctx)
+			b := st.session.Batch(gocql.UnloggedBatch)
 			for _, r := range rows {
 				b.Query(r.stmt, r.args...)
 			}
-			err = b.Exec()
+			err = b.ExecContext(ctx)
 		}
 		if err != nil {
 			fail(err)
