@@ -34,8 +34,6 @@ type Span struct {
 	Error      bool
 }
 
-func (s *Span) hasParent() bool { return s.ParentID != [8]byte{} }
-
 // nameID is an interned service or operation name (Graph.nameStrs); 0 is
 // the empty name.
 type nameID uint32

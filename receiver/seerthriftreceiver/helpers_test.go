@@ -248,7 +248,7 @@ func hasAttrs(set attribute.Set, attrs []string) bool {
 	for _, kv := range attrs {
 		k, v, _ := strings.Cut(kv, "=")
 		got, ok := set.Value(attribute.Key(k))
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}

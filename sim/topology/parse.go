@@ -284,21 +284,17 @@ func (t *Topology) checkCertainCycles() error {
 	certain := map[key][]key{}
 	for _, s := range t.Services {
 		for _, o := range s.Operations {
-			var walk func(steps []Step)
-			walk = func(steps []Step) {
-				for _, st := range steps {
-					calls := st.Parallel
-					if st.Call != nil {
-						calls = []*Call{st.Call}
-					}
-					for _, c := range calls {
-						if c.Prob() == 1 {
-							certain[key{s.Name, o.Name}] = append(certain[key{s.Name, o.Name}], key{c.Service, c.Op})
-						}
+			for _, st := range o.Calls {
+				calls := st.Parallel
+				if st.Call != nil {
+					calls = []*Call{st.Call}
+				}
+				for _, c := range calls {
+					if c.Prob() == 1 {
+						certain[key{s.Name, o.Name}] = append(certain[key{s.Name, o.Name}], key{c.Service, c.Op})
 					}
 				}
 			}
-			walk(o.Calls)
 		}
 	}
 	state := map[key]int{}
