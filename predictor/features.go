@@ -26,9 +26,26 @@ func (fs *FeatureSet) fits(s Shape) error {
 	if len(fs.Features) != s.Features || len(fs.Norms) != s.Services {
 		return fmt.Errorf("%d features and the norms of %d services, want %d and %d", len(fs.Features), len(fs.Norms), s.Features, s.Services)
 	}
+	if _, err := featureIndex(fs.Features); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(fs.Services))
+	for _, svc := range fs.Services {
+		if svc == "" || seen[svc] {
+			return fmt.Errorf("service %q is empty or listed twice", svc)
+		}
+		seen[svc] = true
+	}
 	for i, n := range fs.Norms {
 		if len(n) != s.Features {
 			return fmt.Errorf("service %s has the norms of %d features, want %d", fs.Services[i], len(n), s.Features)
+		}
+		for f, x := range n {
+			// FitFeatures floors the deviation at 0.1; 0 or less would
+			// make every input of the feature infinite or NaN.
+			if !(x.Std > 0) || math.IsInf(x.Std, 0) || math.IsInf(x.Mean, 0) {
+				return fmt.Errorf("service %s feature %s: norm %+v (the deviation must be positive and both finite)", fs.Services[i], fs.Features[f], x)
+			}
 		}
 	}
 	return nil

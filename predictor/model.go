@@ -117,29 +117,46 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predictor: read model: %w", err)
 	}
+	m, err := DecodeModel(data)
+	if err != nil {
+		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// DecodeModel decodes a model file's contents (Save's format) and checks
+// that its card and weights fit together, so that a model it returns can be
+// served: every error names what is wrong.
+func DecodeModel(data []byte) (*Model, error) {
 	var f modelFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("predictor: decode model %s: %w", path, err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if f.Card.Format != ModelFormat {
-		return nil, fmt.Errorf("predictor: model %s has format %q, want %q", path, f.Card.Format, ModelFormat)
+		return nil, fmt.Errorf("format %q, want %q", f.Card.Format, ModelFormat)
+	}
+	switch c := &f.Card; {
+	case c.TickMs <= 0 || c.HorizonMs <= 0:
+		return nil, fmt.Errorf("tick %d ms and horizon %d ms must be positive", c.TickMs, c.HorizonMs)
+	case !(c.Threshold >= 0 && c.Threshold <= 1):
+		return nil, fmt.Errorf("threshold %v is not a probability", c.Threshold)
 	}
 	s := f.Card.Shape
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
+		return nil, err
 	}
 	if len(f.Weights) != s.numTensors() || len(f.Card.Features.Services) != s.Services {
-		return nil, fmt.Errorf("predictor: model %s: %d tensors for %d services, want %d for %d",
-			path, len(f.Weights), len(f.Card.Features.Services), s.numTensors(), s.Services)
+		return nil, fmt.Errorf("%d tensors for %d services, want %d for %d",
+			len(f.Weights), len(f.Card.Features.Services), s.numTensors(), s.Services)
 	}
 	if err := f.Card.Features.fits(s); err != nil {
-		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
+		return nil, err
 	}
 	p := &Params{Shape: s, Tensors: make([][]float32, s.numTensors())}
 	for i, w := range f.Weights {
 		b, err := base64.StdEncoding.DecodeString(w)
 		if err != nil || len(b) != 4*size(s.dims(i)) {
-			return nil, fmt.Errorf("predictor: model %s: tensor %s (member %d) is malformed", path, paramNames[i%numParams], i/numParams)
+			return nil, fmt.Errorf("tensor %s of member %d is malformed", paramNames[i%numParams], i/numParams+1)
 		}
 		t := make([]float32, len(b)/4)
 		for j := range t {
@@ -148,8 +165,9 @@ func LoadModel(path string) (*Model, error) {
 		p.Tensors[i] = t
 	}
 	p.Graph = NewCallGraph(f.Card.Features.Services, f.Card.CallGraph)
+	var err error
 	if p.Scales, err = f.Card.memberScales(); err != nil {
-		return nil, fmt.Errorf("predictor: model %s: %w", path, err)
+		return nil, err
 	}
 	m := f.Model
 	m.Params = p

@@ -27,6 +27,11 @@ func (s Shape) members() int { return max(1, s.Members) }
 // after member.
 func (s Shape) numTensors() int { return numParams * s.members() }
 
+// MaxWindow bounds a model's window (ticks). The weights do not grow with
+// it, so a model file could otherwise ask serving for any amount of memory;
+// the paper's windows span a few seconds, this 410 s at 100 ms ticks.
+const MaxWindow = 4096
+
 // Validate reports an unusable shape.
 func (s Shape) Validate() error {
 	switch {
@@ -38,6 +43,8 @@ func (s Shape) Validate() error {
 		return fmt.Errorf("shape: kernel %d < 1", s.Kernel)
 	case s.Window < s.Kernel+1:
 		return fmt.Errorf("shape: window %d must exceed the kernel %d", s.Window, s.Kernel)
+	case s.Window > MaxWindow:
+		return fmt.Errorf("shape: window %d above %d ticks", s.Window, MaxWindow)
 	case s.Channels < 1 || s.Hidden < 1:
 		return fmt.Errorf("shape: channels %d and hidden %d must be positive", s.Channels, s.Hidden)
 	case s.Members < 0:

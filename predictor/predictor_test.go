@@ -138,7 +138,7 @@ func TestModelRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Model{Params: p, Baselines: &Baselines{}, Card: Card{Format: ModelFormat, Shape: s, Threshold: 0.4,
+	m := &Model{Params: p, Baselines: &Baselines{}, Card: Card{Format: ModelFormat, Shape: s, Threshold: 0.4, TickMs: 100, HorizonMs: 2000,
 		Features:  FeatureSet{Services: []string{"a", "b"}, Features: []string{"depth"}, Norms: [][]Norm{{{1, 2}}, {{3, 4}}}},
 		CallGraph: []dataset.Edge{{Caller: "b", Callee: "a"}}}}
 	path := filepath.Join(t.TempDir(), "m")
