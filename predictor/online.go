@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -252,9 +253,22 @@ func (rt *RawTick) GobDecode(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
 		return fmt.Errorf("predictor: decode tick: %w", err)
 	}
-	if len(w.Raw) != len(w.Services)*numRaw || !slices.IsSorted(w.Services) {
-		return fmt.Errorf("predictor: decode tick: %d values for %d services (sorted: %v)", len(w.Raw), len(w.Services),
-			slices.IsSorted(w.Services))
+	if len(w.Raw) != len(w.Services)*numRaw {
+		return fmt.Errorf("predictor: decode tick: %d values for %d services, want %d", len(w.Raw), len(w.Services), len(w.Services)*numRaw)
+	}
+	for i := 1; i < len(w.Services); i++ {
+		if w.Services[i-1] >= w.Services[i] {
+			return fmt.Errorf("predictor: decode tick: services %q, %q not in strictly increasing order", w.Services[i-1], w.Services[i])
+		}
+	}
+	for i, v := range w.Raw {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			q := "utilization" // the raw quantity after the features
+			if i%numRaw < len(FeatureNames) {
+				q = FeatureNames[i%numRaw]
+			}
+			return fmt.Errorf("predictor: decode tick: service %s: %s is %v", w.Services[i/numRaw], q, v)
+		}
 	}
 	*rt = RawTick{Start: w.Start, End: w.End, Services: w.Services, raw: w.Raw}
 	return nil
