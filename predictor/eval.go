@@ -2,7 +2,6 @@ package predictor
 
 import (
 	"slices"
-	"sort"
 )
 
 // Detection is what one detector (Seer or a baseline) says about each tick
@@ -159,19 +158,27 @@ func sub(by *map[string]*Metrics, k string) *Metrics {
 }
 
 // rankHits reports whether a culprit is the first, or among the first
-// three, services by score.
+// three, services by score. Ranks are pessimistic, as in rankFault: every
+// other service scoring at least as much as a culprit ranks ahead of it
+// (other culprits aside), so a detector that scores services alike does
+// not rank a culprit first by its name's place in the trace.
 func rankHits(tr *Trace, score []float32, culprits []string) (top1, top3 bool) {
-	order := make([]int, len(score))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
-	for r, i := range order[:min(3, len(order))] {
-		if slices.Contains(culprits, tr.Services[i]) {
-			return r == 0, true
+	best := 0 // the best culprit's rank; 0: no culprit in the trace
+	for c, name := range tr.Services {
+		if !slices.Contains(culprits, name) {
+			continue
+		}
+		rank := 1
+		for s, v := range score {
+			if !slices.Contains(culprits, tr.Services[s]) && !(v < score[c]) {
+				rank++
+			}
+		}
+		if best == 0 || rank < best {
+			best = rank
 		}
 	}
-	return false, false
+	return best == 1, best >= 1 && best <= 3
 }
 
 // finish computes the ratios.

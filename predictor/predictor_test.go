@@ -326,3 +326,55 @@ func TestAveragePredictions(t *testing.T) {
 		t.Errorf("services in another order: error %v", err)
 	}
 }
+
+// TestRankHitsPessimistic: ties rank ahead of the culprit (other culprits
+// aside), whatever the services' order in the trace.
+func TestRankHitsPessimistic(t *testing.T) {
+	tr := synthTrace(10, []string{"a", "b", "c", "d"}, "a", nil)
+	tests := []struct {
+		name       string
+		score      []float32
+		culprits   []string
+		top1, top3 bool
+	}{
+		{"first", []float32{3, 2, 1, 0}, []string{"a"}, true, true},
+		{"all tied", []float32{0, 0, 0, 0}, []string{"a"}, false, false},
+		{"tied with one", []float32{2, 2, 1, 0}, []string{"a"}, false, true},
+		{"tied with two", []float32{2, 2, 2, 0}, []string{"a"}, false, true},
+		{"third by name, tied", []float32{1, 1, 1, 1}, []string{"c"}, false, false},
+		{"two culprits tied first", []float32{2, 2, 1, 0}, []string{"a", "b"}, true, true},
+		{"fourth", []float32{0, 3, 2, 1}, []string{"a"}, false, false},
+		{"not in the trace", []float32{3, 2, 1, 0}, []string{"z"}, false, false},
+		{"NaN", []float32{float32(math.NaN()), 0, 0, 0}, []string{"a"}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if top1, top3 := rankHits(tr, tt.score, tt.culprits); top1 != tt.top1 || top3 != tt.top3 {
+				t.Fatalf("got top1 %v top3 %v, want %v %v", top1, top3, tt.top1, tt.top3)
+			}
+		})
+	}
+}
+
+// TestChooseThresholdOnGrid: negatives at exactly a grid value (0.5) beyond
+// the budget: the threshold is the next grid value, not 0.5 itself (a
+// warning is p >= threshold).
+func TestChooseThresholdOnGrid(t *testing.T) {
+	tr := synthTrace(60, []string{"a"}, "a", [][2]int{{50, 55}})
+	cfg := EvalConfig{HorizonNs: 5 * tick, MinLeadNs: tick, FirstTick: 5}
+	p := &Predictions{Services: tr.Services, Probs: make([][]float32, tr.Ticks)}
+	for tk := range p.Probs {
+		v := float32(0.1)
+		if tk >= 5 && tk < 25 {
+			v = 0.5
+		}
+		p.Probs[tk] = []float32{0, v}
+	}
+	th := chooseThreshold([]*Trace{tr}, []*Predictions{p}, cfg, 0.04)
+	m := &Metrics{}
+	m.score(tr, p.Detect(tr, th), cfg)
+	m.finish()
+	if th != 0.525 || m.FalsePositiveRate > 0.04 {
+		t.Fatalf("threshold %v, false-positive rate %v; want 0.525 within 0.04", th, m.FalsePositiveRate)
+	}
+}
