@@ -399,9 +399,11 @@ func (m *Model) calibrate(backend backends.Backend, trainT, valT []*Trace, ecfg 
 // budget).
 func chooseThreshold(ts []*Trace, preds []*Predictions, cfg EvalConfig, maxFPR float64) float64 {
 	bound := negativeProbs(ts, preds, cfg).bound(maxFPR)
-	for th := 0.05; th < 0.99; th += 0.025 {
-		if th > bound {
-			return math.Round(th*1000) / 1000
+	for k := range 38 { // 0.05, 0.075, ..., 0.975
+		// The grid value itself is compared, not a running sum that
+		// drifts above it (0.5000000000000001 > a bound of 0.5).
+		if th := math.Round((0.05+0.025*float64(k))*1000) / 1000; th > bound {
+			return th
 		}
 	}
 	return 0.99
