@@ -135,7 +135,9 @@ func (o *Online) Observe(rt *RawTick) error {
 }
 
 // Push adds a tick and returns the outputs of every tick it closes: the
-// gap ticks before it (at most Window) and then the tick itself.
+// gap ticks before it (at most Window) and then the tick itself. After a
+// failed inference it returns the outputs before it and the error; the
+// window has moved on to the tick all the same.
 func (o *Online) Push(rt *RawTick) ([]TickOutput, error) { return o.push(rt, true) }
 
 func (o *Online) push(rt *RawTick, predict bool) ([]TickOutput, error) {
@@ -147,26 +149,26 @@ func (o *Online) push(rt *RawTick, predict bool) ([]TickOutput, error) {
 		tick = rt.End.Sub(rt.Start)
 	}
 	var out []TickOutput
+	var err error // the first failed inference: the window still moves on
 	if !o.next.IsZero() && tick > 0 {
 		gaps := int(rt.Start.Sub(o.next) / tick)
 		skip := max(gaps-o.shape.Window, 0)
 		for g := skip; g < gaps; g++ {
 			start := o.next.Add(time.Duration(g) * tick)
 			o.shift(nil)
-			if predict {
-				p, err := o.predict(start, start.Add(tick))
-				if err != nil {
-					return out, err
+			if predict && err == nil {
+				var p TickOutput
+				if p, err = o.predict(start, start.Add(tick)); err == nil {
+					p.Gap = true
+					out = append(out, p)
 				}
-				p.Gap = true
-				out = append(out, p)
 			}
 		}
 	}
 	o.shift(rt)
 	o.next = rt.End
-	if !predict {
-		return nil, nil
+	if !predict || err != nil {
+		return out, err
 	}
 	p, err := o.predict(rt.Start, rt.End)
 	if err != nil {

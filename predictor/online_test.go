@@ -127,6 +127,40 @@ func TestOnlinePredictsAtMostAWindowOfGapTicks(t *testing.T) {
 	}
 }
 
+// TestOnlineMovesOnWhenInferenceFails: a failed inference on a gap tick
+// returns the error, and the window still holds every tick up to the one
+// pushed, in time, as if the model had not been run: the next tick goes on
+// from there instead of counting the gap again.
+func TestOnlineMovesOnWhenInferenceFails(t *testing.T) {
+	tr := synthTrace(40, []string{"a", "b"}, "b", nil)
+	m := randomModel(t, []*Trace{tr}, []string{"depth"}, 4)
+	_, on := simplegoOnline(t, m)
+	_, ref := simplegoOnline(t, m)
+	other, _ := simplegoOnline(t, randomModel(t, []*Trace{synthTrace(40, []string{"a", "b", "c"}, "b", nil)}, []string{"depth"}, 4))
+	for _, tk := range []int{0, 1, 2, 3, 4} {
+		rt := NewRawTick(batchOf(tr, tk))
+		if _, err := on.Push(&rt); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Observe(&rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	on.runner = other                // a runner of another shape: every inference fails from here on
+	for _, tk := range []int{8, 9} { // 3 gap ticks before 8
+		rt := NewRawTick(batchOf(tr, tk))
+		if _, err := on.Push(&rt); err == nil {
+			t.Fatalf("tick %d: no error from a closed runner", tk)
+		}
+		if err := ref.Observe(&rt); err != nil {
+			t.Fatal(err)
+		}
+		if !on.next.Equal(ref.next) || !slices.Equal(on.mat.V, ref.mat.V) {
+			t.Fatalf("tick %d: the window is not where the ticks put it (next %v, want %v)", tk, on.next, ref.next)
+		}
+	}
+}
+
 // TestHistoryRing: a full History forgets its oldest ticks and answers
 // Oldest, Last and Since in time order.
 func TestHistoryRing(t *testing.T) {
