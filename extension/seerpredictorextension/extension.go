@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,11 +36,12 @@ const (
 // nil). It is swapped whole through an atomic.Pointer, so a new model
 // replaces the old one between two ticks.
 type slot struct {
-	model   *predictor.Model
-	runner  *predictor.Runner // used by the serving goroutine only, once installed
-	version string
-	state   string
-	reason  string // why the heuristic serves
+	model    *predictor.Model
+	runner   *predictor.Runner // used by the serving goroutine only, once installed
+	services map[string]bool   // the model's services
+	version  string
+	state    string
+	reason   string // why the heuristic serves
 }
 
 // close releases the slot's Runner, if it has one.
@@ -64,12 +64,16 @@ type predictorExtension struct {
 	training   atomic.Pointer[string] // kind of the job under way, nil when none
 
 	// Owned by the serving goroutine.
-	online      *predictor.Online
-	onlineSlot  *slot
-	heur        *heuristic
-	history     *predictor.History
-	pending     bool      // a retraining from scratch is due
-	changeAt    time.Time // event time of the last graph change
+	online     *predictor.Online
+	onlineSlot *slot
+	heur       *heuristic
+	history    *predictor.History
+	pending    bool      // a retraining from scratch is due
+	changeAt   time.Time // event time of the last graph change
+	// seen is, while a retraining from scratch is due, the services of the
+	// ticks since the change (nil before the first): one outside it, or one
+	// of it removed, is a further change.
+	seen        map[string]bool
 	lastJobEnd  time.Time // event time at which the last job ended
 	jobRunning  bool
 	stopping    bool // draining at shutdown: no new training job
@@ -177,7 +181,11 @@ func (e *predictorExtension) newSlot(m *predictor.Model, origin string) (*slot, 
 		return nil, err
 	}
 	v := fmt.Sprintf("%s-%d-%s", origin, e.generation.Add(1), m.Card.Fingerprint)
-	return &slot{model: m, runner: r, version: v, state: StateTrained}, nil
+	services := make(map[string]bool, len(m.Card.Features.Services))
+	for _, svc := range m.Card.Features.Services {
+		services[svc] = true
+	}
+	return &slot{model: m, runner: r, services: services, version: v, state: StateTrained}, nil
 }
 
 // release unsubscribes and releases the source's hub and feed.
@@ -265,6 +273,9 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	}
 	arrived := time.Now()
 	rt := predictor.NewRawTick(b)
+	if svc := e.newService(&rt); svc != "" {
+		e.graphChanged(depgraph.ServiceAdded, svc, "", rt.Start)
+	}
 	sl := e.slot.Load()
 	if sl != e.onlineSlot {
 		e.install(sl)
@@ -362,6 +373,9 @@ func (e *predictorExtension) install(sl *slot) {
 	if err != nil {
 		e.metrics.inferenceErrors.Inc()
 		e.logger.Error("Cannot serve the model; the heuristic serves", zap.Error(err))
+		// seer_model_info and the predictions say so (installed on the
+		// next tick; sl is released then, as the slot that served).
+		e.replaceSlot(&slot{version: "heuristic", state: StateFallback, reason: "model_not_servable"})
 		return
 	}
 	if e.history != nil {
@@ -373,53 +387,82 @@ func (e *predictorExtension) install(sl *slot) {
 }
 
 // onEvent reacts to a graph change the serving model does not cover: a
-// service it does not know appears, one it knows goes, or (optionally) a
-// critical path changes.
+// service it knows goes, or (optionally) a critical path changes. A service
+// that appears is seen on the ticks instead (newService): the graph's
+// ServiceAdded also names services no model can read.
 func (e *predictorExtension) onEvent(ev depgraph.Event) {
 	sl := e.slot.Load()
-	var services []string
-	if sl.model != nil {
-		services = sl.model.Card.Features.Services
-	}
 	relevant := false
 	switch ev.Type {
-	case depgraph.ServiceAdded:
-		relevant = (sl.model != nil || e.pending) && !slices.Contains(services, ev.Service) && !e.virtual(ev.Service)
 	case depgraph.ServiceRemoved:
-		relevant = slices.Contains(services, ev.Service) || e.pending
+		// While a retraining is due, only the removal of a service the
+		// ticks since the change had is a further change: a peer the graph
+		// knew from its callers alone comes and goes without one.
+		relevant = !e.pending && sl.services[ev.Service] || e.pending && e.seen[ev.Service]
+		if e.pending {
+			delete(e.seen, ev.Service)
+		}
 	case depgraph.CriticalPathChanged:
 		relevant = sl.model != nil && e.cfg.Retraining.OnCriticalPathChange && e.cfg.Retraining.Enabled && len(ev.OldPath) > 0
 	}
-	if !relevant {
-		return
+	if relevant {
+		e.graphChanged(ev.Type, ev.Service, ev.Root, ev.Time)
 	}
+}
+
+// newService returns a service of rt that appeared under the model: one the
+// serving model does not know or, while a retraining from scratch is due,
+// one no tick since the change had (all such are then noted). Only services
+// with a series are in a tick, so one the graph knows from its callers
+// alone, or one that only calls others, is none (no model could read it),
+// and one the graph first knew as a peer counts once its own spans come.
+func (e *predictorExtension) newService(rt *predictor.RawTick) string {
+	if e.pending {
+		first := e.seen == nil
+		if first {
+			e.seen = make(map[string]bool, len(rt.Services))
+		}
+		added := ""
+		for _, svc := range rt.Services {
+			if !e.seen[svc] {
+				e.seen[svc] = true
+				if !first && added == "" {
+					added = svc
+				}
+			}
+		}
+		return added
+	}
+	sl := e.slot.Load()
+	if sl.model == nil {
+		return ""
+	}
+	for _, svc := range rt.Services {
+		if !sl.services[svc] {
+			return svc
+		}
+	}
+	return ""
+}
+
+// graphChanged switches to the heuristic for a graph the serving model does
+// not cover: while a model for it trains (retraining on), or for good.
+func (e *predictorExtension) graphChanged(what depgraph.EventType, service, root string, at time.Time) {
 	reason := "graph_changed"
-	e.logger.Info("The dependency graph changed under the model", zap.String("event", string(ev.Type)),
-		zap.String("service", ev.Service), zap.String("root", ev.Root))
+	e.logger.Info("The dependency graph changed under the model", zap.String("event", string(what)),
+		zap.String("service", service), zap.String("root", root))
 	if !e.cfg.Retraining.Enabled {
 		e.replaceSlot(&slot{version: "heuristic", state: StateFallback, reason: reason})
 		return
 	}
 	e.replaceSlot(&slot{version: "heuristic", state: StateRetraining, reason: reason})
-	e.pending, e.changeAt = true, ev.Time
+	if !e.pending {
+		e.seen = nil // the services since this change: from the next tick on
+	}
+	e.pending, e.changeAt = true, at
 	if e.cancelJob != nil {
 		e.cancelJob() // trained on the old graph; its result could not be installed anyway
 	}
-}
-
-// virtual reports whether the graph knows service only from its callers'
-// peer.service: it has no series, so no model can serve it.
-func (e *predictorExtension) virtual(service string) bool {
-	snap, ok := e.feed.Snapshot()
-	if !ok {
-		return false
-	}
-	for _, s := range snap.Services {
-		if s.Name == service {
-			return s.Virtual
-		}
-	}
-	return false
 }
 
 // maybeTrain dispatches a retraining job when one is due; times are event
@@ -502,8 +545,12 @@ func (e *predictorExtension) onResult(r result) {
 	}
 	e.logger.Info("Retraining finished", fields...)
 	if r.kind == kindScratch {
-		if r.outcome == outcomeAccepted {
+		if r.outcome == outcomeAccepted && e.slot.Load() == r.installed {
 			e.pending = false
+		} else if r.outcome == outcomeAccepted {
+			// The graph changed again between the swap and this result:
+			// the model went unserved, and the change stays due.
+			e.logger.Info("The retrained model was replaced before it served; retraining stays due")
 		} else if sl := e.slot.Load(); sl.model == nil && sl.state == StateRetraining {
 			// Retried after min_history more history; the heuristic serves.
 			e.replaceSlot(&slot{version: "heuristic", state: StateFallback, reason: "retraining_" + r.outcome})

@@ -43,6 +43,7 @@ type job struct {
 
 type result struct {
 	kind, outcome    string
+	installed        *slot // the slot swapped in (accepted)
 	newLoss, refLoss float64
 	took             time.Duration
 	err              error
@@ -115,6 +116,7 @@ func runJob(j job) result {
 		r.outcome = outcomeStale
 		return r
 	}
+	r.installed = sl
 	return r
 }
 
