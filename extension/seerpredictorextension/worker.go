@@ -117,6 +117,7 @@ func runWorker(ctx context.Context, dir string, spec jobSpec, g *gate) (jobResul
 	}
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), workerEnv+"="+dir)
+	cmd.SysProcAttr = workerProcAttr()
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
