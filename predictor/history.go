@@ -79,13 +79,20 @@ type QoSTarget struct {
 	Latency time.Duration
 }
 
+// liveGapTicks is the longest run of missing ticks LiveTraces fills in
+// (6.4 s at 100 ms ticks): a longer one, such as the series clock jumping
+// ahead on a span from the future, ends a trace, so that a chunk's traces
+// hold at most this many times its ticks, not the jump's length.
+const liveGapTicks = 64
+
 // LiveTraces turns consecutive live ticks into chunks traces over services
 // (sorted; a service with no sample in a tick reads raw 0), in time order,
 // named live-0, live-1, ... so that Train can hold whole chunks out for
 // validation. Violations are the runs of ticks that break qos; live
 // violations name no culprit, so training learns only the violation term
 // from them (see batcher.fill). Gaps between ticks become ticks with no
-// samples.
+// samples; a gap of more than liveGapTicks splits its chunk into traces
+// live-C.0, live-C.1, ...
 func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks int) ([]*Trace, error) {
 	if len(ticks) == 0 || chunks < 1 {
 		return nil, fmt.Errorf("predictor: live traces: %d ticks, %d chunks", len(ticks), chunks)
@@ -106,41 +113,60 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 		if c == chunks-1 {
 			part = ticks[c*per:]
 		}
-		startNs := part[0].Start.UnixNano()
-		n := int((part[len(part)-1].Start.UnixNano()-startNs)/tickNs) + 1
-		nS := len(services)
-		tr := &Trace{Dir: fmt.Sprintf("live-%d", c), Services: services, TickNs: tickNs, StartNs: startNs,
-			Ticks: n, raw: make([]float32, n*nS*numRaw), Edges: edges}
-		viol := make([]bool, n)
-		for i := range part {
-			rt := &part[i]
-			t := int((rt.Start.UnixNano() - startNs) / tickNs)
-			for si, svc := range services {
-				j, ok := slices.BinarySearch(rt.Services, svc)
-				if !ok {
-					continue
-				}
-				copy(tr.raw[(t*nS+si)*numRaw:(t*nS+si+1)*numRaw], rt.raw[j*numRaw:(j+1)*numRaw])
-			}
-			if lat, ok := rt.Value(qos.Service, "latency"); ok && float64(lat) > float64(qos.Latency)/1e6 {
-				viol[t] = true
+		var runs [][]RawTick
+		first := 0
+		for i := 1; i <= len(part); i++ {
+			if i == len(part) || (part[i].Start.UnixNano()-part[i-1].Start.UnixNano())/tickNs > liveGapTicks+1 {
+				runs = append(runs, part[first:i])
+				first = i
 			}
 		}
-		for t := 0; t < n; t++ {
-			if !viol[t] {
-				continue
+		for k, run := range runs {
+			name := fmt.Sprintf("live-%d", c)
+			if len(runs) > 1 {
+				name = fmt.Sprintf("live-%d.%d", c, k)
 			}
-			e := t
-			for e < n && viol[e] {
-				e++
-			}
-			tr.Violations = append(tr.Violations, dataset.Violation{StartNs: startNs + int64(t)*tickNs,
-				EndNs: startNs + int64(e)*tickNs, RequestType: "qos:" + qos.Service, Cause: "unknown"})
-			t = e
+			out = append(out, liveTrace(name, run, services, edges, qos, tickNs))
 		}
-		out = append(out, tr)
 	}
 	return out, nil
+}
+
+// liveTrace is one trace of consecutive ticks (see LiveTraces).
+func liveTrace(name string, part []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, tickNs int64) *Trace {
+	startNs := part[0].Start.UnixNano()
+	n := int((part[len(part)-1].Start.UnixNano()-startNs)/tickNs) + 1
+	nS := len(services)
+	tr := &Trace{Dir: name, Services: services, TickNs: tickNs, StartNs: startNs,
+		Ticks: n, raw: make([]float32, n*nS*numRaw), Edges: edges}
+	viol := make([]bool, n)
+	for i := range part {
+		rt := &part[i]
+		t := int((rt.Start.UnixNano() - startNs) / tickNs)
+		for si, svc := range services {
+			j, ok := slices.BinarySearch(rt.Services, svc)
+			if !ok {
+				continue
+			}
+			copy(tr.raw[(t*nS+si)*numRaw:(t*nS+si+1)*numRaw], rt.raw[j*numRaw:(j+1)*numRaw])
+		}
+		if lat, ok := rt.Value(qos.Service, "latency"); ok && float64(lat) > float64(qos.Latency)/1e6 {
+			viol[t] = true
+		}
+	}
+	for t := 0; t < n; t++ {
+		if !viol[t] {
+			continue
+		}
+		e := t
+		for e < n && viol[e] {
+			e++
+		}
+		tr.Violations = append(tr.Violations, dataset.Violation{StartNs: startNs + int64(t)*tickNs,
+			EndNs: startNs + int64(e)*tickNs, RequestType: "qos:" + qos.Service, Cause: "unknown"})
+		t = e
+	}
+	return tr
 }
 
 // ValidationLoss is m's training loss on every full-window tick of traces,
