@@ -13,16 +13,23 @@ import (
 // online; a service's culprit score is sigmoid(z - margin) of its z-score
 // against its own past, the violation probability the highest score.
 type heuristic struct {
-	halfLife time.Duration
-	margin   float64
-	warmup   time.Duration
-	stats    map[string]*ewStats
+	halfLife  time.Duration
+	margin    float64
+	warmup    time.Duration
+	stats     map[string]*ewStats
+	lastPrune time.Time
 }
 
 type ewStats struct {
 	mean, variance float64
 	seen           time.Duration // event time the service has been scored for
+	last           time.Time     // end of the last tick that had the service
 }
+
+// forgetHalfLives is how long, in half-lives, a service's statistics outlive
+// its last tick: by then the past weighs less than a millionth, and services
+// that come and go under new names do not grow the map for good.
+const forgetHalfLives = 20
 
 // minStd floors the standard deviation, as FitFeatures does for the model's
 // norms: a service whose depth never moved would otherwise score any blip
@@ -60,6 +67,15 @@ func (h *heuristic) score(rt *predictor.RawTick) (services []string, probs []flo
 		st.mean += alpha * diff
 		st.variance = (1 - alpha) * (st.variance + alpha*diff*diff)
 		st.seen += dt
+		st.last = rt.End
+	}
+	if rt.End.Sub(h.lastPrune) >= h.halfLife { // a pass over the map per half-life
+		for svc, st := range h.stats {
+			if rt.End.Sub(st.last) >= forgetHalfLives*h.halfLife {
+				delete(h.stats, svc)
+			}
+		}
+		h.lastPrune = rt.End
 	}
 	return services, probs
 }

@@ -50,3 +50,22 @@ func TestHeuristicScoresAServiceAgainstItsOwnPast(t *testing.T) {
 		t.Errorf("violation %v is not the highest culprit score", p["violation"])
 	}
 }
+
+// TestHeuristicForgetsGoneServices: a service absent for 20 half-lives is
+// forgotten within one more (it warms up again if it returns); one still
+// seen is kept.
+func TestHeuristicForgetsGoneServices(t *testing.T) {
+	h := newHeuristic(HeuristicConfig{HalfLife: time.Second, Margin: 3, Warmup: time.Second})
+	t0 := time.Unix(1000, 0)
+	for i := range 20 {
+		rt := rawTick(t0.Add(time.Duration(i)*100*time.Millisecond), map[string]float64{"a": 1, "old": 1})
+		h.score(&rt)
+	}
+	for i := 20; i < 20+forgetHalfLives*10+10; i++ {
+		rt := rawTick(t0.Add(time.Duration(i)*100*time.Millisecond), map[string]float64{"a": 1})
+		h.score(&rt)
+	}
+	if _, ok := h.stats["old"]; ok || h.stats["a"] == nil {
+		t.Fatalf("after %d half-lives: services %v", forgetHalfLives, len(h.stats))
+	}
+}
