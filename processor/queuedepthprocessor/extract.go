@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -38,19 +39,30 @@ func (b *batch) reset() {
 	b.graph = b.graph[:0]
 	b.other = 0
 	b.future = 0
+	b.notAfter = 0 // the pool is shared by processors with and without a skew limit
 }
 
 func resourceNames(attrs pcommon.Map) (service, instance string) {
 	service, instance = unknownService, unknownInstance
 	if v, ok := attrs.Get("service.name"); ok && v.AsString() != "" {
-		service = v.AsString()
+		service = validName(v.AsString())
 	}
 	for _, k := range instanceAttrs {
 		if v, ok := attrs.Get(k); ok && v.AsString() != "" {
-			return service, v.AsString()
+			return service, validName(v.AsString())
 		}
 	}
 	return service, instance
+}
+
+// validName replaces the bytes of name that are not UTF-8: names become
+// Prometheus label values and JSON strings, and pdata does not check them
+// (a label value that is not UTF-8 makes the metric invalid).
+func validName(name string) string {
+	if utf8.ValidString(name) {
+		return name
+	}
+	return strings.ToValidUTF8(name, "\uFFFD")
 }
 
 func graphKind(k ptrace.SpanKind) depgraph.Kind {
@@ -103,7 +115,7 @@ func extract(td ptrace.Traces, b *batch) {
 					}
 					if kind == ptrace.SpanKindClient || kind == ptrace.SpanKindProducer {
 						if v, ok := sp.Attributes().Get(seerattr.PeerService); ok {
-							g.PeerService = v.AsString()
+							g.PeerService = validName(v.AsString())
 						}
 					}
 					b.graph = append(b.graph, g)
@@ -119,7 +131,7 @@ func extract(td ptrace.Traces, b *batch) {
 					if c.Failed {
 						// A failed call counts in its callee, which only the caller names.
 						if v, ok := sp.Attributes().Get(seerattr.PeerService); ok {
-							c.Peer = v.AsString()
+							c.Peer = validName(v.AsString())
 						}
 					}
 					b.requests = append(b.requests, c)

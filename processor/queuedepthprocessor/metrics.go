@@ -109,30 +109,7 @@ func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels 
 // Collect implements prometheus.Collector.
 func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	sh := c.sh
-	v := sh.view
-	v.mu.Lock()
-	for k, e := range v.entries {
-		s := &e.last
-		gauge(ch, descDepth, s.Depth, k.Service, k.Instance)
-		gauge(ch, descDepthMean, s.MeanDepth, k.Service, k.Instance)
-		gauge(ch, descDepthInstant, s.InstantDepth, k.Service, k.Instance)
-		if series.Has(s.ReportedDepth) {
-			gauge(ch, descReported, s.ReportedDepth, k.Service, k.Instance)
-		}
-		if series.Has(s.NICDepth) {
-			gauge(ch, descNIC, s.NICDepth, k.Service, k.Instance)
-		}
-		counter(ch, descArrivals, e.arrivals, k.Service, k.Instance)
-		counter(ch, descCompletions, e.completions, k.Service, k.Instance)
-		ch <- prometheus.MustNewConstSummary(descLatency, uint64(e.latCount), e.latSum, nil, k.Service, k.Instance)
-		gauge(ch, descLatencyMax, s.Latency.Max.Seconds(), k.Service, k.Instance)
-		ch <- prometheus.MustNewConstSummary(descNetwork, uint64(e.netCount), e.netSum, nil, k.Service, k.Instance)
-		counter(ch, descFailed, e.failed, k.Service, k.Instance)
-	}
-	if !v.lastEnd.IsZero() {
-		gauge(ch, descTickEnd, float64(v.lastEnd.UnixNano())/1e9)
-	}
-	v.mu.Unlock()
+	c.collectSeries(ch)
 
 	sh.mu.Lock()
 	st := sh.engine.Stats()
@@ -192,4 +169,35 @@ func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descGraphOverflow, float64(gs.OverflowEdges), "edge")
 	counter(ch, descGraphOverflow, float64(gs.OverflowPaths), "critical_path")
 	counter(ch, descGraphEvDrop, float64(sh.feed.EventsDropped()))
+}
+
+// collectSeries sends the series of the last tick. The view stays locked
+// only while it runs, whatever happens: a panic here (client_golang
+// recovers those of a collector) must not leave it locked, or the next tick
+// would block the pipeline.
+func (c promCollector) collectSeries(ch chan<- prometheus.Metric) {
+	v := c.sh.view
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k, e := range v.entries {
+		s := &e.last
+		gauge(ch, descDepth, s.Depth, k.Service, k.Instance)
+		gauge(ch, descDepthMean, s.MeanDepth, k.Service, k.Instance)
+		gauge(ch, descDepthInstant, s.InstantDepth, k.Service, k.Instance)
+		if series.Has(s.ReportedDepth) {
+			gauge(ch, descReported, s.ReportedDepth, k.Service, k.Instance)
+		}
+		if series.Has(s.NICDepth) {
+			gauge(ch, descNIC, s.NICDepth, k.Service, k.Instance)
+		}
+		counter(ch, descArrivals, e.arrivals, k.Service, k.Instance)
+		counter(ch, descCompletions, e.completions, k.Service, k.Instance)
+		ch <- prometheus.MustNewConstSummary(descLatency, uint64(e.latCount), e.latSum, nil, k.Service, k.Instance)
+		gauge(ch, descLatencyMax, s.Latency.Max.Seconds(), k.Service, k.Instance)
+		ch <- prometheus.MustNewConstSummary(descNetwork, uint64(e.netCount), e.netSum, nil, k.Service, k.Instance)
+		counter(ch, descFailed, e.failed, k.Service, k.Instance)
+	}
+	if !v.lastEnd.IsZero() {
+		gauge(ch, descTickEnd, float64(v.lastEnd.UnixNano())/1e9)
+	}
 }

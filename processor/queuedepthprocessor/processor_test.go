@@ -229,3 +229,45 @@ func TestProcessorJoinsCallsForNetworkTime(t *testing.T) {
 		"70 ms at the caller, 40 ms served, counted twice")
 	assert.Equal(t, uint64(1), h.sh.engine.Stats().CallsMatched)
 }
+
+// TestNamesNotUTF8: a service name that is not UTF-8 (pdata does not check)
+// is served with its bad bytes replaced; /metrics stays valid and the
+// pipeline keeps going.
+func TestNamesNotUTF8(t *testing.T) {
+	h := newHarness(t, "utf8", nil)
+	h.consume([]testSpan{server("bad\xffsvc", "i", 1, 0, 10)})
+	h.consume([]testSpan{server("ok", "i", 2, 5000, 5010)}) // closes the first ticks
+	mfs, err := h.sh.registry().Gather()
+	require.NoError(t, err)
+	found := false
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				found = found || l.GetName() == "service" && l.GetValue() == "bad\uFFFDsvc"
+			}
+		}
+	}
+	assert.True(t, found, "no series of the service with its bad byte replaced")
+	h.consume([]testSpan{server("ok", "i", 3, 9000, 9010)})
+	batches := h.stop()
+	require.NotEmpty(t, batches)
+}
+
+// TestSkewLimitNotInherited: processors share the pool of batches; one with
+// max_clock_skew 0 (no limit) does not refuse spans by the limit another
+// one set.
+func TestSkewLimitNotInherited(t *testing.T) {
+	limited := newHarness(t, "skewed", func(c *Config) { c.MaxClockSkew = time.Minute })
+	open := newHarness(t, "unlimited", func(c *Config) { c.MaxClockSkew = 0 })
+	future := time.Now().Add(10*time.Minute).UnixMilli() - base/int64(time.Millisecond)
+	for i := range 50 {
+		limited.consume([]testSpan{server("a", "i", uint64(i+1), 0, 10)})
+		open.consume([]testSpan{server("b", "i", uint64(i+1), future, future+10)})
+	}
+	open.sh.mu.Lock()
+	refused := open.sh.future
+	open.sh.mu.Unlock()
+	assert.Zero(t, refused, "spans refused as from the future without a limit")
+	limited.stop()
+	open.stop()
+}
