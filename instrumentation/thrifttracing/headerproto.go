@@ -347,7 +347,8 @@ func (t *headerTransport) parseHeader(frame []byte) error {
 	if len(frame) < headerMetaSize {
 		return protocolError(thrift.INVALID_DATA, "THeader frame too small")
 	}
-	t.rok = false
+	// A frame without a traceparent must not inherit the previous one's.
+	t.rtid, t.rsid, t.rok = trace.TraceID{}, trace.SpanID{}, false
 	t.flags = uint16(binary.BigEndian.Uint32(frame))
 	t.seqID = int32(binary.BigEndian.Uint32(frame[4:]))
 	hlen := int(binary.BigEndian.Uint16(frame[8:])) * 4

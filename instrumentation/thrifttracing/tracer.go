@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/thrift/lib/go/thrift"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/seer-qos/seer/idl/seerthrift"
 )
@@ -157,21 +158,36 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	f.t.active.Add(1)
 	s.Kind = seerthrift.SpanKind_SERVER
 	s.Operation, s.opID = f.name, f.opID
+	var tpOK bool
 	if hp, ok := in.(*HeaderProtocol); ok {
 		// Served by NewTSimpleServer: the transport kept the ids.
-		s.TraceID, s.ParentSpanID, _ = hp.t.traceparent()
+		s.TraceID, s.ParentSpanID, tpOK = hp.t.traceparent()
 	} else if tp, ok := readTraceparent(ctx); ok {
-		s.TraceID, s.ParentSpanID, _ = parseTraceparent(tp)
+		s.TraceID, s.ParentSpanID, tpOK = parseTraceparent(tp)
 	}
-	if !s.TraceID.IsValid() {
-		s.TraceID = newTraceID()
+	if !tpOK || !s.TraceID.IsValid() {
+		// No (valid) traceparent: the request starts a new trace.
+		s.TraceID, s.ParentSpanID = newTraceID(), trace.SpanID{}
 	}
 	s.SpanID = newSpanID()
 	c.in = timedInput{TProtocol: in, c: c}
 	c.out = timedOutput{TProtocol: out, c: c}
 
+	defer func() {
+		// A handler that panics still ends its span and its request, so the
+		// counts stay true for whoever recovers (the panic goes on).
+		if r := recover(); r != nil {
+			f.finish(s, thrift.NewTApplicationException(thrift.INTERNAL_ERROR, fmt.Sprintf("panic: %v", r)))
+			panic(r)
+		}
+	}()
 	ok, err := f.next.Process(c, seqID, &c.in, &c.out)
+	f.finish(s, err)
+	return ok, err
+}
 
+// finish ends the span of a served request and records it.
+func (f *serverFunc) finish(s *SpanData, err error) {
 	if s.AppReceiveNs == 0 {
 		s.AppReceiveNs = s.ServerReceiveNs
 	}
@@ -185,7 +201,6 @@ func (f *serverFunc) Process(ctx context.Context, seqID int32, in, out thrift.TP
 	s.endStatus(err)
 	f.t.sink.Record(s)
 	f.t.done() // after Record: see WaitIdle
-	return ok, err
 }
 
 // timedInput timestamps the end of argument decoding.
