@@ -32,6 +32,11 @@ const minSaneTimestamp = 946_684_800_000_000_000
 // list still grows past it as elements actually arrive.
 const maxPrealloc = 1024
 
+// maxAttributes bounds the attributes (tags) of one span or process: a
+// pdata map looks keys up one by one, so a frame of a few MiB of distinct
+// short keys would take minutes to map. Far above what instrumentation sends.
+const maxAttributes = 1024
+
 // errMalformed marks errors of the wire format: the bytes are not a
 // SpanBatch, and where they came from a stream, the stream position is lost.
 var errMalformed = errors.New("malformed thrift data")
@@ -247,8 +252,14 @@ func (d *decoder) keyValues(field string, attrs pcommon.Map, override bool, extr
 	if elem != thrift.STRUCT {
 		return malformedf("%s is a list of %s, want struct", field, elem)
 	}
+	if n > maxAttributes {
+		d.invalidate(invalidf("%s: %d attributes, at most %d", field, n, maxAttributes))
+	}
 	attrs.EnsureCapacity(attrs.Len() + min(n, maxPrealloc) + extra)
 	for i := range n {
+		if d.invalid != nil {
+			return d.skipElems(field, n-i)
+		}
 		k, v, err := d.keyValue(field, i)
 		if err != nil {
 			return err
@@ -323,11 +334,27 @@ func (d *decoder) spans(spans ptrace.SpanSlice) (int, error) {
 	}
 	spans.EnsureCapacity(spans.Len() + min(n, maxPrealloc))
 	for i := range n {
+		if d.invalid != nil {
+			// The batch is refused whole: read past the rest without
+			// mapping it (a list of empty structs, one byte each, would
+			// otherwise cost a span apiece).
+			return n, d.skipElems("SpanBatch.spans", n-i)
+		}
 		if err := d.span(spans.AppendEmpty(), i); err != nil {
 			return i, err
 		}
 	}
 	return n, nil
+}
+
+// skipElems reads past n struct elements of a list.
+func (d *decoder) skipElems(field string, n int) error {
+	for range n {
+		if err := d.w.skip(thrift.STRUCT); err != nil {
+			return wrapProto(field, err)
+		}
+	}
+	return nil
 }
 
 // Indexes of the span timestamps, in field-id order (fields 6 to 11).

@@ -3,6 +3,7 @@ package seerthriftreceiver
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"runtime"
 	"testing"
@@ -345,6 +346,38 @@ func TestDecodeHugeDeclaredSizesDoNotAllocate(t *testing.T) {
 				require.ErrorIs(t, err, errMalformed, dec.name)
 				assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "allocated bytes, %s", dec.name)
 			}
+		})
+	}
+}
+
+// TestDecodeInvalidIsCheap: a body of one-byte elements (empty spans, empty
+// attributes) is refused without mapping every element: the memory it
+// takes stays a small multiple of its size, and the refusal names the fault.
+func TestDecodeInvalidIsCheap(t *testing.T) {
+	list := func(field int16, n int) []byte {
+		b := []byte{15} // list
+		b = binary.BigEndian.AppendUint16(b, uint16(field))
+		b = append(b, 12) // of struct
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
+		for range n {
+			b = append(b, 0) // an empty struct
+		}
+		return b
+	}
+	const n = 1 << 20
+	emptySpans := append(list(2, n), 0)
+	// One span whose attributes are n empty key-values.
+	oneSpan := []byte{15, 0, 2, 12, 0, 0, 0, 1}
+	oneSpan = append(oneSpan, list(17, n)...)
+	oneSpan = append(oneSpan, 0, 0)
+	for name, body := range map[string][]byte{"empty spans": emptySpans, "empty attributes": oneSpan} {
+		t.Run(name, func(t *testing.T) {
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			_, err := decodeBody("binary", body, ptrace.NewTraces())
+			runtime.ReadMemStats(&m1)
+			require.ErrorIs(t, err, errInvalidBatch)
+			assert.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(8*len(body)), "bytes allocated for a %d-byte body", len(body))
 		})
 	}
 }

@@ -58,7 +58,8 @@
 //	status, status_message -> Status code (Unset, Ok, Error) and message
 //	peer_service           -> peer.service (when set)
 //	attributes[k] = v      -> k = v (string); attributes do not override the
-//	                          attributes below
+//	                          attributes below; at most 1024 (as tags: more
+//	                          make the batch invalid)
 //	(always)               -> rpc.system = "thrift"
 //
 // Start and end time keep their OpenTelemetry meaning:
