@@ -264,8 +264,8 @@ func (s *tcpServer) serveMessage(ctx context.Context, c *tcpConn) error {
 	proto := c.proto
 	name, typ, seq, err := proto.ReadMessageBegin(ctx)
 	if err != nil {
-		if isEOF(err) {
-			return errConnDone
+		if isEOF(err) && c.sock.read == 0 {
+			return errConnDone // closed between messages
 		}
 		if isTimeout(err) && c.sock.read == 0 {
 			// Idle between messages: not an error of the peer.

@@ -403,3 +403,38 @@ func TestTCPDroppedSpansCountedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestTCPFrameCutShortIsCounted: a client that closes in the middle of a
+// frame sent a bad request (counted); one that closes between messages did
+// not.
+func TestTCPFrameCutShortIsCounted(t *testing.T) {
+	r := startReceiver(t, consumertest.NewNop(), nil)
+	good := submitMessage(t, "binary", testBatch(3))
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		counted int64
+	}{
+		{"closed between messages", frame(good), 0},
+		{"closed inside a frame", binary.BigEndian.AppendUint32(nil, uint32(len(good))), 1},
+		{"closed inside a frame's payload", append(binary.BigEndian.AppendUint32(nil, uint32(len(good))), good[:len(good)/2]...), 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := r.metricSum(t, malformedMetric, "transport=tcp")
+			conn, err := net.Dial("tcp", r.tcpAddr().String())
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = conn.Write(tt.data)
+			require.NoError(t, err)
+			require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+			// The server answers what it can and closes: then it has counted.
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+			_, err = io.Copy(io.Discard, conn)
+			var ne net.Error
+			if errors.As(err, &ne) {
+				require.False(t, ne.Timeout(), "connection was not closed by the server")
+			}
+			assert.Equal(t, before+tt.counted, r.metricSum(t, malformedMetric, "transport=tcp"))
+		})
+	}
+}
