@@ -91,8 +91,10 @@ struct SpanBatch {
   2: required list<Span> spans
   /** Per-sender sequence number, to spot lost or repeated batches. */
   3: optional i64 seq_no
-  /** Spans the sender dropped since its previous batch (buffer full or
-      retries exhausted), so that loss is visible at the collector. */
+  /** Spans the sender dropped since its previous accepted batch (buffer
+      full or retries exhausted), so that loss is visible at the collector,
+      which counts them when it accepts this batch: a sender reports them
+      again with its next batch when this one is refused. */
   4: optional i64 dropped_spans
 }
 

@@ -1672,9 +1672,11 @@ func (p *Process) String() string {
 //   - Process
 //   - Spans
 //   - SeqNo: Per-sender sequence number, to spot lost or repeated batches.
-//   - DroppedSpans: Spans the sender dropped since its previous batch (buffer full or
+//   - DroppedSpans: Spans the sender dropped since its previous accepted batch (buffer
 //
-// retries exhausted), so that loss is visible at the collector.
+// full or retries exhausted), so that loss is visible at the collector,
+// which counts them when it accepts this batch: a sender reports them
+// again with its next batch when this one is refused.
 type SpanBatch struct {
 	Process      *Process `thrift:"process,1,required" db:"process" json:"process"`
 	Spans        []*Span  `thrift:"spans,2,required" db:"spans" json:"spans"`

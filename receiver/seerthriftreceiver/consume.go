@@ -93,8 +93,10 @@ func (t *transport) receive(ctx context.Context, next consumer.Traces, decode fu
 		err = next.ConsumeTraces(ctx, td)
 	}
 	t.obs.EndTracesOp(ctx, dataFormat, meta.spans, err)
-	// A batch that will be sent again must not count its drops twice.
-	if meta.droppedSpans > 0 && (err == nil || consumererror.IsPermanent(err)) {
+	// Drops count when their batch is taken: the exporter reports them
+	// again with its next batch after any refusal (Overloaded, which it
+	// retries, or InvalidBatch, which it drops), so they count once.
+	if meta.droppedSpans > 0 && err == nil {
 		t.tb.ReceiverSeerthriftSenderDroppedSpans.Add(ctx, meta.droppedSpans, t.attrs)
 	}
 	return meta.spans, err

@@ -114,5 +114,7 @@
 //     (unknown_method), bodies or frames over the size limit (too_large) and
 //     HTTP requests with an unsupported Content-Type (media_type);
 //   - otelcol_receiver_seerthrift_sender_dropped_spans_total: the sum of
-//     SpanBatch.dropped_spans, the spans the senders say they lost.
+//     SpanBatch.dropped_spans, the spans the senders say they lost, over
+//     the batches taken (a sender reports its drops again with the batch
+//     after a refused one).
 package seerthriftreceiver // import "github.com/seer-qos/seer/receiver/seerthriftreceiver"

@@ -2,10 +2,15 @@ package seerthriftreceiver
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/trace"
@@ -90,4 +95,39 @@ func TestInteropThrifttracingExporter(t *testing.T) {
 	v, ok = c.Attributes().Get(seerattr.PeerService)
 	require.True(t, ok)
 	assert.Equal(t, "user-service", v.Str())
+}
+
+// TestSenderDropsCountedOnce: the exporter's drops reach the collector's
+// sender_dropped_spans exactly once, also when the pipeline refuses a batch
+// for good (the exporter drops that batch and reports the drops again).
+func TestSenderDropsCountedOnce(t *testing.T) {
+	var calls atomic.Int32
+	next, err := consumer.NewTraces(func(context.Context, ptrace.Traces) error {
+		if calls.Add(1) == 1 {
+			return consumererror.NewPermanent(errors.New("refused downstream"))
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	r := startReceiver(t, next, nil)
+	exp, err := thrifttracing.NewExporter(thrifttracing.ExporterConfig{
+		Endpoint: r.tcpAddr().String(), ServiceName: "s", Instance: "i", BufferSize: 2, FlushInterval: time.Hour,
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	defer func() { require.NoError(t, exp.Shutdown(ctx)) }()
+	s := thrifttracing.SpanData{TraceID: trace.TraceID(traceID(0)), SpanID: trace.SpanID(spanID(0)), Operation: "op",
+		Kind: seerthrift.SpanKind_SERVER, ServerReceiveNs: baseTime, ProcessingEndNs: baseTime + 5, Status: seerthrift.StatusCode_OK}
+	for range 3 { // a buffer of 2: the third is dropped
+		exp.Record(&s)
+	}
+	require.Error(t, exp.ForceFlush(ctx), "the pipeline refused the first batch")
+	exp.Record(&s)
+	require.NoError(t, exp.ForceFlush(ctx))
+	var dropped int64
+	for _, reason := range []string{thrifttracing.DropBufferFull, thrifttracing.DropInvalidBatch, thrifttracing.DropRetriesExhausted, thrifttracing.DropShutdown} {
+		dropped += exp.Dropped(reason)
+	}
+	assert.Equal(t, int64(3), dropped, "one for the full buffer, two in the refused batch")
+	assert.Equal(t, dropped, r.metricSum(t, droppedMetric, "transport=tcp"))
 }
