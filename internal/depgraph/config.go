@@ -20,7 +20,10 @@ import (
 // Config bounds and tunes a Graph.
 type Config struct {
 	// TraceWait is how long (event time) after a trace's newest span end the
-	// trace is analysed; spans that come later are counted as late.
+	// trace is analysed; spans that come later are counted as late. A trace
+	// in which a client or internal span's parent has not come (a request
+	// longer than TraceWait, whose own span ends after its calls') is held
+	// back up to one Window more for it.
 	TraceWait time.Duration `mapstructure:"trace_wait"`
 	// Window is the event-time window of call and error rates; graph changes
 	// (expiry, critical path) are evaluated once per window.

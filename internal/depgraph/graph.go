@@ -90,6 +90,7 @@ type pendingTrace struct {
 	spans  []span
 	maxEnd int64
 	filed  int64 // maxEnd when it was queued
+	waited bool  // held back once for a parent still to come (awaitsParent)
 }
 
 // traceQueue holds pending traces in order of filing (first span end, or
@@ -132,6 +133,7 @@ type Graph struct {
 
 	pending      map[uint64]*pendingTrace // by traceKey
 	queue        traceQueue
+	waiting      traceQueue // traces held back for a parent still to come
 	free         []*pendingTrace
 	pendingSpans int
 
@@ -260,25 +262,22 @@ func (g *Graph) add(s *Span) {
 		w := int64(g.cfg.Window)
 		g.windowStart = floorDiv(g.watermark(), w) * w
 	}
-	if s.End < g.watermark() {
-		g.stats.Late++
-		return
-	}
-	if g.pendingSpans >= g.cfg.MaxPendingSpans {
-		g.stats.Dropped++
-		return
-	}
-	g.stats.Buffered++
 	key := traceKey(s.TraceID)
 	t, ok := g.lastTrace, g.lastTrace != nil && g.lastKey == key
 	if !ok {
 		t, ok = g.pending[key]
 	}
-	if ok && t.id != s.TraceID {
-		// Two live traces share a 64-bit key (about 2^-64 per pair).
+	// A span of a trace still pending joins it, however early it ended.
+	if !ok && s.End < g.watermark() {
+		g.stats.Late++
+		return
+	}
+	if g.pendingSpans >= g.cfg.MaxPendingSpans || ok && t.id != s.TraceID {
+		// Full, or two live traces share a 64-bit key (about 2^-64 per pair).
 		g.stats.Dropped++
 		return
 	}
+	g.stats.Buffered++
 	if !ok {
 		if n := len(g.free); n > 0 {
 			t = g.free[n-1]
@@ -286,7 +285,7 @@ func (g *Graph) add(s *Span) {
 		} else {
 			t = &pendingTrace{spans: make([]span, 0, 8)}
 		}
-		t.id, t.maxEnd, t.filed = s.TraceID, s.End, s.End
+		t.id, t.maxEnd, t.filed, t.waited = s.TraceID, s.End, s.End, false
 		g.pending[key] = t
 		g.queue.push(t)
 	} else if s.End > t.maxEnd {
@@ -319,12 +318,28 @@ func (g *Graph) advance() {
 	wm := g.watermark()
 	for g.queue.len() > 0 && g.queue.front().filed < wm {
 		t := g.queue.pop()
-		if t.maxEnd < wm {
-			g.complete(t)
-		} else {
+		switch {
+		case t.maxEnd >= wm: // still growing
 			t.filed = t.maxEnd
 			g.queue.push(t)
+		case !t.waited && awaitsParent(t.spans):
+			// A request longer than trace_wait: its children ended, its own
+			// span has not. Held back up to a window more (in a queue of its
+			// own, so that it holds up no other trace) for it to arrive.
+			t.waited, t.filed = true, t.maxEnd+int64(g.cfg.Window)
+			g.waiting.push(t)
+		default:
+			g.complete(t)
 		}
+	}
+	for g.waiting.len() > 0 && g.waiting.front().filed < wm {
+		t := g.waiting.pop()
+		if t.maxEnd >= wm { // its parent came, and ended later
+			t.filed = t.maxEnd
+			g.queue.push(t)
+			continue
+		}
+		g.complete(t)
 	}
 	w := int64(g.cfg.Window)
 	for wm >= g.windowStart+w {
@@ -336,6 +351,35 @@ func (g *Graph) advance() {
 			g.windowStart = floorDiv(wm, w) * w
 		}
 	}
+}
+
+// awaitsParent reports whether a client or internal span's parent is not
+// among spans: that parent is in the same process (a server span still
+// under way, as client and internal spans are not started by a remote
+// caller), so it is still to come. A server span's missing parent may be in
+// a process that does not trace, and is not waited for.
+func awaitsParent(spans []span) bool {
+	var ids map[[8]byte]bool // large traces: by ID, not by scanning
+	if len(spans) > smallTrace {
+		ids = make(map[[8]byte]bool, len(spans))
+		for i := range spans {
+			ids[spans[i].SpanID] = true
+		}
+	}
+	for i := range spans {
+		s := &spans[i]
+		if !s.hasParent() || s.Kind.isServer() {
+			continue
+		}
+		found := ids[s.ParentID]
+		for j := 0; ids == nil && j < len(spans) && !found; j++ {
+			found = spans[j].SpanID == s.ParentID
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *Graph) complete(t *pendingTrace) {
@@ -357,6 +401,9 @@ func (g *Graph) Flush() {
 	defer g.mu.Unlock()
 	for g.queue.len() > 0 {
 		g.complete(g.queue.pop())
+	}
+	for g.waiting.len() > 0 {
+		g.complete(g.waiting.pop())
 	}
 }
 

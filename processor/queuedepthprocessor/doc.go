@@ -56,7 +56,9 @@
 // # Graph
 //
 // The graph groups spans by trace and analyses a trace once the graph's own
-// watermark (newest span end - graph.trace_wait) has passed it; spans of a
+// watermark (newest span end - graph.trace_wait) has passed it (a trace
+// still missing the in-process parent of a client or internal span, a
+// request longer than trace_wait, up to one graph.window later); spans of a
 // trace that was analysed already are counted as late. graph.sample_ratio
 // below 1 analyses only that share of the traces, chosen by trace ID like
 // consistent probability sampling, and scales counts back; it is the knob
