@@ -33,7 +33,7 @@ type callHalf struct {
 
 // addCall takes a CLIENT span.
 func (e *Engine) addCall(s *Span) {
-	if s.End < s.Start {
+	if s.End < s.Start || s.End-s.Start > int64(MaxSpanDuration) {
 		e.stats.CallsInvalid++
 		return
 	}

@@ -78,13 +78,19 @@ type Span struct {
 
 // Stats counts what the Engine did with spans and series. Every span given to
 // Add ends in exactly one of Accepted, LateDropped, Duplicates or Invalid;
+
+// MaxSpanDuration bounds the spans counted: a longer one is invalid, most
+// often an unset start time (0, 1970) that would add decades to a latency
+// sum. No RPC of a latency-critical service takes an hour.
+const MaxSpanDuration = time.Hour
+
 // LateClipped and the overflow counters are subsets of Accepted.
 type Stats struct {
 	Accepted    uint64
 	LateDropped uint64 // ended before the watermark: no effect on any tick
 	LateClipped uint64 // arrived before the watermark: counted from it on
 	Duplicates  uint64 // same trace and span ID seen within the lateness
-	Invalid     uint64 // end before start, or zero/negative weight
+	Invalid     uint64 // end before start, longer than MaxSpanDuration, or zero/negative weight
 
 	OverflowServiceSpans  uint64 // spans of services beyond MaxServices
 	OverflowInstanceSpans uint64 // spans of instances beyond MaxInstances
@@ -99,7 +105,7 @@ type Stats struct {
 	CallsNoPeer    uint64 // failed, but the callee (Peer) is unnamed or has no live series: not counted
 	CallsLate      uint64 // their tick was final before they were joined or, failed, counted
 	CallsUnmatched uint64 // no SERVER span within the allowed lateness (callee not traced, request lost, span dropped)
-	CallsInvalid   uint64 // end before start, or shorter than their SERVER span
+	CallsInvalid   uint64 // end before start, longer than MaxSpanDuration, or shorter than their SERVER span
 	CallsDuplicate uint64 // same trace and span ID as a call still waiting
 }
 
@@ -250,7 +256,7 @@ func (e *Engine) Add(s *Span) {
 		e.addCall(s)
 		return
 	}
-	if s.End < s.Start || !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
+	if s.End < s.Start || s.End-s.Start > int64(MaxSpanDuration) || !(s.Weight > 0) || math.IsInf(s.Weight, 0) {
 		e.stats.Invalid++
 		return
 	}

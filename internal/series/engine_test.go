@@ -241,8 +241,25 @@ func TestEngineInvalid(t *testing.T) {
 	s := span(instI, 2, 0, 50)
 	s.Weight = 0
 	e.Add(s)
-	assert.Equal(t, uint64(2), e.Stats().Invalid)
+	unset := span(instI, 3, 0, 50) // start time unset (1970), two hours before its end
+	unset.Start, unset.End = 0, int64(2*MaxSpanDuration)
+	e.Add(unset)
+	call := span(instI, 4, 0, 50)
+	call.Client, call.Start = true, call.End-int64(2*MaxSpanDuration)
+	e.Add(call)
+	assert.Equal(t, uint64(3), e.Stats().Invalid)
+	assert.Equal(t, uint64(1), e.Stats().CallsInvalid)
 	assert.Zero(t, e.Stats().Accepted)
+}
+
+// TestLatencySumSaturates: a latency sum past the range of a Duration
+// (huge sampling weights) saturates instead of wrapping negative.
+func TestLatencySumSaturates(t *testing.T) {
+	var a LatencyAcc
+	a.Add(int64(50*time.Minute), 1e12)
+	l := a.Latency()
+	assert.Equal(t, time.Duration(math.MaxInt64), l.Sum)
+	assert.Positive(t, l.Mean())
 }
 
 func TestEngineConfigValidate(t *testing.T) {

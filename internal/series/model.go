@@ -69,12 +69,18 @@ func (a *LatencyAcc) Add(d int64, w float64) {
 	a.Sum += w * float64(d)
 }
 
-// Latency is the summary so far; zero without anything counted.
+// Latency is the summary so far; zero without anything counted. A sum past
+// the range of a Duration (huge sampling weights) saturates rather than
+// wrapping negative.
 func (a *LatencyAcc) Latency() Latency {
 	if a.Count == 0 {
 		return Latency{}
 	}
-	return Latency{Count: a.Count, Sum: time.Duration(a.Sum), Min: time.Duration(a.Min), Max: time.Duration(a.Max)}
+	sum := time.Duration(math.MaxInt64)
+	if a.Sum < math.MaxInt64 {
+		sum = time.Duration(a.Sum)
+	}
+	return Latency{Count: a.Count, Sum: sum, Min: time.Duration(a.Min), Max: time.Duration(a.Max)}
 }
 
 // Mean is Sum/Count, or 0 without completions.
