@@ -116,6 +116,7 @@ type Emitter func(Batch)
 type cell struct {
 	arrivals, completions float64
 	bdiff, fdiff, area    float64
+	bn, fn                int32      // bdiff and fdiff in spans, unweighted
 	lat, net              LatencyAcc // completions; joined calls (Network)
 	failed                float64    // failed calls into the instance (Failed)
 	repSum, repN          float64
@@ -123,13 +124,17 @@ type cell struct {
 }
 
 type instance struct {
-	key      Key
-	ring     []cell
-	bcarry   float64 // outstanding across tick ends
-	fcarry   float64 // outstanding through whole ticks
-	lastSeen int64   // newest span end, event time
-	hold     int64   // newest failed call counted here: the series lives until its tick is out
-	idx      int     // position in Engine.list
+	key    Key
+	ring   []cell
+	bcarry float64 // outstanding across tick ends
+	fcarry float64 // outstanding through whole ticks
+	// bn and fn count the spans behind bcarry and fcarry: at 0 the float
+	// sums are set to exactly 0, so that rounding in sums of fractional
+	// weights cannot pile up (a depth of -3e-8 forever, and no expiry).
+	bn, fn   int64
+	lastSeen int64 // newest span end, event time
+	hold     int64 // newest failed call counted here: the series lives until its tick is out
+	idx      int   // position in Engine.list
 	overflow bool
 	removed  bool // expired: a call half may still point here
 	// seen maps the spans accepted recently (spanKey) to the first open
@@ -320,6 +325,8 @@ func (e *Engine) Add(s *Span) {
 	if klo <= khi {
 		inst.ring[e.slot(klo)].bdiff += w
 		inst.ring[e.slot(khi+1)].bdiff -= w
+		inst.ring[e.slot(klo)].bn++
+		inst.ring[e.slot(khi+1)].bn--
 	}
 	// Time average: the overlap of [a, d) with each tick.
 	ka := floorDiv(a, e.tick)
@@ -331,6 +338,8 @@ func (e *Engine) Add(s *Span) {
 		if ka+1 < kd {
 			inst.ring[e.slot(ka+1)].fdiff += w
 			cd.fdiff -= w
+			inst.ring[e.slot(ka+1)].fn++
+			cd.fn--
 		}
 	}
 }
@@ -442,6 +451,14 @@ func (e *Engine) finalize(k int64) {
 		}
 		in.bcarry += c.bdiff
 		in.fcarry += c.fdiff
+		in.bn += int64(c.bn)
+		in.fn += int64(c.fn)
+		if in.bn == 0 {
+			in.bcarry = 0
+		}
+		if in.fn == 0 {
+			in.fcarry = 0
+		}
 		s := Sample{
 			Key:           in.key,
 			InstantDepth:  clean(in.bcarry),

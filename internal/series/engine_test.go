@@ -2,6 +2,7 @@ package series
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -288,4 +289,35 @@ func TestSpanKeyDoesNotCollide(t *testing.T) {
 		}
 		seen[k], seen[k2] = true, true
 	}
+}
+
+// TestEngineDepthReturnsToZero: once every span of an instance has ended
+// its depths are exactly 0 and it expires, whatever rounding the sums of
+// fractional sampling weights left (1e8 + 0.1 - 1e8 - 0.1 is 1.5e-9).
+func TestEngineDepthReturnsToZero(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, time.Second, &col)
+	big := span(instI, 1, 0, 300)
+	big.Weight = 1e8
+	small := span(instI, 2, 150, 450)
+	small.Weight = 0.1
+	small.TraceID = [16]byte{2}
+	e.Add(big)
+	e.Add(small)
+	for k := int64(1); k <= 150; k++ { // another instance moves the clock 15 s on
+		s := span(instJ, byte(k), 300+k*100, 300+k*100+1)
+		s.TraceID = [16]byte{3, byte(k)}
+		e.Add(s)
+	}
+	expired := false
+	for _, b := range col.batches {
+		for _, s := range b.Samples {
+			if s.Key == instI && b.Start.UnixNano() >= 500*ms {
+				require.Zero(t, s.InstantDepth, "tick %v", b.Start)
+				require.Zero(t, s.MeanDepth, "tick %v", b.Start)
+			}
+		}
+		expired = expired || slices.Contains(b.Expired, instI)
+	}
+	assert.True(t, expired, "the instance never expired")
 }

@@ -72,7 +72,7 @@
 // emitted. One global watermark serves every instance, so hosts' clocks
 // must agree to well within allowed_lateness; spans that end more than
 // max_clock_skew after the collector's clock are refused and counted.
-// Memory per live instance is about (allowed_lateness/tick + 2) * 136 bytes
+// Memory per live instance is about (allowed_lateness/tick + 2) * 152 bytes
 // of ring plus 32 to 64 bytes per span ID remembered for duplicate detection
 // (the spans of the last one to two ring lengths; see the README).
 //
