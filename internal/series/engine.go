@@ -316,12 +316,16 @@ func (e *Engine) Add(s *Span) {
 		e.serverHalf(inst, s)
 	}
 
-	// Instant depth at the end of tick k, t=(k+1)*tick: a <= t < d.
-	klo := ceilDiv(a, e.tick) - 1
+	// Instant depth at the end of tick k, t=(k+1)*tick: a < t <= d, the
+	// requests outstanding just before t. Arrivals and completions fall in
+	// the tick holding their instant ([start, end) of a tick), so a depth
+	// is the last one plus its tick's arrivals less its completions, on
+	// boundaries too.
+	klo := floorDiv(a, e.tick)
 	if klo < e.nextTick {
 		klo = e.nextTick
 	}
-	khi := floorDiv(d-1, e.tick) - 1
+	khi := floorDiv(d, e.tick) - 1
 	if klo <= khi {
 		inst.ring[e.slot(klo)].bdiff += w
 		inst.ring[e.slot(khi+1)].bdiff -= w

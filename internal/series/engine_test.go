@@ -2,6 +2,7 @@ package series
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"testing"
@@ -147,8 +148,8 @@ func TestEngineLateSpans(t *testing.T) {
 		{tickMS: 800, instant: 0, mean: 0.5, completions: 1, latCount: 1, latMinMS: 100, latMaxMS: 100, latMS: 100},
 	})
 	checkSeries(t, col.series(instJ), []want{
-		{tickMS: 800, instant: 1}, // J arrives exactly at the end of the tick
-		{tickMS: 900, mean: 1, arrivals: 1},
+		{tickMS: 800}, // J arrives exactly at the end of the tick: in the next one
+		{tickMS: 900, instant: 1, mean: 1, arrivals: 1},
 		{tickMS: 1000, completions: 1, latCount: 1, latMinMS: 100, latMaxMS: 100, latMS: 100},
 	})
 }
@@ -169,7 +170,7 @@ func TestEngineWeightsAndReportedQueues(t *testing.T) {
 	assert.InDelta(t, 5.0, got.Arrivals, 1e-9)
 	assert.Zero(t, got.Completions)
 	assert.InDelta(t, 4.0+0.5, got.MeanDepth, 1e-9)
-	assert.InDelta(t, 1.0, got.InstantDepth, 1e-9)
+	assert.InDelta(t, 5.0, got.InstantDepth, 1e-9, "outstanding just before the tick's end: both, s1 weighing 4")
 	assert.InDelta(t, 4.0, got.ReportedDepth, 1e-9)
 	assert.InDelta(t, 4.0, got.Depth, 1e-9, "reported depth wins where present")
 	assert.InDelta(t, 10.0, got.NICDepth, 1e-9)
@@ -320,4 +321,28 @@ func TestEngineDepthReturnsToZero(t *testing.T) {
 		expired = expired || slices.Contains(b.Expired, instI)
 	}
 	assert.True(t, expired, "the instance never expired")
+}
+
+// TestEngineDepthBalance: with spans starting and ending on tick
+// boundaries and between them, every tick's instant depth is the last one
+// plus its arrivals less its completions.
+func TestEngineDepthBalance(t *testing.T) {
+	var col collector
+	e := newTestEngine(t, 10*time.Second, &col)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range 200 {
+		start := int64(rng.IntN(100)) * 10 // ms; every tenth on a boundary
+		s := span(instI, byte(i), start, start+int64(rng.IntN(60))*10)
+		s.TraceID = [16]byte{byte(i), 7}
+		e.Add(s)
+	}
+	e.Flush()
+	got := col.series(instI)
+	prev := 0.0
+	for k := int64(0); k <= 16; k++ {
+		s := got[k*100]
+		require.InDelta(t, prev+s.Arrivals-s.Completions, s.InstantDepth, 1e-9, "tick %d ms", k*100)
+		prev = s.InstantDepth
+	}
+	require.Zero(t, prev, "every span ended")
 }

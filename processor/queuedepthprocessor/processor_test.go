@@ -118,7 +118,7 @@ func TestProcessorUsesReportedQueues(t *testing.T) {
 	batches := h.stop()
 	got := seriesOf(batches, key)
 	checkTicks(t, got, []tickWant{
-		{tickMS: 0, depth: 7, mean: 1.4, instant: 0, reported: 7, arrivals: 2, completions: 1},
+		{tickMS: 0, depth: 7, mean: 1.4, instant: 1, reported: 7, arrivals: 2, completions: 1}, // s1 ends at the tick's end
 		{tickMS: 100, depth: 0.2, mean: 0.2, instant: 0, reported: nan, arrivals: 1, completions: 2},
 	})
 	assert.InDelta(t, 1500, got[0].NICDepth, 1e-9)
