@@ -82,3 +82,67 @@ func TestSpanOfAnalysedTraceIsLate(t *testing.T) {
 	g.Add(b.spans[:1])
 	assert.Equal(t, uint64(1), g.Stats().Late)
 }
+
+// TestExpiryForgetsPathsAndPairs: when a service and the calls with it
+// expire, no critical path goes through it any more, a root no request came
+// to for several windows has no path, and a back-and-forth pair goes with
+// its edges (even while both services live on).
+func TestExpiryForgetsPathsAndPairs(t *testing.T) {
+	g, _ := newGraph(t, func(c *Config) {
+		c.TraceWait = 100 * time.Millisecond
+		c.Window = time.Second
+		c.Expiry = 3 * time.Second
+		c.MinInvocations = 1
+	})
+	sec := int64(time.Second)
+	for i := range int64(10) {
+		b := &builder{trace: uint64(i + 1), at: base + i*100*msNS}
+		root := b.span(0, "frontend", "GET", KindServer, 0, 50)
+		b.call(root, "frontend", "user", "get", 5, 45)
+		_, s := b.call(root, "frontend", "cart", "get", 5, 45)
+		b.call(s, "cart", "frontend", "price", 10, 40) // back and forth
+		g.Add(b.spans)
+	}
+	require.NotEmpty(t, g.Hotspots().BackAndForth)
+	for i := range int64(12) { // frontend and cart live on, serving POST alone
+		b := &builder{trace: uint64(100 + i), at: base + 2*sec + i*sec}
+		b.span(0, "frontend", "POST", KindServer, 0, 50)
+		b.span(0, "cart", "POST", KindServer, 0, 50)
+		g.Add(b.spans)
+	}
+	snap := g.Snapshot()
+	for _, s := range snap.Services {
+		assert.NotEqual(t, "user", s.Name, "user expired")
+	}
+	for _, p := range snap.CriticalPaths {
+		assert.NotContains(t, p.Path, "user", "root %s", p.Root)
+		assert.NotEqual(t, "frontend GET", p.Root, "no GET for 10 windows")
+	}
+	assert.Empty(t, snap.Edges)
+	assert.Empty(t, g.Hotspots().BackAndForth)
+}
+
+// TestHotspotEvidenceIsAnalysed: with a sample ratio below 1, an operation
+// needs MinInvocations analysed invocations to be a hotspot, not one
+// invocation scaled up to look like many.
+func TestHotspotEvidenceIsAnalysed(t *testing.T) {
+	g, _ := newGraph(t, func(c *Config) { c.SampleRatio = 0.1; c.MinInvocations = 10 })
+	for n := uint64(1); len(g.Hotspots().FanOut) == 0 && n < 1<<20; n++ {
+		if !Sampled(tid(n), 0.1) {
+			continue
+		}
+		b := &builder{trace: n, at: base + int64(n)*msNS}
+		root := b.span(0, "frontend", "GET", KindServer, 0, 50)
+		for _, callee := range []string{"a", "b", "c", "d", "e"} {
+			b.call(root, "frontend", callee, "get", 5, 45)
+		}
+		g.Add(b.spans)
+		g.Flush()
+		analysed := g.services["frontend"].ops["GET"].invocations
+		if fo := g.Hotspots().FanOut; len(fo) > 0 {
+			assert.GreaterOrEqual(t, analysed, uint64(10), "a fan-out hotspot on %d analysed invocations", analysed)
+			return
+		}
+	}
+	t.Fatal("no fan-out hotspot")
+}

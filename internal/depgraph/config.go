@@ -48,8 +48,9 @@ type Config struct {
 	// their calls strictly one after another at least this often is a
 	// blocking hotspot.
 	BlockingMinFraction float64 `mapstructure:"blocking_min_fraction"`
-	// MinInvocations is the evidence an operation needs before it is
-	// reported as a hotspot.
+	// MinInvocations is the evidence an operation (or a pair of services:
+	// traces) needs before it is reported as a hotspot: invocations
+	// analysed, not scaled back up for SampleRatio.
 	MinInvocations int `mapstructure:"min_invocations"`
 	// SampleRatio is the share of traces the graph analyses, chosen by trace
 	// ID (Sampled) so that every span of a trace is in or out. Counts and

@@ -887,6 +887,13 @@ func (g *Graph) rotate(end int64) {
 		if _, ok := g.edges[k]; ok {
 			delete(g.edges, k)
 			delete(k.from.out, k.to)
+			// A back-and-forth pair needs both of its calls: it goes with
+			// either edge (it counted against MaxEdges for good before).
+			pk := pairKey{k.from, k.to}
+			if k.to.name < k.from.name {
+				pk = pairKey{k.to, k.from}
+			}
+			delete(g.pairs, pk)
 			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from.name, To: k.to.name})
 		}
 	}
@@ -916,8 +923,18 @@ func (g *Graph) rotate(end int64) {
 				removeEdge(k)
 			}
 		}
-		for op := range n.ops {
-			delete(g.roots, opKey{name, op})
+		// Its roots, also those of operations that went to the overflow
+		// operation (not in n.ops), and every path through it.
+		for k, rp := range g.roots {
+			if k.service == name {
+				delete(g.roots, k)
+				continue
+			}
+			for p := range rp.counts {
+				if slices.Contains(splitPath(p), name) {
+					delete(rp.counts, p) // a dominant one is replaced below
+				}
+			}
 		}
 		for k := range g.pairs {
 			if k.a.name == name || k.b.name == name {
@@ -953,6 +970,11 @@ func (g *Graph) rotate(end int64) {
 			if *c /= 2; *c < 0.01 {
 				delete(rp.counts, p)
 			}
+		}
+		if len(rp.counts) == 0 {
+			// No request of this root for about seven windows: its path
+			// is no longer known (it is learned again if they come back).
+			delete(g.roots, k)
 		}
 	}
 }

@@ -73,11 +73,13 @@ func (g *Graph) Hotspots() Report {
 				hf := f
 				r.HighestFanOut = &hf
 			}
-			if f.Mean >= g.cfg.FanOutThreshold && o.Invocations >= minInv {
+			// Evidence is what was analysed, not the counts scaled back up
+			// for graph.sample_ratio (as for the pairs below).
+			st := g.services[s.Name].ops[o.Name]
+			if f.Mean >= g.cfg.FanOutThreshold && st.invocations >= minInv {
 				r.FanOut = append(r.FanOut, f)
 			}
-			st := g.services[s.Name].ops[o.Name]
-			if o.MultiCall >= minInv && o.SequentialFraction >= g.cfg.BlockingMinFraction {
+			if st.multiCall >= minInv && o.SequentialFraction >= g.cfg.BlockingMinFraction {
 				r.Blocking = append(r.Blocking, Blocking{Service: s.Name, Operation: o.Name, MultiCall: o.MultiCall,
 					SequentialFraction: o.SequentialFraction, SavableMS: st.savableNs / float64(st.sequential) / 1e6})
 			}
