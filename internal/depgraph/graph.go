@@ -91,6 +91,7 @@ type pendingTrace struct {
 	maxEnd int64
 	filed  int64 // maxEnd when it was queued
 	waited bool  // held back once for a parent still to come (awaitsParent)
+	held   int   // its spans when held back (Graph.waitingSpans)
 }
 
 // traceQueue holds pending traces in order of filing (first span end, or
@@ -134,6 +135,7 @@ type Graph struct {
 	pending      map[uint64]*pendingTrace // by traceKey
 	queue        traceQueue
 	waiting      traceQueue // traces held back for a parent still to come
+	waitingSpans int        // their spans, at most a quarter of MaxPendingSpans
 	free         []*pendingTrace
 	pendingSpans int
 
@@ -322,18 +324,24 @@ func (g *Graph) advance() {
 		case t.maxEnd >= wm: // still growing
 			t.filed = t.maxEnd
 			g.queue.push(t)
-		case !t.waited && awaitsParent(t.spans):
+		case !t.waited && g.waitingSpans+len(t.spans) <= g.cfg.MaxPendingSpans/4 && awaitsParent(t.spans):
 			// A request longer than trace_wait: its children ended, its own
 			// span has not. Held back up to a window more (in a queue of its
-			// own, so that it holds up no other trace) for it to arrive.
+			// own, so that it holds up no other trace) for it to arrive; a
+			// quarter of the pending spans at most, as a parent may never
+			// come (a client span under a context from a caller that does
+			// not trace, in a process that makes no server span).
 			t.waited, t.filed = true, t.maxEnd+int64(g.cfg.Window)
 			g.waiting.push(t)
+			t.held = len(t.spans)
+			g.waitingSpans += t.held
 		default:
 			g.complete(t)
 		}
 	}
 	for g.waiting.len() > 0 && g.waiting.front().filed < wm {
 		t := g.waiting.pop()
+		g.waitingSpans -= t.held
 		if t.maxEnd >= wm { // its parent came, and ended later
 			t.filed = t.maxEnd
 			g.queue.push(t)
@@ -405,6 +413,7 @@ func (g *Graph) Flush() {
 	for g.waiting.len() > 0 {
 		g.complete(g.waiting.pop())
 	}
+	g.waitingSpans = 0
 }
 
 // Rotate closes the current rate window as if the watermark had passed it
@@ -887,13 +896,15 @@ func (g *Graph) rotate(end int64) {
 		if _, ok := g.edges[k]; ok {
 			delete(g.edges, k)
 			delete(k.from.out, k.to)
-			// A back-and-forth pair needs both of its calls: it goes with
-			// either edge (it counted against MaxEdges for good before).
-			pk := pairKey{k.from, k.to}
-			if k.to.name < k.from.name {
-				pk = pairKey{k.to, k.from}
+			// A pair of services goes with the last edge between them (it
+			// counted against MaxEdges for good before).
+			if _, back := g.edges[edgeKey{k.to, k.from}]; !back {
+				pk := pairKey{k.from, k.to}
+				if k.to.name < k.from.name {
+					pk = pairKey{k.to, k.from}
+				}
+				delete(g.pairs, pk)
 			}
-			delete(g.pairs, pk)
 			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from.name, To: k.to.name})
 		}
 	}
@@ -923,19 +934,6 @@ func (g *Graph) rotate(end int64) {
 				removeEdge(k)
 			}
 		}
-		// Its roots, also those of operations that went to the overflow
-		// operation (not in n.ops), and every path through it.
-		for k, rp := range g.roots {
-			if k.service == name {
-				delete(g.roots, k)
-				continue
-			}
-			for p := range rp.counts {
-				if slices.Contains(splitPath(p), name) {
-					delete(rp.counts, p) // a dominant one is replaced below
-				}
-			}
-		}
 		for k := range g.pairs {
 			if k.a.name == name || k.b.name == name {
 				delete(g.pairs, k)
@@ -945,6 +943,9 @@ func (g *Graph) rotate(end int64) {
 		delete(g.services, name)
 		clear(g.nodes)
 		g.publish(Event{Type: ServiceRemoved, Time: at, Service: name})
+	}
+	if len(gone) > 0 {
+		g.forgetPaths(gone)
 	}
 	roots := make([]opKey, 0, len(g.roots))
 	for k := range g.roots {
@@ -971,9 +972,29 @@ func (g *Graph) rotate(end int64) {
 				delete(rp.counts, p)
 			}
 		}
-		if len(rp.counts) == 0 {
-			// No request of this root for about seven windows: its path
-			// is no longer known (it is learned again if they come back).
+	}
+}
+
+// forgetPaths drops the roots of the services gone (sorted), also those of
+// operations that went to the overflow operation (not in the service's
+// ops), and every path through them, in one pass over the roots. A
+// dominant path through a gone service is replaced by the next one (see
+// rotate); a root with no path left goes.
+func (g *Graph) forgetPaths(gone []string) {
+	through := func(p string) bool {
+		return slices.ContainsFunc(splitPath(p), func(s string) bool { _, ok := slices.BinarySearch(gone, s); return ok })
+	}
+	for k, rp := range g.roots {
+		if _, ok := slices.BinarySearch(gone, k.service); ok {
+			delete(g.roots, k)
+			continue
+		}
+		for p := range rp.counts {
+			if through(p) {
+				delete(rp.counts, p)
+			}
+		}
+		if len(rp.counts) == 0 && through(rp.dominant) {
 			delete(g.roots, k)
 		}
 	}
