@@ -76,14 +76,13 @@ type Span struct {
 	NIC float64
 }
 
-// Stats counts what the Engine did with spans and series. Every span given to
-// Add ends in exactly one of Accepted, LateDropped, Duplicates or Invalid;
-
 // MaxSpanDuration bounds the spans counted: a longer one is invalid, most
 // often an unset start time (0, 1970) that would add decades to a latency
 // sum. No RPC of a latency-critical service takes an hour.
 const MaxSpanDuration = time.Hour
 
+// Stats counts what the Engine did with spans and series. Every span given to
+// Add ends in exactly one of Accepted, LateDropped, Duplicates or Invalid;
 // LateClipped and the overflow counters are subsets of Accepted.
 type Stats struct {
 	Accepted    uint64
