@@ -79,10 +79,11 @@ type QoSTarget struct {
 	Latency time.Duration
 }
 
-// liveGapTicks is the longest run of missing ticks LiveTraces fills in
-// (6.4 s at 100 ms ticks): a longer one, such as the series clock jumping
-// ahead on a span from the future, ends a trace, so that a chunk's traces
-// hold at most this many times its ticks, not the jump's length.
+// liveGapTicks is the longest run of missing ticks LiveTraces keeps (6.4 s
+// at 100 ms ticks): a longer one, such as the series clock jumping ahead on
+// a span from the future, is shortened to it, so that a chunk's trace holds
+// at most this many times its ticks, not the jump's length. Windows over it
+// see the same: no window is that long.
 const liveGapTicks = 64
 
 // LiveTraces turns consecutive live ticks into chunks traces over services
@@ -91,8 +92,7 @@ const liveGapTicks = 64
 // validation. Violations are the runs of ticks that break qos; live
 // violations name no culprit, so training learns only the violation term
 // from them (see batcher.fill). Gaps between ticks become ticks with no
-// samples; a gap of more than liveGapTicks splits its chunk into traces
-// live-C.0, live-C.1, ...
+// samples, liveGapTicks of them at most.
 func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks int) ([]*Trace, error) {
 	if len(ticks) == 0 || chunks < 1 {
 		return nil, fmt.Errorf("predictor: live traces: %d ticks, %d chunks", len(ticks), chunks)
@@ -113,36 +113,29 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 		if c == chunks-1 {
 			part = ticks[c*per:]
 		}
-		var runs [][]RawTick
-		first := 0
-		for i := 1; i <= len(part); i++ {
-			if i == len(part) || (part[i].Start.UnixNano()-part[i-1].Start.UnixNano())/tickNs > liveGapTicks+1 {
-				runs = append(runs, part[first:i])
-				first = i
-			}
-		}
-		for k, run := range runs {
-			name := fmt.Sprintf("live-%d", c)
-			if len(runs) > 1 {
-				name = fmt.Sprintf("live-%d.%d", c, k)
-			}
-			out = append(out, liveTrace(name, run, services, edges, qos, tickNs))
-		}
+		out = append(out, liveTrace(fmt.Sprintf("live-%d", c), part, services, edges, qos, tickNs))
 	}
 	return out, nil
 }
 
 // liveTrace is one trace of consecutive ticks (see LiveTraces).
 func liveTrace(name string, part []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, tickNs int64) *Trace {
+	// at[i] is tick i's index in the trace: its time, less the ticks cut
+	// from the long gaps before it.
+	at := make([]int, len(part))
 	startNs := part[0].Start.UnixNano()
-	n := int((part[len(part)-1].Start.UnixNano()-startNs)/tickNs) + 1
+	for i := 1; i < len(part); i++ {
+		missing := (part[i].Start.UnixNano()-part[i-1].Start.UnixNano())/tickNs - 1
+		at[i] = at[i-1] + 1 + int(min(max(missing, 0), liveGapTicks))
+	}
+	n := at[len(at)-1] + 1
 	nS := len(services)
 	tr := &Trace{Dir: name, Services: services, TickNs: tickNs, StartNs: startNs,
 		Ticks: n, raw: make([]float32, n*nS*numRaw), Edges: edges}
 	viol := make([]bool, n)
 	for i := range part {
 		rt := &part[i]
-		t := int((rt.Start.UnixNano() - startNs) / tickNs)
+		t := at[i]
 		for si, svc := range services {
 			j, ok := slices.BinarySearch(rt.Services, svc)
 			if !ok {
