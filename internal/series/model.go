@@ -104,7 +104,9 @@ type Sample struct {
 	// not completed) over the tick, from span start and end times.
 	MeanDepth float64
 	// InstantDepth is the number of outstanding requests at the end of the
-	// tick, from span start and end times.
+	// tick (just before it: a request ending exactly then still counts, one
+	// arriving then does not), from span start and end times: the previous
+	// tick's plus this tick's Arrivals less its Completions.
 	InstantDepth float64
 	// ReportedDepth is the mean software queue depth the service reported
 	// at the arrivals of the tick; NaN when none reported one.
