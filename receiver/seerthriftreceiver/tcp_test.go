@@ -320,18 +320,33 @@ func TestTCPIdleTimeout(t *testing.T) {
 		{"stalled in a frame", binary.BigEndian.AppendUint32(nil, 100), 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before := r.metricSum(t, malformedMetric, "transport=tcp")
-			conn, err := net.Dial("tcp", r.tcpAddr().String())
-			require.NoError(t, err)
-			defer conn.Close()
-			_, err = conn.Write(tt.data)
-			require.NoError(t, err)
-			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-			_, err = io.Copy(io.Discard, conn)
-			require.NoError(t, err, "server did not close the connection")
-			assert.Equal(t, before+tt.counted, r.metricSum(t, malformedMetric, "transport=tcp"))
+			assert.Equal(t, tt.counted, sendUntilClosed(t, r, tt.data, false))
 		})
 	}
+}
+
+// sendUntilClosed writes data on a new connection, closing its write side
+// after it when closeWrite, waits for the server to close the connection
+// (by then it has counted what it refused) and returns how many malformed
+// requests that counted.
+func sendUntilClosed(t *testing.T, r *testReceiver, data []byte, closeWrite bool) int64 {
+	t.Helper()
+	before := r.metricSum(t, malformedMetric, "transport=tcp")
+	conn, err := net.Dial("tcp", r.tcpAddr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write(data)
+	require.NoError(t, err)
+	if closeWrite {
+		require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+	}
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) {
+		require.False(t, ne.Timeout(), "connection was not closed by the server")
+	}
+	return r.metricSum(t, malformedMetric, "transport=tcp") - before
 }
 
 func TestTCPOneway(t *testing.T) {
@@ -420,21 +435,7 @@ func TestTCPFrameCutShortIsCounted(t *testing.T) {
 		{"closed inside a frame's payload", append(binary.BigEndian.AppendUint32(nil, uint32(len(good))), good[:len(good)/2]...), 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before := r.metricSum(t, malformedMetric, "transport=tcp")
-			conn, err := net.Dial("tcp", r.tcpAddr().String())
-			require.NoError(t, err)
-			defer conn.Close()
-			_, err = conn.Write(tt.data)
-			require.NoError(t, err)
-			require.NoError(t, conn.(*net.TCPConn).CloseWrite())
-			// The server answers what it can and closes: then it has counted.
-			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-			_, err = io.Copy(io.Discard, conn)
-			var ne net.Error
-			if errors.As(err, &ne) {
-				require.False(t, ne.Timeout(), "connection was not closed by the server")
-			}
-			assert.Equal(t, before+tt.counted, r.metricSum(t, malformedMetric, "transport=tcp"))
+			assert.Equal(t, tt.counted, sendUntilClosed(t, r, tt.data, true))
 		})
 	}
 }
