@@ -40,6 +40,7 @@ type datasetExportOptions struct {
 	username   string
 	caFile     string
 	timeout    time.Duration
+	keyFile    string
 }
 
 func newDatasetCommand() *cobra.Command {
@@ -71,7 +72,9 @@ is the completions. A range without series is an error unless --allow-empty.
 Stores: --from cassandra (--cassandra-hosts, --cassandra-keyspace,
 --cassandra-username, the password from $SEER_CASSANDRA_PASSWORD,
 --cassandra-ca-file for TLS); --from local --dir DIR (the embedded store of
-seerlocal, e.g. .cache/run/seer-data; stop the collector using it first).`,
+seerlocal, e.g. .cache/run/seer-data; stop the collector using it first).
+Stored spans are sealed: --key-file names the record key the exporter used
+(default for --from local: DIR.key, beside the store, as seerlocal makes it).`,
 		Example: `  seer dataset export --from local --dir .cache/run/seer-data --start 2026-11-26T04:00:00Z --end 2026-11-26T05:00:00Z --out /tmp/history
   SEER_CASSANDRA_PASSWORD=... seer dataset export --from cassandra --cassandra-hosts db1,db2 --cassandra-username seer \
       --start 2026-11-25T00:00:00Z --end 2026-11-26T00:00:00Z --services frontend,text --spans --out /tmp/day`,
@@ -94,6 +97,7 @@ seerlocal, e.g. .cache/run/seer-data; stop the collector using it first).`,
 	f.StringVar(&o.username, "cassandra-username", os.Getenv("SEER_CASSANDRA_USERNAME"), "with --from cassandra: user name (password from $"+envCassandraPassword+"; default $SEER_CASSANDRA_USERNAME)")
 	f.StringVar(&o.caFile, "cassandra-ca-file", "", "with --from cassandra: PEM CA file; connects with TLS")
 	f.DurationVar(&o.timeout, "cassandra-timeout", 30*time.Second, "with --from cassandra: query timeout")
+	f.StringVar(&o.keyFile, "key-file", "", "record key of the stored spans (the exporter's encryption.key_file; default with --from local: DIR.key)")
 	return cmd
 }
 
@@ -117,6 +121,9 @@ func (o *datasetExportOptions) validate() (start, end time.Time, err error) {
 	case "cassandra":
 		if len(o.hosts) == 0 {
 			errs = append(errs, errors.New("--from cassandra needs --cassandra-hosts"))
+		}
+		if o.keyFile == "" {
+			errs = append(errs, errors.New("--from cassandra needs --key-file (the record key of the stored spans)"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--from %q: want cassandra or local", o.from))
@@ -159,11 +166,19 @@ func runDatasetExport(cmd *cobra.Command, o datasetExportOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
+	enc := seerstore.EncryptionConfig{KeyFile: o.keyFile}
+	if enc.KeyFile == "" && o.from == "local" {
+		enc.KeyFile = filepath.Clean(o.dir) + ".key"
+	}
+	sealer, _, err := enc.Sealer(false)
+	if err != nil {
+		return fmt.Errorf("--key-file: %w", err)
+	}
 	var r seerstore.Reader
 	var location string
 	switch o.from {
 	case "local":
-		st, err := pebblestore.Open(o.dir)
+		st, err := pebblestore.Open(o.dir, sealer)
 		if err != nil {
 			return fmt.Errorf("%w (is a collector using the store? stop it, or export a copy of the directory)", err)
 		}
@@ -171,7 +186,7 @@ func runDatasetExport(cmd *cobra.Command, o datasetExportOptions) error {
 	case "cassandra":
 		s := cassandrastore.Settings{
 			Hosts: o.hosts, Keyspace: o.keyspace, Username: o.username, Password: os.Getenv(envCassandraPassword),
-			Consistency: gocql.LocalQuorum, ConnectTimeout: 10 * time.Second, QueryTimeout: o.timeout,
+			Consistency: gocql.LocalQuorum, ConnectTimeout: 10 * time.Second, QueryTimeout: o.timeout, Sealer: sealer,
 			MaxConcurrentRequests: 8, MaxBatchRows: 50, MaxBatchBytes: 48 << 10,
 		}
 		if o.caFile != "" {

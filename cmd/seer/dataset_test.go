@@ -19,7 +19,7 @@ import (
 
 func TestDatasetExportFlags(t *testing.T) {
 	store := t.TempDir()
-	st, err := pebblestore.Open(store)
+	st, err := openLocalStore(store)
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	notStore := t.TempDir()
@@ -40,7 +40,9 @@ func TestDatasetExportFlags(t *testing.T) {
 		{[]string{"--from", "local", "--dir", store, "--start", start, "--end", end}, "--out is required"},
 		{[]string{"--from", "local", "--dir", store, "--start", start, "--end", end, "--out", out, "--tick", "-1s"}, "--tick -1s is negative"},
 		{[]string{"--from", "local", "--dir", store, "--start", start, "--end", end, "--out", out, "--services", "a,,b"}, "--services has an empty name"},
-		{[]string{"--from", "cassandra", "--cassandra-ca-file", filepath.Join(store, "none.pem"), "--start", start, "--end", end, "--out", out}, "--cassandra-ca-file"},
+		{[]string{"--from", "cassandra", "--start", start, "--end", end, "--out", out}, "--from cassandra needs --key-file"},
+		{[]string{"--from", "cassandra", "--key-file", store + ".key", "--cassandra-ca-file", filepath.Join(store, "none.pem"), "--start", start, "--end", end, "--out", out}, "--cassandra-ca-file"},
+		{[]string{"--from", "local", "--dir", store, "--key-file", filepath.Join(store, "none.key"), "--start", start, "--end", end, "--out", out}, "--key-file: encryption: record key"},
 		{[]string{"--from", "local", "--dir", store, "--start", start, "--end", end, "--out", out}, "no stored series in the range"},
 		{[]string{"--from", "local", "--dir", store, "extra", "--start", start, "--end", end, "--out", out}, "unknown command"},
 	} {
@@ -59,7 +61,7 @@ func TestDatasetExportFlags(t *testing.T) {
 
 func TestDatasetExportLocal(t *testing.T) {
 	store := t.TempDir()
-	st, err := pebblestore.Open(store)
+	st, err := openLocalStore(store)
 	require.NoError(t, err)
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	var pts []seerstore.SeriesPoint
@@ -92,4 +94,15 @@ func TestDatasetExportLocal(t *testing.T) {
 	require.ErrorContains(t, err, "stored series tick is 1s, not the 100ms of --tick")
 	_, err = runSeer(t, append(args, "--overwrite", "--tick", "1s")...)
 	require.NoError(t, err)
+}
+
+// openLocalStore opens the embedded store in dir with the key seerlocal
+// keeps beside it (DIR.key, made here when missing), which seer dataset
+// export reads by default.
+func openLocalStore(dir string) (*pebblestore.Store, error) {
+	sealer, _, err := seerstore.EncryptionConfig{KeyFile: filepath.Clean(dir) + ".key"}.Sealer(true)
+	if err != nil {
+		return nil, err
+	}
+	return pebblestore.Open(dir, sealer)
 }

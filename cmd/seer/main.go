@@ -40,5 +40,6 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCombineCommand())
 	root.AddCommand(newEvalCommand())
 	root.AddCommand(newDatasetCommand())
+	root.AddCommand(newKeyCommand())
 	return root
 }

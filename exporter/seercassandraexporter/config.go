@@ -39,6 +39,9 @@ type Config struct {
 	Password configopaque.String `mapstructure:"password"`
 	// TLS of the CQL connections. On by default; set insecure: true for plain CQL.
 	TLS configtls.ClientConfig `mapstructure:"tls"`
+	// Encryption names the record key that seals the stored spans
+	// (required; every Collector writing to the keyspace needs the same key).
+	Encryption seerstore.EncryptionConfig `mapstructure:"encryption"`
 
 	ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
 	// QueryTimeout bounds one CQL request (a batch or a statement).
@@ -133,6 +136,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Keyspace == "" {
 		errs = append(errs, errors.New("keyspace: must not be empty"))
+	}
+	if c.Encryption.KeyFile == "" {
+		errs = append(errs, errors.New("encryption: key_file must name the record key (spans are stored encrypted; `seer key --out FILE` makes one)"))
 	}
 	if c.CreateSchema {
 		if err := c.Replication.validate(); err != nil {

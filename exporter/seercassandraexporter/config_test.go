@@ -33,6 +33,9 @@ func TestLoadConfig(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		cfg := loadConfig(t, "")
 		assert.Equal(t, createDefaultConfig(), cfg)
+		// The one setting without a default: spans are stored encrypted.
+		require.ErrorContains(t, confmap.Validate(cfg), "encryption: key_file must name the record key")
+		cfg.Encryption.KeyFile = "/etc/seer/record.key"
 		require.NoError(t, confmap.Validate(cfg))
 		assert.False(t, cfg.TLS.Insecure, "TLS must be on by default")
 		assert.Equal(t, time.Duration(0), cfg.RetryConfig.MaxElapsedTime, "retry until Cassandra is back")
@@ -43,6 +46,7 @@ func TestLoadConfig(t *testing.T) {
 		want := createDefaultConfig().(*Config)
 		want.Hosts = []string{"cassandra-0.seer-cassandra:9042", "cassandra-1.seer-cassandra:9042"}
 		want.Keyspace = "seer_prod"
+		want.Encryption.KeyFile = "/etc/seer/record.key"
 		want.Replication = ReplicationConfig{Class: "NetworkTopologyStrategy", ReplicationFactor: 1, DataCenters: map[string]int{"dc1": 3}}
 		want.CreateSchema = false
 		want.Consistency = "QUORUM"

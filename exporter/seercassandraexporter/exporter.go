@@ -82,6 +82,11 @@ func (e *cassandraExporter) start(ctx context.Context, _ component.Host) error {
 	}
 	e.settings = cassandrastoreSettings(e.cfg)
 	e.settings.TLS = tlsCfg
+	// The key is read at start, not created: every Collector writing to the
+	// keyspace must seal with the same one.
+	if e.settings.Sealer, _, err = e.cfg.Encryption.Sealer(false); err != nil {
+		return fmt.Errorf("seercassandra %w", err)
+	}
 	e.settings.Logger = e.logger
 	if _, err := e.open(ctx); err != nil {
 		e.logger.Warn("Cassandra is not reachable yet; data waits in the sending queue and is written once it is",

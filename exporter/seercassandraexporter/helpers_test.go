@@ -3,6 +3,7 @@ package seercassandraexporter
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/seer-qos/seer/internal/seerstore"
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore"
 	"github.com/seer-qos/seer/internal/seerstore/cassandrastore/cassandratest"
 )
@@ -39,6 +41,10 @@ func testConfig(t testing.TB, n *cassandratest.Node) *Config {
 	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 500 * time.Millisecond
 	cfg.ConnectTimeout = 2 * time.Second
+	cfg.Encryption.KeyFile = filepath.Join(t.TempDir(), "record.key")
+	if _, err := seerstore.CreateKey(cfg.Encryption.KeyFile); err != nil {
+		t.Fatal(err)
+	}
 	return cfg
 }
 
@@ -52,6 +58,10 @@ func withoutQueue(cfg *Config) {
 func openStore(t testing.TB, n *cassandratest.Node, cfg *Config) *cassandrastore.Store {
 	t.Helper()
 	s := cassandrastoreSettings(cfg)
+	var err error
+	if s.Sealer, _, err = cfg.Encryption.Sealer(false); err != nil {
+		t.Fatal(err)
+	}
 	s.TLS = n.TLSConfig(t)
 	s.Logger = cassandratest.Logger(t)
 	st, err := cassandrastore.Open(context.Background(), s)

@@ -19,6 +19,9 @@ type Config struct {
 
 	// Directory holds the store; one Collector at a time may use it.
 	Directory string `mapstructure:"directory"`
+	// Encryption names the record key that seals the stored spans; empty:
+	// the file DIRECTORY.key beside the store, created on first start.
+	Encryption seerstore.EncryptionConfig `mapstructure:"encryption"`
 	// Retention is how long data is kept; older data is deleted every RetentionCheck.
 	Retention      RetentionConfig  `mapstructure:"retention"`
 	RetentionCheck time.Duration    `mapstructure:"retention_check"`

@@ -67,7 +67,19 @@ func (e *localExporter) start(context.Context, component.Host) error {
 		e.startTap()
 		return nil
 	}
-	st, err := pebblestore.Open(e.dir)
+	enc := e.cfg.Encryption
+	if enc.KeyFile == "" {
+		enc.KeyFile = e.dir + ".key" // beside the data, not in it
+	}
+	sealer, created, err := enc.Sealer(true)
+	if err != nil {
+		return fmt.Errorf("seerlocal: %w", err)
+	}
+	if created {
+		e.logger.Warn("Created the record key of the embedded store; keep it apart from the data (spans cannot be read without it)",
+			zap.String("key_file", enc.KeyFile))
+	}
+	st, err := pebblestore.Open(e.dir, sealer)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,11 @@ func TestTracesAndMetricsShareTheStore(t *testing.T) {
 	require.NoError(t, texp.Shutdown(ctx))
 	require.NoError(t, mexp.Shutdown(ctx))
 
-	st, err := pebblestore.Open(cfg.Directory)
+	// The exporter made the record key beside the store on its first start.
+	sealer, created, err := seerstore.EncryptionConfig{KeyFile: cfg.Directory + ".key"}.Sealer(false)
+	require.NoError(t, err)
+	require.False(t, created)
+	st, err := pebblestore.Open(cfg.Directory, sealer)
 	require.NoError(t, err)
 	defer st.Close()
 	var n int

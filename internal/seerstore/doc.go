@@ -5,4 +5,7 @@
 //
 // Readers serve two kinds of reads: a whole trace by its id, and one service's spans or series over
 // a time range in time order (what training and `seer dataset export` need).
+//
+// Span records are stored sealed (Sealer: XChaCha20-Poly1305 under a record key from
+// EncryptionConfig.KeyFile): the Seer paper stored traces unencrypted; Seer does not.
 package seerstore

@@ -22,7 +22,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	var out []seerstore.Span
 	var rec []byte
 	for iter.Scan(&rec) {
-		s, err := seerstore.DecodeRecord(rec)
+		s, err := st.set.Sealer.OpenRecord(rec)
 		if err != nil {
 			_ = iter.Close()
 			return nil, fmt.Errorf("reading trace %s: %w", id, err)
@@ -58,7 +58,7 @@ func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time
 		if !iter.Scan(&rec) {
 			return false, nil
 		}
-		s, err := seerstore.DecodeRecord(rec)
+		s, err := st.set.Sealer.OpenRecord(rec)
 		if err != nil {
 			return true, fmt.Errorf("reading spans of service %s: %w", service, err)
 		}

@@ -8,6 +8,8 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"go.uber.org/zap"
+
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 // Settings configure a Store. The exporter's Config maps onto it; tools fill it directly.
@@ -20,6 +22,9 @@ type Settings struct {
 	Username    string
 	Password    string
 	TLS         *tls.Config // nil: plain CQL
+	// Sealer seals span records (required: traces are not stored in the
+	// clear; see seerstore.Sealer).
+	Sealer      *seerstore.Sealer
 	Consistency gocql.Consistency
 
 	ConnectTimeout time.Duration

@@ -2,6 +2,7 @@ package cassandrastore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -68,6 +69,9 @@ func NewCluster(s *Settings) *gocql.ClusterConfig {
 func Open(ctx context.Context, s Settings) (*Store, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("cassandra store settings: %w", err)
+	}
+	if s.Sealer == nil {
+		return nil, errors.New("cassandra store settings: no record key (traces are stored encrypted)")
 	}
 	if s.Logger == nil {
 		s.Logger = zap.NewNop()

@@ -25,7 +25,7 @@ func testSettings(t *testing.T, keyspace string) Settings {
 	return Settings{
 		Hosts: n.Hosts, Keyspace: keyspace,
 		Replication: map[string]string{"class": "SimpleStrategy", "replication_factor": "1"},
-		Username:    n.Username, Password: n.Password, TLS: n.TLSConfig(t),
+		Username:    n.Username, Password: n.Password, TLS: n.TLSConfig(t), Sealer: seerstoretest.Sealer(t),
 		Consistency: gocql.LocalQuorum, ConnectTimeout: 5 * time.Second, QueryTimeout: 10 * time.Second,
 		MaxConcurrentRequests: 16, MaxBatchRows: 50, MaxBatchBytes: 48 << 10,
 		SpanTTL: time.Hour, SeriesTTL: time.Hour, GraphTTL: time.Hour, CreateSchema: true,
@@ -176,4 +176,44 @@ func TestCanceledContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	err = st.ServiceSpans(ctx, v.Spans[0].Service, g.Start, g.Start.Add(time.Minute), func(*seerstore.Span) error { return nil })
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestRecordsStoredSealed: the span records in Cassandra hold nothing of the
+// span in the clear, and a store with another key refuses them.
+func TestRecordsStoredSealed(t *testing.T) {
+	ctx := context.Background()
+	s := testSettings(t, "seer_store_sealed")
+	st, err := Open(ctx, s)
+	require.NoError(t, err)
+	dropKeyspace(t, st)
+	g := seerstoretest.Gen{Seed: 3, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
+	v := seerstore.FromTraces(g.Traces(10), seerstore.DefaultLimits(), time.Now())
+	require.NoError(t, v.Err())
+	const secret = "Bearer SUPERSECRETTOKEN42"
+	for i := range v.Spans {
+		v.Spans[i].StatusMessage = secret
+	}
+	require.NoError(t, st.WriteSpans(ctx, v.Spans))
+	for _, table := range []string{"spans_by_trace", "spans_by_service"} {
+		iter := st.session.Query("SELECT record FROM " + st.ks + "." + table).IterContext(ctx)
+		var rec []byte
+		n := 0
+		for iter.Scan(&rec) {
+			n++
+			require.NotContains(t, string(rec), secret, table)
+		}
+		require.NoError(t, iter.Close())
+		require.Equal(t, len(v.Spans), n, table)
+	}
+	got, err := st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	assert.Equal(t, secret, got[0].StatusMessage)
+
+	s.Sealer, s.CreateSchema = seerstoretest.Sealer(t), false
+	other, err := Open(ctx, s)
+	require.NoError(t, err)
+	defer other.Close()
+	_, err = other.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	require.ErrorIs(t, err, seerstore.ErrRecordKey)
 }

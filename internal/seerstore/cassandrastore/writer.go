@@ -60,11 +60,11 @@ func (st *Store) WriteSpans(ctx context.Context, spans []seerstore.Span) error {
 	st.mu.Lock()
 	for i := range spans {
 		s := &spans[i]
-		full := seerstore.EncodeRecord(s, true)
+		full := st.set.Sealer.SealRecord(s, true)
 		p.add("t"+string(s.TraceID[:]), row{stmt: st.stmts.insertByTrace, bytes: 40 + len(full),
 			args: []any{s.TraceID[:], s.SpanID[:], full, ttl}})
 		bucket := s.StartNs / spanBucket
-		short := seerstore.EncodeRecord(s, false)
+		short := st.set.Sealer.SealRecord(s, false)
 		p.add(fmt.Sprintf("s%d/%s", bucket, s.Service), row{stmt: st.stmts.insertByService, bytes: 50 + len(s.Service) + len(short),
 			args: []any{s.Service, bucket, s.StartNs, s.TraceID[:], s.SpanID[:], short, ttl}})
 		sd := serviceDay{s.StartNs / dayBucket, s.Service}

@@ -276,7 +276,7 @@ func roundTrip(t *testing.T, st store, chunk time.Duration, traces int) {
 }
 
 func TestRoundTripLocal(t *testing.T) {
-	st, err := pebblestore.Open(t.TempDir())
+	st, err := pebblestore.Open(t.TempDir(), seerstoretest.Sealer(t))
 	require.NoError(t, err)
 	defer st.Close()
 	roundTrip(t, st, 0, 6000)
@@ -284,14 +284,14 @@ func TestRoundTripLocal(t *testing.T) {
 
 // A read window that does not divide the range, and ticks straddling window ends.
 func TestRoundTripLocalOddChunk(t *testing.T) {
-	st, err := pebblestore.Open(t.TempDir())
+	st, err := pebblestore.Open(t.TempDir(), seerstoretest.Sealer(t))
 	require.NoError(t, err)
 	defer st.Close()
 	roundTrip(t, st, 7*time.Second+30*time.Millisecond, 6000)
 }
 
 func localStore(t *testing.T) (*pebblestore.Store, fixture) {
-	st, err := pebblestore.Open(t.TempDir())
+	st, err := pebblestore.Open(t.TempDir(), seerstoretest.Sealer(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	f := newFixture(100)
@@ -415,7 +415,7 @@ func TestExportSpeed(t *testing.T) {
 		t.Logf("one hour of one service: %d points, %d records in %s (%.0f points/s)", res.Points, res.Manifest.Counts.SeriesRecords, d, float64(res.Points)/d.Seconds())
 	}
 	t.Run("local", func(t *testing.T) {
-		st, err := pebblestore.Open(t.TempDir())
+		st, err := pebblestore.Open(t.TempDir(), seerstoretest.Sealer(t))
 		require.NoError(t, err)
 		defer st.Close()
 		measure(t, st)

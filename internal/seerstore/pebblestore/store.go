@@ -18,7 +18,8 @@ const dayNs = int64(24 * time.Hour)
 // Store is the embedded store in one directory. It is safe for concurrent use; one process at a
 // time may open a directory.
 type Store struct {
-	db *pebble.DB
+	db     *pebble.DB
+	sealer *seerstore.Sealer
 }
 
 var (
@@ -26,13 +27,17 @@ var (
 	_ seerstore.Reader = (*Store)(nil)
 )
 
-// Open opens or creates the store in dir.
-func Open(dir string) (*Store, error) {
+// Open opens or creates the store in dir; span records are sealed with
+// sealer (seerstore.Sealer: traces are not stored in the clear).
+func Open(dir string, sealer *seerstore.Sealer) (*Store, error) {
+	if sealer == nil {
+		return nil, errors.New("opening the embedded store: no record key (traces are stored encrypted)")
+	}
 	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("opening the embedded store in %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, sealer: sealer}, nil
 }
 
 // Close flushes and closes the store.
@@ -45,8 +50,8 @@ func (st *Store) WriteSpans(_ context.Context, spans []seerstore.Span) error {
 	for i := range spans {
 		s := &spans[i]
 		if err := errors.Join(
-			b.Set(traceKey(s.TraceID, s.SpanID), seerstore.EncodeRecord(s, true), nil),
-			b.Set(serviceKey(s), seerstore.EncodeRecord(s, false), nil),
+			b.Set(traceKey(s.TraceID, s.SpanID), st.sealer.SealRecord(s, true), nil),
+			b.Set(serviceKey(s), st.sealer.SealRecord(s, false), nil),
 			b.Set(dayKey(s.StartNs/dayNs, s.Service), nil, nil),
 		); err != nil {
 			return fmt.Errorf("embedded store: %w", err)
@@ -114,7 +119,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	prefix := append([]byte{prefixTrace}, id[:]...)
 	var out []seerstore.Span
 	err := st.each(ctx, prefix, prefixEnd(prefix), func(k, v []byte) error {
-		s, err := seerstore.DecodeRecord(v)
+		s, err := st.sealer.OpenRecord(v)
 		if err != nil {
 			return fmt.Errorf("embedded store: span %x: %w", k[1:], err)
 		}
@@ -128,7 +133,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.Span) error) error {
 	p := servicePrefix(service)
 	return st.each(ctx, timeBound(p, from.UnixNano()), timeBound(p, to.UnixNano()), func(k, v []byte) error {
-		s, err := seerstore.DecodeRecord(v)
+		s, err := st.sealer.OpenRecord(v)
 		if err != nil {
 			return fmt.Errorf("embedded store: service span %x: %w", k, err)
 		}

@@ -2,6 +2,9 @@ package pebblestore
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +18,8 @@ import (
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := Open(dir)
+	sealer := seerstoretest.Sealer(t)
+	st, err := Open(dir, sealer)
 	require.NoError(t, err)
 
 	g := seerstoretest.Gen{Seed: 1, Start: time.Date(2026, 3, 1, 23, 59, 0, 0, time.UTC), Step: 10 * time.Millisecond}
@@ -76,7 +80,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// Reopen: durable.
 	require.NoError(t, st.Close())
-	st, err = Open(dir)
+	st, err = Open(dir, sealer)
 	require.NoError(t, err)
 	defer st.Close()
 	got, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(7)))
@@ -130,4 +134,39 @@ func FuzzSeriesKey(f *testing.F) {
 		assert.Equal(t, keyPart(inst), gotInst)
 		assert.Equal(t, keyPart(metric), gotMetric)
 	})
+}
+
+// TestSpansStoredSealed: what a span carries is nowhere in the store's files
+// in the clear, and the store read with another key refuses the records.
+func TestSpansStoredSealed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(dir, seerstoretest.Sealer(t))
+	require.NoError(t, err)
+	g := seerstoretest.Gen{Seed: 2, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
+	v := seerstore.FromTraces(g.Traces(20), seerstore.DefaultLimits(), time.Now())
+	require.NoError(t, v.Err())
+	const secret = "Bearer SUPERSECRETTOKEN42"
+	for i := range v.Spans {
+		v.Spans[i].StatusMessage = secret
+	}
+	require.NoError(t, st.WriteSpans(ctx, v.Spans))
+	require.NoError(t, st.Close())
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		files++
+		assert.NotContains(t, string(data), secret, path)
+		return err
+	}))
+	require.Positive(t, files)
+
+	st, err = Open(dir, seerstoretest.Sealer(t))
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	require.ErrorIs(t, err, seerstore.ErrRecordKey)
 }

@@ -3,14 +3,17 @@
 package seerstoretest
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/seer-qos/seer/internal/seerattr"
+	"github.com/seer-qos/seer/internal/seerstore"
 )
 
 // Services are the services of generated traces; span i of a trace belongs to Services[i%len].
@@ -109,4 +112,19 @@ func (g *Gen) Traces(n int) ptrace.Traces {
 		}
 	}
 	return td
+}
+
+// Sealer returns a record sealer with a fresh random key, for stores in
+// tests.
+func Sealer(t testing.TB) *seerstore.Sealer {
+	t.Helper()
+	key := make([]byte, seerstore.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	s, err := seerstore.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
