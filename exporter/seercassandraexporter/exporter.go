@@ -95,7 +95,7 @@ func (e *cassandraExporter) start(ctx context.Context, _ component.Host) error {
 	if e.tapSeries && e.cfg.SeriesSource != "" {
 		e.tap = tap.Start(e.cfg.SeriesSource, func(ctx context.Context) (seerstore.Writer, error) {
 			return e.open(ctx)
-		}, e.logger)
+		}, cassandrastore.IsPermanent, e.logger)
 	}
 	return nil
 }
@@ -130,7 +130,8 @@ func (e *cassandraExporter) shutdown(context.Context) error {
 		e.tap.Stop()
 		st := e.tap.Stats()
 		e.logger.Info("Stopped storing the queuedepth series", zap.String("source", e.cfg.SeriesSource),
-			zap.Int64("points", st.Points), zap.Int64("graphs", st.Graphs), zap.Int64("failed_writes", st.Failures))
+			zap.Int64("points", st.Points), zap.Int64("graphs", st.Graphs), zap.Int64("failed_writes", st.Failures),
+			zap.Int64("dropped", st.Dropped), zap.Int64("dropped_points", st.DroppedPoints))
 		e.tap = nil
 	}
 	e.mu.Lock()
@@ -176,20 +177,20 @@ func (e *cassandraExporter) pushTraces(ctx context.Context, td ptrace.Traces) er
 // pushMetrics stores the series points of the seer.queue. metrics.
 func (e *cassandraExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 	points, skipped := seerstore.FromMetrics(md, e.cfg.SeriesMetricPrefix)
+	if len(points) > 0 {
+		st, err := e.open(ctx)
+		if err != nil {
+			return e.writeError(ctx, err)
+		}
+		if err := st.WriteSeries(ctx, points); err != nil {
+			return e.writeError(ctx, err)
+		}
+		e.tb.ExporterSeercassandraWrittenRows.Add(ctx, int64(len(points)), metric.WithAttributes(attribute.String("kind", "series")))
+	}
+	// Counted once the request is done: a retried one does not count twice.
 	if skipped > 0 {
 		e.tb.ExporterSeercassandraSkippedPoints.Add(ctx, int64(skipped))
 	}
-	if len(points) == 0 {
-		return nil
-	}
-	st, err := e.open(ctx)
-	if err != nil {
-		return e.writeError(ctx, err)
-	}
-	if err := st.WriteSeries(ctx, points); err != nil {
-		return e.writeError(ctx, err)
-	}
-	e.tb.ExporterSeercassandraWrittenRows.Add(ctx, int64(len(points)), metric.WithAttributes(attribute.String("kind", "series")))
 	return nil
 }
 

@@ -97,7 +97,7 @@ func (e *localExporter) startTap() {
 		return
 	}
 	st := e.st
-	e.tap = tap.Start(e.cfg.SeriesSource, func(context.Context) (seerstore.Writer, error) { return st, nil }, e.logger)
+	e.tap = tap.Start(e.cfg.SeriesSource, func(context.Context) (seerstore.Writer, error) { return st, nil }, nil, e.logger)
 }
 
 // retain deletes data older than the retention every RetentionCheck until the store closes.
@@ -162,14 +162,14 @@ func (e *localExporter) pushTraces(ctx context.Context, td ptrace.Traces) error 
 // pushMetrics stores the series points of the selected metrics.
 func (e *localExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 	points, skipped := seerstore.FromMetrics(md, e.cfg.SeriesMetricPrefix)
+	if len(points) > 0 {
+		if err := e.st.WriteSeries(ctx, points); err != nil {
+			return fmt.Errorf("seerlocal: %w", err)
+		}
+	}
+	// Counted once the request is done: a retried one does not count twice.
 	if skipped > 0 {
 		e.tb.ExporterSeerlocalSkippedPoints.Add(ctx, int64(skipped))
-	}
-	if len(points) == 0 {
-		return nil
-	}
-	if err := e.st.WriteSeries(ctx, points); err != nil {
-		return fmt.Errorf("seerlocal: %w", err)
 	}
 	return nil
 }

@@ -24,20 +24,24 @@ import (
 // WriterFunc returns the writer to use now, or an error while none is available.
 type WriterFunc func(ctx context.Context) (seerstore.Writer, error)
 
-// Stats counts what a Tap wrote and what it could not.
+// Stats counts what a Tap wrote and what it could not: Failures are failed
+// writes (retried), Dropped the batches and snapshots given up after a
+// permanent error (DroppedPoints their series points).
 type Stats struct {
 	SeriesBatches, Points, Graphs, Failures int64
+	Dropped, DroppedPoints                  int64
 }
 
 // Tap subscribes to one processor's series and graph.
 type Tap struct {
-	name   string
-	writer WriterFunc
-	logger *zap.Logger
-	hub    *series.Hub
-	feed   *depgraph.Feed
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	name      string
+	writer    WriterFunc
+	permanent func(error) bool
+	logger    *zap.Logger
+	hub       *series.Hub
+	feed      *depgraph.Feed
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 
 	mu    sync.Mutex
 	stats Stats
@@ -46,10 +50,14 @@ type Tap struct {
 // Buffer is the number of series batches (ticks) a Tap's subscription holds.
 const Buffer = 256
 
-// Start subscribes to the series and graph named name and writes them until Stop.
-func Start(name string, writer WriterFunc, logger *zap.Logger) *Tap {
+// Start subscribes to the series and graph named name and writes them until
+// Stop. A write is retried until it succeeds, or, where permanent (may be
+// nil) says its error will not go away (a value the store refuses), given up
+// and counted: one bad tick must not hold every later one back until they
+// are dropped.
+func Start(name string, writer WriterFunc, permanent func(error) bool, logger *zap.Logger) *Tap {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Tap{name: name, writer: writer, logger: logger, cancel: cancel,
+	t := &Tap{name: name, writer: writer, permanent: permanent, logger: logger, cancel: cancel,
 		hub: series.DefaultRegistry.Acquire(name), feed: depgraph.DefaultRegistry.Acquire(name)}
 	sub := t.hub.Subscribe("store", Buffer)
 	events := t.feed.Subscribe("store", Buffer)
@@ -58,8 +66,11 @@ func Start(name string, writer WriterFunc, logger *zap.Logger) *Tap {
 		defer t.wg.Done()
 		for b := range sub.C {
 			pts := seerstore.FromSeriesBatch(b)
-			if t.write(ctx, func(w seerstore.Writer) error { return w.WriteSeries(ctx, pts) }) {
+			switch t.write(ctx, func(w seerstore.Writer) error { return w.WriteSeries(ctx, pts) }) {
+			case stored:
 				t.add(Stats{SeriesBatches: 1, Points: int64(len(pts))})
+			case dropped:
+				t.add(Stats{Dropped: 1, DroppedPoints: int64(len(pts))})
 			}
 		}
 	}()
@@ -82,8 +93,11 @@ func Start(name string, writer WriterFunc, logger *zap.Logger) *Tap {
 			}
 			version++
 			g := seerstore.FromGraphSnapshot(snap, version)
-			if t.write(ctx, func(w seerstore.Writer) error { return w.WriteGraph(ctx, g) }) {
+			switch t.write(ctx, func(w seerstore.Writer) error { return w.WriteGraph(ctx, g) }) {
+			case stored:
 				t.add(Stats{Graphs: 1})
+			case dropped:
+				t.add(Stats{Dropped: 1})
 			}
 		}
 	}()
@@ -95,21 +109,34 @@ func Start(name string, writer WriterFunc, logger *zap.Logger) *Tap {
 	return t
 }
 
-// write retries fn with backoff until it succeeds (true) or the Tap stops (false).
-func (t *Tap) write(ctx context.Context, fn func(seerstore.Writer) error) bool {
+// Outcomes of write.
+const (
+	stored  = iota
+	dropped // a permanent error
+	stopped // the Tap stopped first
+)
+
+// write retries fn with backoff until it succeeds, fails for good
+// (t.permanent) or the Tap stops.
+func (t *Tap) write(ctx context.Context, fn func(seerstore.Writer) error) int {
 	backoff := 100 * time.Millisecond
 	for {
 		w, err := t.writer(ctx)
 		if err == nil {
 			if err = fn(w); err == nil {
-				return true
+				return stored
+			}
+			if t.permanent != nil && t.permanent(err) {
+				t.add(Stats{Failures: 1})
+				t.logger.Warn("Storing series or graph failed for good; dropped", zap.String("source", t.name), zap.Error(err))
+				return dropped
 			}
 		}
 		t.add(Stats{Failures: 1})
 		t.logger.Debug("Storing series or graph failed; retrying", zap.String("source", t.name), zap.Error(err))
 		select {
 		case <-ctx.Done():
-			return false
+			return stopped
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
@@ -123,6 +150,8 @@ func (t *Tap) add(s Stats) {
 	t.stats.Points += s.Points
 	t.stats.Graphs += s.Graphs
 	t.stats.Failures += s.Failures
+	t.stats.Dropped += s.Dropped
+	t.stats.DroppedPoints += s.DroppedPoints
 }
 
 // Stats returns the counts so far.
