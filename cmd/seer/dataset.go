@@ -60,7 +60,8 @@ func newDatasetExportCommand() *cobra.Command {
 		Long: `export reads what a Seer store holds in [--start, --end) (RFC 3339, event
 time) and writes a dataset (dataset/FORMAT.md): series.bin from the stored
 queue-depth series (seercassandra/seerlocal with series_source), the edges of
-the latest dependency-graph snapshot in the range in the manifest, and with
+the latest dependency-graph snapshot in the range (or, when the graph did not
+change in it, the one in force at its start) in the manifest, and with
 --spans spans.otlp rebuilt from the stored training fields. Stored history has
 no ground truth: faults.json and violations.json are empty and the manifest
 says so.

@@ -217,7 +217,7 @@ func Export(ctx context.Context, r seerstore.Reader, dir string, o Options) (*Re
 		e.m.Params["graph_ts_ns"] = strconv.FormatInt(graph.TsNs, 10)
 		e.m.Params["graph_version"] = strconv.FormatInt(graph.Version, 10)
 	} else {
-		e.m.Params["graph"] = "no graph snapshot in the range: no edges"
+		e.m.Params["graph"] = "no graph snapshot in the range or in the 30 days before it: no edges"
 	}
 	if o.Tick > 0 {
 		e.tick = int64(o.Tick)
@@ -267,20 +267,35 @@ func Export(ctx context.Context, r seerstore.Reader, dir string, o Options) (*Re
 	return &e.res, nil
 }
 
+// graphLookback is how far before the range a graph snapshot is looked for
+// when the range holds none: snapshots are written when the graph changes,
+// so a stable graph's last one is older than the range.
+const graphLookback = 30 * 24 * time.Hour
+
+// latestGraph returns the latest graph snapshot of the range or, when it
+// holds none, the one in force at its start (the latest before it, within
+// graphLookback); nil when there is none.
 func (e *exporter) latestGraph() (*seerstore.GraphSnapshot, error) {
-	var last *seerstore.GraphSnapshot
-	err := e.r.Graphs(e.ctx, e.o.Start, e.o.End, func(g *seerstore.GraphSnapshot) error {
-		if last == nil || g.TsNs > last.TsNs || (g.TsNs == last.TsNs && g.Version >= last.Version) {
-			c := *g
-			c.Edges = slices.Clone(g.Edges)
-			last = &c
+	latest := func(from, to time.Time) (*seerstore.GraphSnapshot, error) {
+		var last *seerstore.GraphSnapshot
+		err := e.r.Graphs(e.ctx, from, to, func(g *seerstore.GraphSnapshot) error {
+			if last == nil || g.TsNs > last.TsNs || (g.TsNs == last.TsNs && g.Version >= last.Version) {
+				c := *g
+				c.Edges = slices.Clone(g.Edges)
+				last = &c
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("export: reading graph snapshots: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("export: reading graph snapshots: %w", err)
+		return last, nil
 	}
-	return last, nil
+	g, err := latest(e.o.Start, e.o.End)
+	if g != nil || err != nil {
+		return g, err
+	}
+	return latest(e.o.Start.Add(-graphLookback), e.o.Start)
 }
 
 func (e *exporter) services(g *seerstore.GraphSnapshot) ([]string, error) {

@@ -424,3 +424,16 @@ func TestExportSpeed(t *testing.T) {
 		measure(t, openCassandra(t, cassandratest.Get(t), fmt.Sprintf("seer_export_speed_%d", time.Now().UnixNano()%1e9)))
 	})
 }
+
+// TestGraphInForceAtStart: a range in which the graph did not change takes
+// the snapshot in force at its start (written before it), not no edges.
+func TestGraphInForceAtStart(t *testing.T) {
+	st, f := localStore(t)
+	dir := t.TempDir()
+	start := base.Add(101 * time.Second) // after version 3, before version 4
+	_, err := Export(context.Background(), st, dir, Options{Start: start, End: f.end, Tick: tick})
+	require.NoError(t, err)
+	ds, _ := readAll(t, dir)
+	assert.Equal(t, "3", ds.Manifest.Params["graph_version"])
+	assert.NotEmpty(t, ds.Manifest.Edges)
+}
