@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -215,8 +216,23 @@ func (st *Store) DeleteBefore(ctx context.Context, spansBefore, seriesBefore tim
 		if err := b.DeleteRange(lo, hi, nil); err != nil {
 			return err
 		}
-		q := seriesPrefix(svc)
+	}
+	// Series of every service that has any (one may have series and no
+	// spans, or no spans any more), and every graph snapshot but the last
+	// before seriesBefore: it is still the graph in force after it.
+	prefixes, err := st.seriesPrefixes()
+	if err != nil {
+		return err
+	}
+	for _, q := range prefixes {
 		if err := b.DeleteRange(timeBound(q, 0), timeBound(q, seriesBefore.UnixNano()), nil); err != nil {
+			return err
+		}
+	}
+	if last, ok, err := st.lastKeyBefore([]byte{prefixGraph}, timeBound([]byte{prefixGraph}, seriesBefore.UnixNano())); err != nil {
+		return err
+	} else if ok {
+		if err := b.DeleteRange([]byte{prefixGraph}, last, nil); err != nil {
 			return err
 		}
 	}
@@ -227,6 +243,42 @@ func (st *Store) DeleteBefore(ctx context.Context, spansBefore, seriesBefore tim
 		return fmt.Errorf("embedded store: deleting old data: %w", err)
 	}
 	return nil
+}
+
+// seriesPrefixes returns the series key prefix of every service with
+// series, seeking from one service to the next.
+func (st *Store) seriesPrefixes() ([][]byte, error) {
+	it, err := st.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixSeries}, UpperBound: []byte{prefixSeries + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	var out [][]byte
+	for ok := it.First(); ok; {
+		k := it.Key()
+		end := bytes.IndexByte(k[1:], 0) // keyPart leaves no 0 in a name
+		if end < 0 {
+			_ = it.Close()
+			return nil, fmt.Errorf("embedded store: series key %q without a service", k)
+		}
+		p := bytes.Clone(k[:end+2])
+		out = append(out, p)
+		ok = it.SeekGE(prefixEnd(p))
+	}
+	return out, it.Close()
+}
+
+// lastKeyBefore returns the last key under prefix that sorts before upper.
+func (st *Store) lastKeyBefore(prefix, upper []byte) ([]byte, bool, error) {
+	it, err := st.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return nil, false, fmt.Errorf("embedded store: %w", err)
+	}
+	var k []byte
+	ok := it.Last()
+	if ok {
+		k = bytes.Clone(it.Key())
+	}
+	return k, ok, it.Close()
 }
 
 func beUint64(b []byte) uint64 {

@@ -170,3 +170,39 @@ func TestSpansStoredSealed(t *testing.T) {
 	_, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
 	require.ErrorIs(t, err, seerstore.ErrRecordKey)
 }
+
+// TestRetentionOfSeriesAndGraphs: old series points go also for a service
+// that never had a span, and old graph snapshots go but the last one before
+// the cut, which is still in force after it.
+func TestRetentionOfSeriesAndGraphs(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(t.TempDir(), seerstoretest.Sealer(t))
+	require.NoError(t, err)
+	defer st.Close()
+	day := 24 * time.Hour
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var pts []seerstore.SeriesPoint
+	for _, age := range []time.Duration{60 * day, 50 * day, day} {
+		pts = append(pts, seerstore.SeriesPoint{Service: "series-only", Instance: "i", Metric: "depth", TsNs: now.Add(-age).UnixNano(), Value: 1})
+	}
+	require.NoError(t, st.WriteSeries(ctx, pts))
+	for v, age := range []time.Duration{60 * day, 40 * day, 35 * day} {
+		require.NoError(t, st.WriteGraph(ctx, seerstore.GraphSnapshot{TsNs: now.Add(-age).UnixNano(), Version: int64(v + 1),
+			Edges: []seerstore.GraphEdge{{Caller: "a", Callee: "b", Calls: 1}}}))
+	}
+	cut := now.Add(-30 * day)
+	require.NoError(t, st.DeleteBefore(ctx, now.Add(-7*day), cut))
+
+	var left []int64
+	require.NoError(t, st.Series(ctx, "series-only", time.Unix(0, 0), now, func(p *seerstore.SeriesPoint) error {
+		left = append(left, p.TsNs)
+		return nil
+	}))
+	assert.Equal(t, []int64{now.Add(-day).UnixNano()}, left)
+	var versions []int64
+	require.NoError(t, st.Graphs(ctx, time.Unix(0, 0), now, func(g *seerstore.GraphSnapshot) error {
+		versions = append(versions, g.Version)
+		return nil
+	}))
+	assert.Equal(t, []int64{3}, versions, "the last snapshot before the cut stays")
+}
