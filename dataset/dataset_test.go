@@ -344,3 +344,43 @@ func TestRemoveDeletesOnlyDatasetFiles(t *testing.T) {
 		t.Fatalf("create after remove: %v", err)
 	}
 }
+
+// TestSeriesCutBetweenRecords: series.bin cut exactly between two records
+// (every record still whole) does not read as the whole dataset.
+func TestSeriesCutBetweenRecords(t *testing.T) {
+	write := func(n int) *Dataset {
+		dir := t.TempDir()
+		w, err := Create(dir, Manifest{Source: SourceSim, Topology: "t", Seed: 7, TickNs: int64(100 * time.Millisecond), StartNs: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if err := w.WriteTick(1000+int64(i)*int64(100*time.Millisecond), []series.Sample{sample("a", "a-0", float64(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(2000); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	whole, short := write(10), write(7)
+	if recs, err := whole.ReadAllSeries(); err != nil || len(recs) != 10 {
+		t.Fatalf("whole file: %d records, %v", len(recs), err)
+	}
+	// The first 7 records of the 10, and nothing cut inside a record.
+	data, err := os.ReadFile(filepath.Join(short.Dir, short.Manifest.Files.Series))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(whole.Dir, whole.Manifest.Files.Series), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := whole.ReadAllSeries(); err == nil || !strings.Contains(err.Error(), "holds 7 records, the manifest counts 10") {
+		t.Fatalf("cut file: %v", err)
+	}
+}

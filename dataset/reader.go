@@ -70,6 +70,7 @@ type SeriesReader struct {
 	f   *os.File
 	dec *SeriesDecoder
 	m   *Manifest
+	n   int64 // records read
 }
 
 // Series opens series.bin.
@@ -90,11 +91,17 @@ func (d *Dataset) Series() (*SeriesReader, error) {
 	return &SeriesReader{f: f, dec: dec, m: d.Manifest}, nil
 }
 
-// Next reads the next record, with its Key, or returns io.EOF.
+// Next reads the next record, with its Key, or returns io.EOF. A file that
+// ends before the manifest's counts.series_records (where set) is an error:
+// cut short between two records, it would otherwise read as whole.
 func (r *SeriesReader) Next(rec *Record) error {
 	if err := r.dec.Decode(rec); err != nil {
+		if err == io.EOF && r.m.Counts.SeriesRecords > 0 && r.n != r.m.Counts.SeriesRecords {
+			return fmt.Errorf("series.bin holds %d records, the manifest counts %d: the file was cut short or changed", r.n, r.m.Counts.SeriesRecords)
+		}
 		return err
 	}
+	r.n++
 	if int(rec.Series) >= len(r.m.Series) {
 		return fmt.Errorf("series record: index %d outside the table of %d", rec.Series, len(r.m.Series))
 	}
