@@ -2,6 +2,7 @@ package seercassandraexporter
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -90,10 +91,22 @@ func TestExportTracesAndSeries(t *testing.T) {
 
 // TestStartWithoutCassandra checks that the exporter starts while no Cassandra answers and that its
 // requests then fail as retryable (the sending queue keeps them).
+// TestStartWithoutKey: the exporter does not start without its record key.
+func TestStartWithoutKey(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Encryption.KeyFile = filepath.Join(t.TempDir(), "none.key")
+	f := NewFactory()
+	exp, err := f.CreateTraces(context.Background(), exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	require.ErrorContains(t, exp.Start(context.Background(), componenttest.NewNopHost()), "record key")
+	require.NoError(t, exp.Shutdown(context.Background()))
+}
+
 func TestStartWithoutCassandra(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Hosts = []string{"127.0.0.1:1"} // nothing listens there
 	cfg.TLS.Insecure = true
+	cfg.Encryption.KeyFile = newKeyFile(t)
 	cfg.ConnectTimeout = 200 * time.Millisecond
 	withoutQueue(cfg)
 	cfg.RetryConfig.Enabled = false

@@ -41,11 +41,17 @@ func testConfig(t testing.TB, n *cassandratest.Node) *Config {
 	cfg.RetryConfig.InitialInterval = 50 * time.Millisecond
 	cfg.RetryConfig.MaxInterval = 500 * time.Millisecond
 	cfg.ConnectTimeout = 2 * time.Second
-	cfg.Encryption.KeyFile = filepath.Join(t.TempDir(), "record.key")
-	if _, err := seerstore.CreateKey(cfg.Encryption.KeyFile); err != nil {
+	cfg.Encryption.KeyFile = newKeyFile(t)
+	return cfg
+}
+
+// newKeyFile makes a record key file for the test.
+func newKeyFile(t testing.TB) string {
+	path := filepath.Join(t.TempDir(), "record.key")
+	if _, err := seerstore.CreateKey(path); err != nil {
 		t.Fatal(err)
 	}
-	return cfg
+	return path
 }
 
 // withoutQueue makes ConsumeTraces return the export's own result.

@@ -187,13 +187,9 @@ func TestRecordsStoredSealed(t *testing.T) {
 	require.NoError(t, err)
 	dropKeyspace(t, st)
 	g := seerstoretest.Gen{Seed: 3, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
-	v := seerstore.FromTraces(g.Traces(10), seerstore.DefaultLimits(), time.Now())
-	require.NoError(t, v.Err())
-	const secret = "Bearer SUPERSECRETTOKEN42"
-	for i := range v.Spans {
-		v.Spans[i].StatusMessage = secret
-	}
-	require.NoError(t, st.WriteSpans(ctx, v.Spans))
+	spans := seerstoretest.SecretSpans(t, g, 10)
+	const secret = seerstoretest.Secret
+	require.NoError(t, st.WriteSpans(ctx, spans))
 	for _, table := range []string{"spans_by_trace", "spans_by_service"} {
 		iter := st.session.Query("SELECT record FROM " + st.ks + "." + table).IterContext(ctx)
 		var rec []byte
@@ -203,7 +199,7 @@ func TestRecordsStoredSealed(t *testing.T) {
 			require.NotContains(t, string(rec), secret, table)
 		}
 		require.NoError(t, iter.Close())
-		require.Equal(t, len(v.Spans), n, table)
+		require.Equal(t, len(spans), n, table)
 	}
 	got, err := st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
 	require.NoError(t, err)

@@ -144,13 +144,9 @@ func TestSpansStoredSealed(t *testing.T) {
 	st, err := Open(dir, seerstoretest.Sealer(t))
 	require.NoError(t, err)
 	g := seerstoretest.Gen{Seed: 2, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
-	v := seerstore.FromTraces(g.Traces(20), seerstore.DefaultLimits(), time.Now())
-	require.NoError(t, v.Err())
-	const secret = "Bearer SUPERSECRETTOKEN42"
-	for i := range v.Spans {
-		v.Spans[i].StatusMessage = secret
-	}
-	require.NoError(t, st.WriteSpans(ctx, v.Spans))
+	spans := seerstoretest.SecretSpans(t, g, 20)
+	const secret = seerstoretest.Secret
+	require.NoError(t, st.WriteSpans(ctx, spans))
 	require.NoError(t, st.Close())
 	files := 0
 	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

@@ -128,3 +128,21 @@ func Sealer(t testing.TB) *seerstore.Sealer {
 	}
 	return s
 }
+
+// Secret is what SecretSpans put in every span: a test of a store finds it
+// in none of its bytes.
+const Secret = "Bearer SUPERSECRETTOKEN42"
+
+// SecretSpans returns the spans of g's first n traces, each with Secret as
+// its status message.
+func SecretSpans(t testing.TB, g Gen, n int) []seerstore.Span {
+	t.Helper()
+	v := seerstore.FromTraces(g.Traces(n), seerstore.DefaultLimits(), time.Now())
+	if err := v.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range v.Spans {
+		v.Spans[i].StatusMessage = Secret
+	}
+	return v.Spans
+}
