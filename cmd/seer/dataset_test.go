@@ -100,7 +100,11 @@ func TestDatasetExportLocal(t *testing.T) {
 // keeps beside it (DIR.key, made here when missing), which seer dataset
 // export reads by default.
 func openLocalStore(dir string) (*pebblestore.Store, error) {
-	sealer, _, err := seerstore.EncryptionConfig{KeyFile: filepath.Clean(dir) + ".key"}.Sealer(true)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, _, err := seerstore.EncryptionConfig{KeyFile: abs + ".key"}.Sealer(true)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package seerlocalexporter
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -71,8 +72,14 @@ func (e *localExporter) start(context.Context, component.Host) error {
 	if enc.KeyFile == "" {
 		enc.KeyFile = e.dir + ".key" // beside the data, not in it
 	}
-	sealer, created, err := enc.Sealer(true)
+	// A key is made only for a new store: one that holds data without its
+	// key needs that key back (a new one would leave its spans unreadable).
+	entries, _ := os.ReadDir(e.dir)
+	sealer, created, err := enc.Sealer(len(entries) == 0)
 	if err != nil {
+		if len(entries) > 0 {
+			err = fmt.Errorf("%w (the store in %s holds data: restore its key, or name it in encryption.key_file)", err, e.dir)
+		}
 		return fmt.Errorf("seerlocal: %w", err)
 	}
 	if created {

@@ -3,6 +3,7 @@ package seerlocalexporter
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -144,4 +145,21 @@ func mustAbs(t *testing.T, dir string) string {
 	abs, err := filepath.Abs(dir)
 	require.NoError(t, err)
 	return abs
+}
+
+// TestStoreWithoutItsKey: a store that holds data does not get a new key
+// when its own is missing (its spans would be unreadable): the exporter
+// refuses to start and says why.
+func TestStoreWithoutItsKey(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = filepath.Join(t.TempDir(), "store")
+	require.NoError(t, os.MkdirAll(cfg.Directory, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.Directory, "MANIFEST-000001"), []byte("x"), 0o644))
+	f := NewFactory()
+	exp, err := f.CreateTraces(context.Background(), exportertest.NewNopSettings(f.Type()), cfg)
+	require.NoError(t, err)
+	require.ErrorContains(t, exp.Start(context.Background(), componenttest.NewNopHost()), "holds data: restore its key")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	_, err = os.Stat(cfg.Directory + ".key")
+	require.ErrorIs(t, err, os.ErrNotExist, "a key made for a store that has data")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -26,8 +27,11 @@ var ErrRecordKey = errors.New("span record does not open with this key (another 
 
 // Sealer encrypts span records at rest. The Seer paper stored traces in
 // the clear; Seer does not: a record's attributes, names and messages are
-// sealed with XChaCha20-Poly1305 under the store's key, which also detects
-// any change to them. Its 192-bit nonces are drawn at random per record, so
+// sealed with XChaCha20-Poly1305 under the store's key, bound to its trace
+// and span IDs, so that a changed record, or one moved to another span's
+// row, does not open (readers also check the service and start of a row
+// against the record); a deleted row, or an older record of the same row put
+// back, is not detected. Its 192-bit nonces are drawn at random per record, so
 // one key can seal any number of records (a 96-bit random nonce, as in
 // AES-GCM, would be safe for only about 2^32 of them: a day of spans at
 // 20,000 a second). What rows are found by stays readable: trace and span
@@ -46,29 +50,41 @@ func NewSealer(key []byte) (*Sealer, error) {
 	return &Sealer{aead: aead}, nil
 }
 
-// Seal returns record sealed: the version, a random nonce, the ciphertext.
-func (s *Sealer) Seal(record []byte) []byte {
+// ErrPlainRecord is returned for a span record stored in the clear, by a
+// Seer from before records were sealed: such a store cannot be read (a
+// reader that took plain records would take injected ones too).
+var ErrPlainRecord = errors.New("span record stored in the clear (written before records were sealed): read it with an older seer, or start a new store")
+
+// seal returns record sealed: the version, a random nonce, the ciphertext
+// of record authenticated with the version and row (the associated data).
+func (s *Sealer) seal(record, row []byte) []byte {
 	n := s.aead.NonceSize()
 	out := make([]byte, 1+n, 1+n+len(record)+s.aead.Overhead())
 	out[0] = sealedVersion
 	if _, err := rand.Read(out[1 : 1+n]); err != nil {
 		panic(fmt.Sprintf("seerstore: no randomness for a nonce: %v", err)) // crypto/rand does not fail on Linux
 	}
-	return s.aead.Seal(out, out[1:1+n], record, out[:1])
+	return s.aead.Seal(out, out[1:1+n], record, append(out[:1:1], row...))
 }
 
-// Open returns the record that Seal sealed into sealed.
-func (s *Sealer) Open(sealed []byte) ([]byte, error) {
+// open returns the record that seal sealed for row.
+func (s *Sealer) open(sealed, row []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
-	if len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealedVersion {
+	switch {
+	case len(sealed) > 0 && sealed[0] == recordVersion:
+		return nil, ErrPlainRecord
+	case len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealedVersion:
 		return nil, ErrCorruptRecord
 	}
-	rec, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], sealed[:1])
+	rec, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], append(sealed[:1:1], row...))
 	if err != nil {
 		return nil, ErrRecordKey
 	}
 	return rec, nil
 }
+
+// rowOf is the associated data of a span's records: its trace and span IDs.
+func rowOf(t TraceID, sp SpanID) []byte { return append(t[:], sp[:]...) }
 
 // LoadKey reads a record key file: the key in standard base64 on one line.
 // A file that others than its owner can read is refused, as ssh refuses
@@ -99,13 +115,24 @@ func CreateKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("record key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole to a file of its own, then linked into place: the key
+	// file appears complete or not at all, and of two processes creating it
+	// at once one wins and the other reads the winner's key.
+	f, err := os.CreateTemp(filepath.Dir(path), ".record-key-*")
 	if err != nil {
 		return nil, fmt.Errorf("record key: %w", err)
 	}
+	defer os.Remove(f.Name())
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+	if err = errors.Join(err, f.Chmod(0o600), f.Sync(), f.Close()); err != nil {
 		return nil, fmt.Errorf("record key %s: %w", path, err)
+	}
+	if err := os.Link(f.Name(), path); err != nil {
+		return nil, fmt.Errorf("record key: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // the link survives a crash
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return key, nil
 }
@@ -116,21 +143,33 @@ func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
 	key, err = LoadKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err = CreateKey(path)
+		if errors.Is(err, fs.ErrExist) { // another process made it first
+			key, err = LoadKey(path)
+			return key, false, err
+		}
 		return key, err == nil, err
 	}
 	return key, false, err
 }
 
-// SealRecord is Seal(EncodeRecord(s, withRaw)): a span as the stores keep it.
-func (s *Sealer) SealRecord(sp *Span, withRaw bool) []byte { return s.Seal(EncodeRecord(sp, withRaw)) }
+// SealRecord seals EncodeRecord(sp, withRaw), bound to sp's trace and span
+// IDs: a span as the stores keep it.
+func (s *Sealer) SealRecord(sp *Span, withRaw bool) []byte {
+	return s.seal(EncodeRecord(sp, withRaw), rowOf(sp.TraceID, sp.SpanID))
+}
 
-// OpenRecord reverses SealRecord.
-func (s *Sealer) OpenRecord(sealed []byte) (Span, error) {
-	rec, err := s.Open(sealed)
+// OpenRecord reverses SealRecord for the row of trace t and span sp: a
+// record sealed for another span does not open.
+func (s *Sealer) OpenRecord(sealed []byte, t TraceID, sp SpanID) (Span, error) {
+	rec, err := s.open(sealed, rowOf(t, sp))
 	if err != nil {
 		return Span{}, err
 	}
-	return DecodeRecord(rec)
+	span, err := DecodeRecord(rec)
+	if err == nil && (span.TraceID != t || span.SpanID != sp) {
+		err = ErrRecordKey
+	}
+	return span, err
 }
 
 // EncryptionConfig is the record key setting of the exporters that store

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,23 +27,27 @@ func TestSealer(t *testing.T) {
 		Raw: []byte("raw otlp")}
 	sealed := s.SealRecord(&sp, true)
 	assert.NotContains(t, string(sealed), "secret")
-	got, err := s.OpenRecord(sealed)
+	got, err := s.OpenRecord(sealed, sp.TraceID, sp.SpanID)
 	require.NoError(t, err)
 	assert.Equal(t, sp, got)
 	assert.NotEqual(t, sealed, s.SealRecord(&sp, true), "a nonce used twice")
 
-	_, err = other.OpenRecord(sealed)
+	_, err = other.OpenRecord(sealed, sp.TraceID, sp.SpanID)
+	require.ErrorIs(t, err, ErrRecordKey)
+	_, err = s.OpenRecord(sealed, TraceID{9}, sp.SpanID) // moved to another trace's row
+	require.ErrorIs(t, err, ErrRecordKey)
+	_, err = s.OpenRecord(sealed, sp.TraceID, SpanID{9}) // or another span's
 	require.ErrorIs(t, err, ErrRecordKey)
 	for i := range sealed {
 		changed := bytes.Clone(sealed)
 		changed[i] ^= 0x20
-		_, err := s.OpenRecord(changed)
+		_, err := s.OpenRecord(changed, sp.TraceID, sp.SpanID)
 		require.Error(t, err, "byte %d changed unnoticed", i)
 	}
-	_, err = s.OpenRecord(sealed[:20])
+	_, err = s.OpenRecord(sealed[:20], sp.TraceID, sp.SpanID)
 	require.ErrorIs(t, err, ErrCorruptRecord)
-	_, err = s.OpenRecord(EncodeRecord(&sp, true)) // a record stored in the clear
-	require.ErrorIs(t, err, ErrCorruptRecord)
+	_, err = s.OpenRecord(EncodeRecord(&sp, true), sp.TraceID, sp.SpanID) // stored in the clear
+	require.ErrorIs(t, err, ErrPlainRecord)
 	_, err = NewSealer([]byte("short"))
 	require.Error(t, err)
 }
@@ -88,8 +93,32 @@ func FuzzOpenRecord(f *testing.F) {
 	f.Add(s.SealRecord(&sp, false))
 	f.Add([]byte{sealedVersion})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := s.OpenRecord(data); err == nil && len(data) < 1+24+16 {
+		if _, err := s.OpenRecord(data, sp.TraceID, sp.SpanID); err == nil && len(data) < 1+24+16 {
 			t.Fatalf("%d bytes opened", len(data))
 		}
 	})
+}
+
+// TestCreateKeyRace: processes creating one key file at once all end with
+// the same whole key.
+func TestCreateKeyRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "record.key")
+	keys := make([][]byte, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys[i], _, errs[i] = LoadOrCreateKey(path)
+		}()
+	}
+	wg.Wait()
+	for i := range keys {
+		require.NoError(t, errs[i])
+		require.Equal(t, keys[0], keys[i])
+	}
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(path), ".record-key-*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "temporary key files left")
 }

@@ -17,12 +17,16 @@ const readPageSize = 5000
 
 // Trace returns every stored span of a trace.
 func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.Span, error) {
-	iter := st.session.Query(`SELECT record FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).
+	iter := st.session.Query(`SELECT span_id, record FROM `+st.ks+`.spans_by_trace WHERE trace_id = ?`, id[:]).
 		PageSize(readPageSize).IterContext(ctx)
 	var out []seerstore.Span
-	var rec []byte
-	for iter.Scan(&rec) {
-		s, err := st.set.Sealer.OpenRecord(rec)
+	var spanID, rec []byte
+	for iter.Scan(&spanID, &rec) {
+		var s seerstore.Span
+		err := seerstore.ErrCorruptRecord
+		if len(spanID) == len(seerstore.SpanID{}) {
+			s, err = st.set.Sealer.OpenRecord(rec, id, seerstore.SpanID(spanID))
+		}
 		if err != nil {
 			_ = iter.Close()
 			return nil, fmt.Errorf("reading trace %s: %w", id, err)
@@ -50,15 +54,23 @@ func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time
 	if !ok {
 		return nil
 	}
-	q := `SELECT record FROM ` + st.ks + `.spans_by_service WHERE service = ? AND bucket = ? AND start_ns >= ? AND start_ns < ?`
-	var rec []byte
+	q := `SELECT start_ns, trace_id, span_id, record FROM ` + st.ks + `.spans_by_service WHERE service = ? AND bucket = ? AND start_ns >= ? AND start_ns < ?`
+	var startNs int64
+	var traceID, spanID, rec []byte
 	return st.eachBucket(ctx, first, last, func(b int64) *gocql.Query {
 		return st.session.Query(q, service, b, from.UnixNano(), to.UnixNano())
 	}, func(iter *gocql.Iter) (bool, error) {
-		if !iter.Scan(&rec) {
+		if !iter.Scan(&startNs, &traceID, &spanID, &rec) {
 			return false, nil
 		}
-		s, err := st.set.Sealer.OpenRecord(rec)
+		var s seerstore.Span
+		err := seerstore.ErrCorruptRecord
+		if len(traceID) == len(seerstore.TraceID{}) && len(spanID) == len(seerstore.SpanID{}) {
+			s, err = st.set.Sealer.OpenRecord(rec, seerstore.TraceID(traceID), seerstore.SpanID(spanID))
+		}
+		if err == nil && (s.Service != service || s.StartNs != startNs) {
+			err = seerstore.ErrRecordKey // a record moved from another service's or time's row
+		}
 		if err != nil {
 			return true, fmt.Errorf("reading spans of service %s: %w", service, err)
 		}

@@ -3,6 +3,7 @@ package pebblestore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,7 +121,9 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	prefix := append([]byte{prefixTrace}, id[:]...)
 	var out []seerstore.Span
 	err := st.each(ctx, prefix, prefixEnd(prefix), func(k, v []byte) error {
-		s, err := st.sealer.OpenRecord(v)
+		var sp seerstore.SpanID
+		copy(sp[:], k[len(k)-8:])
+		s, err := st.sealer.OpenRecord(v, id, sp)
 		if err != nil {
 			return fmt.Errorf("embedded store: span %x: %w", k[1:], err)
 		}
@@ -134,7 +137,15 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.Span) error) error {
 	p := servicePrefix(service)
 	return st.each(ctx, timeBound(p, from.UnixNano()), timeBound(p, to.UnixNano()), func(k, v []byte) error {
-		s, err := st.sealer.OpenRecord(v)
+		n := len(k)
+		var t seerstore.TraceID
+		var sp seerstore.SpanID
+		copy(t[:], k[n-24:n-8])
+		copy(sp[:], k[n-8:])
+		s, err := st.sealer.OpenRecord(v, t, sp)
+		if err == nil && (s.Service != service || orderedTime(s.StartNs) != binary.BigEndian.Uint64(k[n-32:n-24])) {
+			err = seerstore.ErrRecordKey // a record moved from another service's or time's row
+		}
 		if err != nil {
 			return fmt.Errorf("embedded store: service span %x: %w", k, err)
 		}

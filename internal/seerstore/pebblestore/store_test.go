@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"os"
@@ -164,6 +165,27 @@ func TestSpansStoredSealed(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	_, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	require.ErrorIs(t, err, seerstore.ErrRecordKey)
+}
+
+// TestMovedRecordRefused: a sealed record put under another span's row
+// (another trace here) does not open there.
+func TestMovedRecordRefused(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(t.TempDir(), seerstoretest.Sealer(t))
+	require.NoError(t, err)
+	defer st.Close()
+	g := seerstoretest.Gen{Seed: 4, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
+	spans := seerstoretest.SecretSpans(t, g, 2)
+	require.NoError(t, st.WriteSpans(ctx, spans))
+	a, b := spans[0], spans[len(spans)-1]
+	require.NotEqual(t, a.TraceID, b.TraceID)
+	rec, closer, err := st.db.Get(traceKey(a.TraceID, a.SpanID))
+	require.NoError(t, err)
+	moved := bytes.Clone(rec)
+	require.NoError(t, closer.Close())
+	require.NoError(t, st.db.Set(traceKey(b.TraceID, b.SpanID), moved, nil))
+	_, err = st.Trace(ctx, b.TraceID)
 	require.ErrorIs(t, err, seerstore.ErrRecordKey)
 }
 

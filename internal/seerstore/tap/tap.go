@@ -52,9 +52,10 @@ const Buffer = 256
 
 // Start subscribes to the series and graph named name and writes them until
 // Stop. A write is retried until it succeeds, or, where permanent (may be
-// nil) says its error will not go away (a value the store refuses), given up
-// and counted: one bad tick must not hold every later one back until they
-// are dropped.
+// nil) says its error will not go away, given up and counted: one bad tick
+// must not hold every later one back until they are dropped. The Cassandra
+// exporter passes cassandrastore.IsPermanent, the rule its own span writes
+// follow (a value or statement Cassandra refuses, authorization).
 func Start(name string, writer WriterFunc, permanent func(error) bool, logger *zap.Logger) *Tap {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &Tap{name: name, writer: writer, permanent: permanent, logger: logger, cancel: cancel,
