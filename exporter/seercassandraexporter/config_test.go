@@ -90,6 +90,7 @@ func TestLoadConfig(t *testing.T) {
 		"password_only":   "password: set without a username",
 		"bad_limits":      "limits:",
 		"bad_ttl":         "span TTL -1h0m0s is outside",
+		"subsecond_ttl":   "series TTL 500ms is outside [0, 175200h0m0s] or under a second",
 		"bad_replication": "data center \"dc1\" needs at least 1 replica",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -64,8 +64,9 @@ func (s *Settings) Validate() error {
 		errs = append(errs, errors.New("batch limits must be positive"))
 	}
 	for name, ttl := range map[string]time.Duration{"span": s.SpanTTL, "series": s.SeriesTTL, "graph": s.GraphTTL} {
-		if ttl < 0 || ttl > maxTTL {
-			errs = append(errs, fmt.Errorf("%s TTL %s is outside [0, %s]", name, ttl, maxTTL))
+		if ttl < 0 || ttl > maxTTL || ttl > 0 && ttl < time.Second {
+			// Under a second would round to 0 s, which Cassandra reads as "forever".
+			errs = append(errs, fmt.Errorf("%s TTL %s is outside [0, %s] or under a second (0 keeps forever)", name, ttl, maxTTL))
 		}
 	}
 	return errors.Join(errs...)
