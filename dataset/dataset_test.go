@@ -384,3 +384,50 @@ func TestSeriesCutBetweenRecords(t *testing.T) {
 		t.Fatalf("cut file: %v", err)
 	}
 }
+
+// TestSpansCutBetweenFrames: spans.otlp cut exactly between two frames does
+// not read as the whole file.
+func TestSpansCutBetweenFrames(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Manifest{Source: SourceSim, Topology: "t", Seed: 7, TickNs: int64(100 * time.Millisecond), StartNs: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := w.Spans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	for range 3 {
+		td := ptrace.NewTraces()
+		td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetName("op")
+		if err := sw.Write(td); err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := sw.f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, fi.Size())
+	}
+	if err := w.Close(2000); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() error { return d.Spans(func(ptrace.Traces) error { return nil }) }
+	if err := count(); err != nil {
+		t.Fatalf("whole file: %v", err)
+	}
+	if err := os.Truncate(filepath.Join(dir, d.Manifest.Files.Spans), sizes[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := count(); err == nil || !strings.Contains(err.Error(), "holds 2 spans, the manifest counts 3") {
+		t.Fatalf("cut file: %v", err)
+	}
+}

@@ -99,8 +99,16 @@ func (d *Dataset) Spans(fn func(ptrace.Traces) error) error {
 		return fmt.Errorf("dataset %s: %w", d.Dir, err)
 	}
 	defer f.Close()
-	if err := DecodeSpanFrames(f, fn); err != nil {
+	var n int64
+	if err := DecodeSpanFrames(f, func(td ptrace.Traces) error {
+		n += int64(td.SpanCount())
+		return fn(td)
+	}); err != nil {
 		return fmt.Errorf("dataset %s: %w", d.Dir, err)
+	}
+	// As for series.bin: a file cut between two frames would read as whole.
+	if c := d.Manifest.Counts.Spans; c > 0 && n != c {
+		return fmt.Errorf("dataset %s: spans.otlp holds %d spans, the manifest counts %d: the file was cut short or changed", d.Dir, n, c)
 	}
 	return nil
 }
