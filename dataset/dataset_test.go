@@ -66,14 +66,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := sw.Write(td); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(2000); err != nil {
-		t.Fatal(err)
-	}
-
-	d, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := closeAndOpen(t, w, dir)
 	m := d.Manifest
 	if m.Counts.SeriesRecords != 5 || m.Counts.Ticks != 2 || m.Counts.Spans != 1 || m.Counts.Faults != 1 || m.Counts.Violations != 1 {
 		t.Errorf("counts = %+v", m.Counts)
@@ -359,14 +352,7 @@ func TestSeriesCutBetweenRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := w.Close(2000); err != nil {
-			t.Fatal(err)
-		}
-		d, err := Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return closeAndOpen(t, w, dir)
 	}
 	whole, short := write(10), write(7)
 	if recs, err := whole.ReadAllSeries(); err != nil || len(recs) != 10 {
@@ -413,13 +399,7 @@ func TestSpansCutBetweenFrames(t *testing.T) {
 		}
 		sizes = append(sizes, fi.Size())
 	}
-	if err := w.Close(2000); err != nil {
-		t.Fatal(err)
-	}
-	d, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := closeAndOpen(t, w, dir)
 	count := func() error { return d.Spans(func(ptrace.Traces) error { return nil }) }
 	if err := count(); err != nil {
 		t.Fatalf("whole file: %v", err)
@@ -430,4 +410,17 @@ func TestSpansCutBetweenFrames(t *testing.T) {
 	if err := count(); err == nil || !strings.Contains(err.Error(), "holds 2 spans, the manifest counts 3") {
 		t.Fatalf("cut file: %v", err)
 	}
+}
+
+// closeAndOpen closes w (ending at 2000) and opens the dataset it wrote in dir.
+func closeAndOpen(t *testing.T, w *Writer, dir string) *Dataset {
+	t.Helper()
+	if err := w.Close(2000); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

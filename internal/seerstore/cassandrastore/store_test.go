@@ -33,18 +33,21 @@ func testSettings(t *testing.T, keyspace string) Settings {
 	}
 }
 
-func dropKeyspace(t *testing.T, st *Store) {
+// openTestStore opens a store with s, and drops its keyspace when the test ends.
+func openTestStore(t *testing.T, s Settings) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), s)
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		assert.NoError(t, st.session.Query("DROP KEYSPACE IF EXISTS "+st.ks).Exec())
 		st.Close()
 	})
+	return st
 }
 
 func TestStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, testSettings(t, "seer_store_roundtrip"))
-	require.NoError(t, err)
-	dropKeyspace(t, st)
+	st := openTestStore(t, testSettings(t, "seer_store_roundtrip"))
 
 	g := seerstoretest.Gen{Seed: 1, Start: time.Date(2026, 3, 1, 10, 59, 0, 0, time.UTC), Step: 10 * time.Millisecond}
 	td := g.Traces(12000) // two minutes and more: several spans_by_service partitions
@@ -144,12 +147,10 @@ func TestOpenRejectsWrongPassword(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	s := testSettings(t, "seer_store_newer")
-	st, err := Open(ctx, s)
-	require.NoError(t, err)
-	dropKeyspace(t, st)
+	st := openTestStore(t, s)
 	require.NoError(t, st.session.Query("INSERT INTO "+st.ks+".schema_migrations (version, description) VALUES (?, ?)",
 		SchemaVersion+1, "from the future").Exec())
-	_, err = Open(ctx, s)
+	_, err := Open(ctx, s)
 	require.ErrorContains(t, err, fmt.Sprintf("schema version %d, newer than this build's %d", SchemaVersion+1, SchemaVersion))
 	s.CreateSchema = false
 	_, err = Open(ctx, s)
@@ -160,9 +161,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 // statement: a cancelled one fails reads, single-row writes and batches
 // instead of running them.
 func TestCanceledContext(t *testing.T) {
-	st, err := Open(context.Background(), testSettings(t, "seer_store_canceled"))
-	require.NoError(t, err)
-	dropKeyspace(t, st)
+	st := openTestStore(t, testSettings(t, "seer_store_canceled"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 
@@ -172,7 +171,7 @@ func TestCanceledContext(t *testing.T) {
 	require.ErrorIs(t, st.WriteSpans(ctx, v.Spans[:1]), context.Canceled)
 	require.ErrorIs(t, st.WriteSpans(ctx, v.Spans), context.Canceled)
 
-	_, err = st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
+	_, err := st.Trace(ctx, seerstore.TraceID(g.TraceID(1)))
 	require.ErrorIs(t, err, context.Canceled)
 	err = st.ServiceSpans(ctx, v.Spans[0].Service, g.Start, g.Start.Add(time.Minute), func(*seerstore.Span) error { return nil })
 	require.ErrorIs(t, err, context.Canceled)
@@ -183,9 +182,7 @@ func TestCanceledContext(t *testing.T) {
 func TestRecordsStoredSealed(t *testing.T) {
 	ctx := context.Background()
 	s := testSettings(t, "seer_store_sealed")
-	st, err := Open(ctx, s)
-	require.NoError(t, err)
-	dropKeyspace(t, st)
+	st := openTestStore(t, s)
 	g := seerstoretest.Gen{Seed: 3, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
 	spans := seerstoretest.SecretSpans(t, g, 10)
 	const secret = seerstoretest.Secret

@@ -172,9 +172,7 @@ func TestSpansStoredSealed(t *testing.T) {
 // (another trace here) does not open there.
 func TestMovedRecordRefused(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(t.TempDir(), seerstoretest.Sealer(t))
-	require.NoError(t, err)
-	defer st.Close()
+	st := openTestStore(t)
 	g := seerstoretest.Gen{Seed: 4, Start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Step: 10 * time.Millisecond}
 	spans := seerstoretest.SecretSpans(t, g, 2)
 	require.NoError(t, st.WriteSpans(ctx, spans))
@@ -194,9 +192,7 @@ func TestMovedRecordRefused(t *testing.T) {
 // the cut, which is still in force after it.
 func TestRetentionOfSeriesAndGraphs(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(t.TempDir(), seerstoretest.Sealer(t))
-	require.NoError(t, err)
-	defer st.Close()
+	st := openTestStore(t)
 	day := 24 * time.Hour
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	var pts []seerstore.SeriesPoint
@@ -223,4 +219,14 @@ func TestRetentionOfSeriesAndGraphs(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, []int64{3}, versions, "the last snapshot before the cut stays")
+}
+
+// openTestStore opens a store in a new directory with a new key, closed
+// when the test ends.
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	st, err := Open(t.TempDir(), seerstoretest.Sealer(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
 }
