@@ -169,11 +169,9 @@ func runDatasetExport(cmd *cobra.Command, o datasetExportOptions) error {
 	ctx := cmd.Context()
 	enc := seerstore.EncryptionConfig{KeyFile: o.keyFile}
 	if enc.KeyFile == "" && o.from == "local" {
-		dir, err := filepath.Abs(o.dir) // as seerlocal names it: "." is the directory's own name
-		if err != nil {
+		if enc.KeyFile, err = pebblestore.DefaultKeyFile(o.dir); err != nil {
 			return fmt.Errorf("--dir: %w", err)
 		}
-		enc.KeyFile = dir + ".key"
 	}
 	sealer, _, err := enc.Sealer(false)
 	if err != nil {

@@ -100,11 +100,11 @@ func TestDatasetExportLocal(t *testing.T) {
 // keeps beside it (DIR.key, made here when missing), which seer dataset
 // export reads by default.
 func openLocalStore(dir string) (*pebblestore.Store, error) {
-	abs, err := filepath.Abs(dir)
+	keyFile, err := pebblestore.DefaultKeyFile(dir)
 	if err != nil {
 		return nil, err
 	}
-	sealer, _, err := seerstore.EncryptionConfig{KeyFile: abs + ".key"}.Sealer(true)
+	sealer, _, err := seerstore.EncryptionConfig{KeyFile: keyFile}.Sealer(true)
 	if err != nil {
 		return nil, err
 	}

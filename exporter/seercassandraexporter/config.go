@@ -138,7 +138,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("keyspace: must not be empty"))
 	}
 	if c.Encryption.KeyFile == "" {
-		errs = append(errs, errors.New("encryption: key_file must name the record key (spans are stored encrypted; `seer key --out FILE` makes one)"))
+		errs = append(errs, seerstore.ErrNoKeyFile)
 	}
 	if c.CreateSchema {
 		if err := c.Replication.validate(); err != nil {

@@ -70,7 +70,10 @@ func (e *localExporter) start(context.Context, component.Host) error {
 	}
 	enc := e.cfg.Encryption
 	if enc.KeyFile == "" {
-		enc.KeyFile = e.dir + ".key" // beside the data, not in it
+		var err error
+		if enc.KeyFile, err = pebblestore.DefaultKeyFile(e.dir); err != nil {
+			return err
+		}
 	}
 	// A key is made only for a new store: one that holds data without its
 	// key needs that key back (a new one would leave its spans unreadable).

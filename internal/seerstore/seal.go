@@ -4,11 +4,13 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -21,20 +23,20 @@ const KeySize = chacha20poly1305.KeySize
 // records are never stored as they are.
 const sealedVersion = 0x81
 
-// ErrRecordKey is returned by Sealer.Open for a record that does not open
-// with the key: another key, or bytes changed since they were sealed.
+// ErrRecordKey is returned by Sealer.OpenRecord for a record that does not
+// open in its row with the key: another key, bytes changed since they were
+// sealed, or a record moved from another row.
 var ErrRecordKey = errors.New("span record does not open with this key (another key, or altered)")
 
 // Sealer encrypts span records at rest. The Seer paper stored traces in
 // the clear; Seer does not: a record's attributes, names and messages are
-// sealed with XChaCha20-Poly1305 under the store's key, bound to its trace
-// and span IDs, so that a changed record, or one moved to another span's
-// row, does not open (readers also check the service and start of a row
-// against the record); a deleted row, or an older record of the same row put
-// back, is not detected. Its 192-bit nonces are drawn at random per record, so
-// one key can seal any number of records (a 96-bit random nonce, as in
-// AES-GCM, would be safe for only about 2^32 of them: a day of spans at
-// 20,000 a second). What rows are found by stays readable: trace and span
+// sealed with XChaCha20-Poly1305 under the store's key, bound to the row it
+// is stored in (TraceRow, ServiceRow), so that a changed record, or one
+// moved to another row, does not open; a deleted row, or an older record of
+// the same row put back, is not detected. Its 192-bit nonces are drawn at
+// random per record, so one key can seal any number of records (a 96-bit
+// random nonce, as in AES-GCM, would be safe for only about 2^32 of them:
+// 2.5 days of spans at 20,000 a second). What rows are found by stays readable: trace and span
 // IDs, service names and times in keys, and the queue-depth series and the
 // dependency graph, which are metrics.
 type Sealer struct {
@@ -55,36 +57,16 @@ func NewSealer(key []byte) (*Sealer, error) {
 // reader that took plain records would take injected ones too).
 var ErrPlainRecord = errors.New("span record stored in the clear (written before records were sealed): read it with an older seer, or start a new store")
 
-// seal returns record sealed: the version, a random nonce, the ciphertext
-// of record authenticated with the version and row (the associated data).
-func (s *Sealer) seal(record, row []byte) []byte {
-	n := s.aead.NonceSize()
-	out := make([]byte, 1+n, 1+n+len(record)+s.aead.Overhead())
-	out[0] = sealedVersion
-	if _, err := rand.Read(out[1 : 1+n]); err != nil {
-		panic(fmt.Sprintf("seerstore: no randomness for a nonce: %v", err)) // crypto/rand does not fail on Linux
-	}
-	return s.aead.Seal(out, out[1:1+n], record, append(out[:1:1], row...))
-}
+// TraceRow is the row of a span's full record (EncodeRecord with Raw): its
+// trace and span IDs, which key that row in both stores.
+func TraceRow(t TraceID, sp SpanID) []byte { return append(t[:], sp[:]...) }
 
-// open returns the record that seal sealed for row.
-func (s *Sealer) open(sealed, row []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	switch {
-	case len(sealed) > 0 && sealed[0] == recordVersion:
-		return nil, ErrPlainRecord
-	case len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealedVersion:
-		return nil, ErrCorruptRecord
-	}
-	rec, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], append(sealed[:1:1], row...))
-	if err != nil {
-		return nil, ErrRecordKey
-	}
-	return rec, nil
+// ServiceRow is the row of a span's short record (the training fields):
+// ids (TraceRow), start and service, which key the stores' service rows.
+func ServiceRow(ids []byte, startNs int64, service string) []byte {
+	row := binary.BigEndian.AppendUint64(slices.Clip(ids), uint64(startNs))
+	return append(row, service...)
 }
-
-// rowOf is the associated data of a span's records: its trace and span IDs.
-func rowOf(t TraceID, sp SpanID) []byte { return append(t[:], sp[:]...) }
 
 // LoadKey reads a record key file: the key in standard base64 on one line.
 // A file that others than its owner can read is refused, as ssh refuses
@@ -152,25 +134,42 @@ func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
 	return key, false, err
 }
 
-// SealRecord seals EncodeRecord(sp, withRaw), bound to sp's trace and span
-// IDs: a span as the stores keep it.
+// SealRecord seals EncodeRecord(sp, withRaw) for its row: TraceRow with
+// Raw, ServiceRow without. The result is the version, a random nonce and
+// the ciphertext, authenticated with the version and the row.
 func (s *Sealer) SealRecord(sp *Span, withRaw bool) []byte {
-	return s.seal(EncodeRecord(sp, withRaw), rowOf(sp.TraceID, sp.SpanID))
+	row := TraceRow(sp.TraceID, sp.SpanID)
+	if !withRaw {
+		row = ServiceRow(row, sp.StartNs, sp.Service)
+	}
+	rec := EncodeRecord(sp, withRaw)
+	n := s.aead.NonceSize()
+	out := make([]byte, 1+n, 1+n+len(rec)+s.aead.Overhead())
+	out[0] = sealedVersion
+	if _, err := rand.Read(out[1 : 1+n]); err != nil {
+		panic(fmt.Sprintf("seerstore: no randomness for a nonce: %v", err)) // crypto/rand does not fail on Linux
+	}
+	return s.aead.Seal(out, out[1:1+n], rec, append(out[:1:1], row...))
 }
 
-// OpenRecord reverses SealRecord for the row of trace t and span sp: a
-// record sealed for another span does not open.
-func (s *Sealer) OpenRecord(sealed []byte, t TraceID, sp SpanID) (Span, error) {
-	rec, err := s.open(sealed, rowOf(t, sp))
+// OpenRecord reverses SealRecord for the record stored in row.
+func (s *Sealer) OpenRecord(sealed, row []byte) (Span, error) {
+	n := s.aead.NonceSize()
+	switch {
+	case len(sealed) > 0 && sealed[0] == recordVersion:
+		return Span{}, ErrPlainRecord
+	case len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealedVersion:
+		return Span{}, ErrCorruptRecord
+	}
+	rec, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], append(sealed[:1:1], row...))
 	if err != nil {
-		return Span{}, err
+		return Span{}, ErrRecordKey
 	}
-	span, err := DecodeRecord(rec)
-	if err == nil && (span.TraceID != t || span.SpanID != sp) {
-		err = ErrRecordKey
-	}
-	return span, err
+	return DecodeRecord(rec)
 }
+
+// ErrNoKeyFile is the error of an EncryptionConfig without a key file.
+var ErrNoKeyFile = errors.New("encryption: key_file must name the record key (spans are stored encrypted; `seer key --out FILE` makes one)")
 
 // EncryptionConfig is the record key setting of the exporters that store
 // spans (seerlocal, seercassandra).
@@ -186,7 +185,7 @@ type EncryptionConfig struct {
 // itself); created reports that.
 func (c EncryptionConfig) Sealer(create bool) (s *Sealer, created bool, err error) {
 	if c.KeyFile == "" {
-		return nil, false, errors.New("encryption: key_file must name the record key (spans are stored encrypted)")
+		return nil, false, ErrNoKeyFile
 	}
 	var key []byte
 	if create {

@@ -27,26 +27,43 @@ func TestSealer(t *testing.T) {
 		Raw: []byte("raw otlp")}
 	sealed := s.SealRecord(&sp, true)
 	assert.NotContains(t, string(sealed), "secret")
-	got, err := s.OpenRecord(sealed, sp.TraceID, sp.SpanID)
+	row := TraceRow(sp.TraceID, sp.SpanID)
+	got, err := s.OpenRecord(sealed, row)
 	require.NoError(t, err)
 	assert.Equal(t, sp, got)
 	assert.NotEqual(t, sealed, s.SealRecord(&sp, true), "a nonce used twice")
 
-	_, err = other.OpenRecord(sealed, sp.TraceID, sp.SpanID)
-	require.ErrorIs(t, err, ErrRecordKey)
-	_, err = s.OpenRecord(sealed, TraceID{9}, sp.SpanID) // moved to another trace's row
-	require.ErrorIs(t, err, ErrRecordKey)
-	_, err = s.OpenRecord(sealed, sp.TraceID, SpanID{9}) // or another span's
+	short := s.SealRecord(&sp, false)
+	got, err = s.OpenRecord(short, ServiceRow(row, sp.StartNs, sp.Service))
+	require.NoError(t, err)
+	assert.Equal(t, "frontend", got.Service)
+	assert.Empty(t, got.Raw)
+	for _, moved := range [][]byte{
+		TraceRow(TraceID{9}, sp.SpanID),        // another trace's row
+		TraceRow(sp.TraceID, SpanID{9}),        // another span's
+		ServiceRow(row, sp.StartNs, "backend"), // the short record in another service's row
+		ServiceRow(row, sp.StartNs+1, sp.Service),
+		row,
+	} {
+		_, err = s.OpenRecord(short, moved)
+		require.ErrorIs(t, err, ErrRecordKey)
+		_, err = s.OpenRecord(sealed, moved)
+		if !bytes.Equal(moved, row) {
+			require.ErrorIs(t, err, ErrRecordKey)
+		}
+	}
+
+	_, err = other.OpenRecord(sealed, row)
 	require.ErrorIs(t, err, ErrRecordKey)
 	for i := range sealed {
 		changed := bytes.Clone(sealed)
 		changed[i] ^= 0x20
-		_, err := s.OpenRecord(changed, sp.TraceID, sp.SpanID)
+		_, err := s.OpenRecord(changed, row)
 		require.Error(t, err, "byte %d changed unnoticed", i)
 	}
-	_, err = s.OpenRecord(sealed[:20], sp.TraceID, sp.SpanID)
+	_, err = s.OpenRecord(sealed[:20], row)
 	require.ErrorIs(t, err, ErrCorruptRecord)
-	_, err = s.OpenRecord(EncodeRecord(&sp, true), sp.TraceID, sp.SpanID) // stored in the clear
+	_, err = s.OpenRecord(EncodeRecord(&sp, true), row) // stored in the clear
 	require.ErrorIs(t, err, ErrPlainRecord)
 	_, err = NewSealer([]byte("short"))
 	require.Error(t, err)
@@ -93,7 +110,7 @@ func FuzzOpenRecord(f *testing.F) {
 	f.Add(s.SealRecord(&sp, false))
 	f.Add([]byte{sealedVersion})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := s.OpenRecord(data, sp.TraceID, sp.SpanID); err == nil && len(data) < 1+24+16 {
+		if _, err := s.OpenRecord(data, TraceRow(sp.TraceID, sp.SpanID)); err == nil && len(data) < 1+24+16 {
 			t.Fatalf("%d bytes opened", len(data))
 		}
 	})

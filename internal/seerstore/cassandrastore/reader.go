@@ -22,11 +22,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	var out []seerstore.Span
 	var spanID, rec []byte
 	for iter.Scan(&spanID, &rec) {
-		var s seerstore.Span
-		err := seerstore.ErrCorruptRecord
-		if len(spanID) == len(seerstore.SpanID{}) {
-			s, err = st.set.Sealer.OpenRecord(rec, id, seerstore.SpanID(spanID))
-		}
+		s, err := st.set.Sealer.OpenRecord(rec, append(id[:], spanID...))
 		if err != nil {
 			_ = iter.Close()
 			return nil, fmt.Errorf("reading trace %s: %w", id, err)
@@ -63,14 +59,7 @@ func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time
 		if !iter.Scan(&startNs, &traceID, &spanID, &rec) {
 			return false, nil
 		}
-		var s seerstore.Span
-		err := seerstore.ErrCorruptRecord
-		if len(traceID) == len(seerstore.TraceID{}) && len(spanID) == len(seerstore.SpanID{}) {
-			s, err = st.set.Sealer.OpenRecord(rec, seerstore.TraceID(traceID), seerstore.SpanID(spanID))
-		}
-		if err == nil && (s.Service != service || s.StartNs != startNs) {
-			err = seerstore.ErrRecordKey // a record moved from another service's or time's row
-		}
+		s, err := st.set.Sealer.OpenRecord(rec, seerstore.ServiceRow(append(traceID, spanID...), startNs, service))
 		if err != nil {
 			return true, fmt.Errorf("reading spans of service %s: %w", service, err)
 		}

@@ -217,7 +217,7 @@ func Export(ctx context.Context, r seerstore.Reader, dir string, o Options) (*Re
 		e.m.Params["graph_ts_ns"] = strconv.FormatInt(graph.TsNs, 10)
 		e.m.Params["graph_version"] = strconv.FormatInt(graph.Version, 10)
 	} else {
-		e.m.Params["graph"] = "no graph snapshot in the range or in the 30 days before it: no edges"
+		e.m.Params["graph"] = fmt.Sprintf("no graph snapshot in the range or in the %v before it: no edges", graphLookback)
 	}
 	if o.Tick > 0 {
 		e.tick = int64(o.Tick)
@@ -274,28 +274,22 @@ const graphLookback = 30 * 24 * time.Hour
 
 // latestGraph returns the latest graph snapshot of the range or, when it
 // holds none, the one in force at its start (the latest before it, within
-// graphLookback); nil when there is none.
+// graphLookback): one read, as any snapshot in the range is later than any
+// before it. Nil when there is none.
 func (e *exporter) latestGraph() (*seerstore.GraphSnapshot, error) {
-	latest := func(from, to time.Time) (*seerstore.GraphSnapshot, error) {
-		var last *seerstore.GraphSnapshot
-		err := e.r.Graphs(e.ctx, from, to, func(g *seerstore.GraphSnapshot) error {
-			if last == nil || g.TsNs > last.TsNs || (g.TsNs == last.TsNs && g.Version >= last.Version) {
-				c := *g
-				c.Edges = slices.Clone(g.Edges)
-				last = &c
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("export: reading graph snapshots: %w", err)
+	var last *seerstore.GraphSnapshot
+	err := e.r.Graphs(e.ctx, e.o.Start.Add(-graphLookback), e.o.End, func(g *seerstore.GraphSnapshot) error {
+		if last == nil || g.TsNs > last.TsNs || (g.TsNs == last.TsNs && g.Version >= last.Version) {
+			c := *g
+			c.Edges = slices.Clone(g.Edges)
+			last = &c
 		}
-		return last, nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export: reading graph snapshots: %w", err)
 	}
-	g, err := latest(e.o.Start, e.o.End)
-	if g != nil || err != nil {
-		return g, err
-	}
-	return latest(e.o.Start.Add(-graphLookback), e.o.Start)
+	return last, nil
 }
 
 func (e *exporter) services(g *seerstore.GraphSnapshot) ([]string, error) {

@@ -45,6 +45,13 @@ func serviceKey(s *seerstore.Span) []byte {
 	return append(k, s.SpanID[:]...)
 }
 
+// decodeServiceKey returns the trace and span IDs (seerstore.TraceRow) and
+// the start of a service key.
+func decodeServiceKey(k []byte) (ids []byte, startNs int64) {
+	n := len(k)
+	return k[n-24:], fromOrderedTime(binary.BigEndian.Uint64(k[n-32 : n-24]))
+}
+
 func seriesPrefix(service string) []byte {
 	k := append([]byte{prefixSeries}, keyPart(service)...)
 	return append(k, 0)

@@ -3,10 +3,10 @@ package pebblestore
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -40,6 +40,16 @@ func Open(dir string, sealer *seerstore.Sealer) (*Store, error) {
 		return nil, fmt.Errorf("opening the embedded store in %s: %w", dir, err)
 	}
 	return &Store{db: db, sealer: sealer}, nil
+}
+
+// DefaultKeyFile is where seerlocal keeps the record key of the store in
+// dir when none is configured: beside the directory, not in it.
+func DefaultKeyFile(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("embedded store directory: %w", err)
+	}
+	return abs + ".key", nil
 }
 
 // Close flushes and closes the store.
@@ -121,9 +131,7 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 	prefix := append([]byte{prefixTrace}, id[:]...)
 	var out []seerstore.Span
 	err := st.each(ctx, prefix, prefixEnd(prefix), func(k, v []byte) error {
-		var sp seerstore.SpanID
-		copy(sp[:], k[len(k)-8:])
-		s, err := st.sealer.OpenRecord(v, id, sp)
+		s, err := st.sealer.OpenRecord(v, k[1:]) // the key is the row: trace and span IDs
 		if err != nil {
 			return fmt.Errorf("embedded store: span %x: %w", k[1:], err)
 		}
@@ -137,15 +145,8 @@ func (st *Store) Trace(ctx context.Context, id seerstore.TraceID) ([]seerstore.S
 func (st *Store) ServiceSpans(ctx context.Context, service string, from, to time.Time, fn func(*seerstore.Span) error) error {
 	p := servicePrefix(service)
 	return st.each(ctx, timeBound(p, from.UnixNano()), timeBound(p, to.UnixNano()), func(k, v []byte) error {
-		n := len(k)
-		var t seerstore.TraceID
-		var sp seerstore.SpanID
-		copy(t[:], k[n-24:n-8])
-		copy(sp[:], k[n-8:])
-		s, err := st.sealer.OpenRecord(v, t, sp)
-		if err == nil && (s.Service != service || orderedTime(s.StartNs) != binary.BigEndian.Uint64(k[n-32:n-24])) {
-			err = seerstore.ErrRecordKey // a record moved from another service's or time's row
-		}
+		ids, start := decodeServiceKey(k)
+		s, err := st.sealer.OpenRecord(v, seerstore.ServiceRow(ids, start, service))
 		if err != nil {
 			return fmt.Errorf("embedded store: service span %x: %w", k, err)
 		}
@@ -215,12 +216,8 @@ func (st *Store) DeleteBefore(ctx context.Context, spansBefore, seriesBefore tim
 		p := servicePrefix(svc)
 		lo, hi := timeBound(p, 0), timeBound(p, spansBefore.UnixNano())
 		if err := st.each(ctx, lo, hi, func(k, _ []byte) error {
-			n := len(k)
-			var t seerstore.TraceID
-			var s seerstore.SpanID
-			copy(t[:], k[n-24:n-8])
-			copy(s[:], k[n-8:])
-			return b.Delete(traceKey(t, s), nil)
+			ids, _ := decodeServiceKey(k)
+			return b.Delete(append([]byte{prefixTrace}, ids...), nil)
 		}); err != nil {
 			return err
 		}
@@ -240,9 +237,11 @@ func (st *Store) DeleteBefore(ctx context.Context, spansBefore, seriesBefore tim
 			return err
 		}
 	}
-	if last, ok, err := st.lastKeyBefore([]byte{prefixGraph}, timeBound([]byte{prefixGraph}, seriesBefore.UnixNano())); err != nil {
+	last, err := st.lastKey([]byte{prefixGraph}, timeBound([]byte{prefixGraph}, seriesBefore.UnixNano()))
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if last != nil {
 		if err := b.DeleteRange([]byte{prefixGraph}, last, nil); err != nil {
 			return err
 		}
@@ -278,18 +277,17 @@ func (st *Store) seriesPrefixes() ([][]byte, error) {
 	return out, it.Close()
 }
 
-// lastKeyBefore returns the last key under prefix that sorts before upper.
-func (st *Store) lastKeyBefore(prefix, upper []byte) ([]byte, bool, error) {
-	it, err := st.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+// lastKey returns the last key in [lower, upper), nil when there is none.
+func (st *Store) lastKey(lower, upper []byte) ([]byte, error) {
+	it, err := st.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return nil, false, fmt.Errorf("embedded store: %w", err)
+		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	var k []byte
-	ok := it.Last()
-	if ok {
+	if it.Last() {
 		k = bytes.Clone(it.Key())
 	}
-	return k, ok, it.Close()
+	return k, it.Close()
 }
 
 func beUint64(b []byte) uint64 {

@@ -25,8 +25,9 @@ import (
 type WriterFunc func(ctx context.Context) (seerstore.Writer, error)
 
 // Stats counts what a Tap wrote and what it could not: Failures are failed
-// writes (retried), Dropped the batches and snapshots given up after a
-// permanent error (DroppedPoints their series points).
+// writes (retried, or given up when permanent), Dropped the batches and
+// snapshots given up after a permanent error (DroppedPoints their series
+// points).
 type Stats struct {
 	SeriesBatches, Points, Graphs, Failures int64
 	Dropped, DroppedPoints                  int64
@@ -110,16 +111,18 @@ func Start(name string, writer WriterFunc, permanent func(error) bool, logger *z
 	return t
 }
 
-// Outcomes of write.
+// outcome is what write did with a batch.
+type outcome int
+
 const (
-	stored  = iota
-	dropped // a permanent error
-	stopped // the Tap stopped first
+	stored  outcome = iota
+	dropped         // a permanent error
+	stopped         // the Tap stopped first
 )
 
 // write retries fn with backoff until it succeeds, fails for good
 // (t.permanent) or the Tap stops.
-func (t *Tap) write(ctx context.Context, fn func(seerstore.Writer) error) int {
+func (t *Tap) write(ctx context.Context, fn func(seerstore.Writer) error) outcome {
 	backoff := 100 * time.Millisecond
 	for {
 		w, err := t.writer(ctx)
@@ -127,13 +130,12 @@ func (t *Tap) write(ctx context.Context, fn func(seerstore.Writer) error) int {
 			if err = fn(w); err == nil {
 				return stored
 			}
-			if t.permanent != nil && t.permanent(err) {
-				t.add(Stats{Failures: 1})
-				t.logger.Warn("Storing series or graph failed for good; dropped", zap.String("source", t.name), zap.Error(err))
-				return dropped
-			}
 		}
 		t.add(Stats{Failures: 1})
+		if w != nil && t.permanent != nil && t.permanent(err) {
+			t.logger.Warn("Storing series or graph failed for good; dropped", zap.String("source", t.name), zap.Error(err))
+			return dropped
+		}
 		t.logger.Debug("Storing series or graph failed; retrying", zap.String("source", t.name), zap.Error(err))
 		select {
 		case <-ctx.Done():
