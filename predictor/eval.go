@@ -1,6 +1,7 @@
 package predictor
 
 import (
+	"math"
 	"slices"
 )
 
@@ -163,22 +164,27 @@ func sub(by *map[string]*Metrics, k string) *Metrics {
 // (other culprits aside), so a detector that scores services alike does
 // not rank a culprit first by its name's place in the trace.
 func rankHits(tr *Trace, score []float32, culprits []string) (top1, top3 bool) {
-	best := 0 // the best culprit's rank; 0: no culprit in the trace
+	// The best-ranked culprit is the one scoring most (NaN least).
+	culprit := make([]bool, len(tr.Services))
+	found, best := false, float32(math.NaN())
 	for c, name := range tr.Services {
-		if !slices.Contains(culprits, name) {
-			continue
-		}
-		rank := 1
-		for s, v := range score {
-			if !slices.Contains(culprits, tr.Services[s]) && !(v < score[c]) {
-				rank++
+		if culprit[c] = slices.Contains(culprits, name); culprit[c] {
+			if !found || score[c] > best || best != best {
+				best = score[c]
 			}
-		}
-		if best == 0 || rank < best {
-			best = rank
+			found = true
 		}
 	}
-	return best == 1, best >= 1 && best <= 3
+	if !found {
+		return false, false
+	}
+	rank := 1
+	for s, v := range score {
+		if !culprit[s] && !(v < best) {
+			rank++
+		}
+	}
+	return rank == 1, rank <= 3
 }
 
 // finish computes the ratios.

@@ -79,21 +79,16 @@ type QoSTarget struct {
 	Latency time.Duration
 }
 
-// liveGapTicks is the longest run of missing ticks LiveTraces keeps (6.4 s
-// at 100 ms ticks): a longer one, such as the series clock jumping ahead on
-// a span from the future, is shortened to it, so that a chunk's trace holds
-// at most this many times its ticks, not the jump's length. Windows over it
-// see the same: no window is that long.
-const liveGapTicks = 64
-
 // LiveTraces turns consecutive live ticks into chunks traces over services
 // (sorted; a service with no sample in a tick reads raw 0), in time order,
 // named live-0, live-1, ... so that Train can hold whole chunks out for
 // validation. Violations are the runs of ticks that break qos; live
 // violations name no culprit, so training learns only the violation term
 // from them (see batcher.fill). Gaps between ticks become ticks with no
-// samples, liveGapTicks of them at most.
-func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks int) ([]*Trace, error) {
+// samples, window of them at most: the model's window, as serving fills a
+// gap (Online), so that a jump of the series clock ahead does not make a
+// trace as long as the jump.
+func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, chunks, window int) ([]*Trace, error) {
 	if len(ticks) == 0 || chunks < 1 {
 		return nil, fmt.Errorf("predictor: live traces: %d ticks, %d chunks", len(ticks), chunks)
 	}
@@ -113,20 +108,20 @@ func LiveTraces(ticks []RawTick, services []string, edges []dataset.Edge, qos Qo
 		if c == chunks-1 {
 			part = ticks[c*per:]
 		}
-		out = append(out, liveTrace(fmt.Sprintf("live-%d", c), part, services, edges, qos, tickNs))
+		out = append(out, liveTrace(fmt.Sprintf("live-%d", c), part, services, edges, qos, tickNs, window))
 	}
 	return out, nil
 }
 
 // liveTrace is one trace of consecutive ticks (see LiveTraces).
-func liveTrace(name string, part []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, tickNs int64) *Trace {
+func liveTrace(name string, part []RawTick, services []string, edges []dataset.Edge, qos QoSTarget, tickNs int64, window int) *Trace {
 	// at[i] is tick i's index in the trace: its time, less the ticks cut
 	// from the long gaps before it.
 	at := make([]int, len(part))
 	startNs := part[0].Start.UnixNano()
 	for i := 1; i < len(part); i++ {
 		missing := (part[i].Start.UnixNano()-part[i-1].Start.UnixNano())/tickNs - 1
-		at[i] = at[i-1] + 1 + int(min(max(missing, 0), liveGapTicks))
+		at[i] = at[i-1] + 1 + int(min(max(missing, 0), int64(window)))
 	}
 	n := at[len(at)-1] + 1
 	nS := len(services)

@@ -9,7 +9,7 @@ import (
 
 // TestLiveTraces: chunks of consecutive ticks become traces, missing ticks
 // read as empty, violations are the runs over the target, and a jump of the
-// series clock is shortened to liveGapTicks empty ticks instead of filled in.
+// series clock is shortened to a window of empty ticks instead of filled in.
 func TestLiveTraces(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
 	tk := 100 * time.Millisecond
@@ -21,17 +21,18 @@ func TestLiveTraces(t *testing.T) {
 		}})
 	}
 	qos := QoSTarget{Service: "fe", Latency: 50 * time.Millisecond}
-	gap := liveGapTicks // missing ticks: kept
+	const window = 64
+	gap := window // missing ticks: kept
 	ticks := []RawTick{at(0, 10), at(1, 60), at(2, 70), at(3+gap, 10), at(4+gap, 60)}
 	jump := 5 + gap + 1000 // a thousand more missing than are kept
 	ticks = append(ticks, at(jump, 60), at(jump+1, 10))
 
-	trs, err := LiveTraces(ticks, []string{"fe", "be", "gone"}, nil, qos, 1)
+	trs, err := LiveTraces(ticks, []string{"fe", "be", "gone"}, nil, qos, 1, window)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := trs[0]
-	j := 4 + gap + 1 + liveGapTicks // where the tick after the jump lands
+	j := 4 + gap + 1 + window // where the tick after the jump lands
 	if len(trs) != 1 || a.Dir != "live-0" || a.Ticks != j+2 {
 		t.Fatalf("traces %d: %s (%d ticks, want %d)", len(trs), a.Dir, a.Ticks, j+2)
 	}
@@ -45,11 +46,11 @@ func TestLiveTraces(t *testing.T) {
 		t.Fatalf("violations %+v", a.Violations)
 	}
 
-	trs, err = LiveTraces(ticks[:4], []string{"fe"}, nil, qos, 2)
+	trs, err = LiveTraces(ticks[:4], []string{"fe"}, nil, qos, 2, window)
 	if err != nil || len(trs) != 2 || trs[0].Dir != "live-0" || trs[1].Dir != "live-1" {
 		t.Fatalf("two chunks: %v, %d traces", err, len(trs))
 	}
-	if _, err := LiveTraces(ticks[:1], []string{"fe"}, nil, qos, 2); err == nil {
+	if _, err := LiveTraces(ticks[:1], []string{"fe"}, nil, qos, 2, window); err == nil {
 		t.Fatal("one tick in two chunks: no error")
 	}
 }

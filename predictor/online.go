@@ -136,8 +136,8 @@ func (o *Online) Observe(rt *RawTick) error {
 
 // Push adds a tick and returns the outputs of every tick it closes: the
 // gap ticks before it (at most Window) and then the tick itself. After a
-// failed inference it returns the outputs before it and the error; the
-// window has moved on to the tick all the same.
+// failed inference it returns the error alone (the caller serves the tick
+// otherwise); the window has moved on to the tick all the same.
 func (o *Online) Push(rt *RawTick) ([]TickOutput, error) { return o.push(rt, true) }
 
 func (o *Online) push(rt *RawTick, predict bool) ([]TickOutput, error) {
@@ -158,21 +158,20 @@ func (o *Online) push(rt *RawTick, predict bool) ([]TickOutput, error) {
 			o.shift(nil)
 			if predict && err == nil {
 				var p TickOutput
-				if p, err = o.predict(start, start.Add(tick)); err == nil {
-					p.Gap = true
-					out = append(out, p)
-				}
+				p, err = o.predict(start, start.Add(tick))
+				p.Gap = true
+				out = append(out, p)
 			}
 		}
 	}
 	o.shift(rt)
 	o.next = rt.End
 	if !predict || err != nil {
-		return out, err
+		return nil, err
 	}
 	p, err := o.predict(rt.Start, rt.End)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	return append(out, p), nil
 }

@@ -273,8 +273,11 @@ func (e *predictorExtension) onBatch(b series.Batch) {
 	}
 	arrived := time.Now()
 	rt := predictor.NewRawTick(b)
-	if svc := e.newService(&rt); svc != "" {
-		e.graphChanged(depgraph.ServiceAdded, svc, "", rt.Start)
+	// A tick from before the last one (Online refuses it) changes nothing.
+	if !rt.Start.Before(e.lastTickEnd) {
+		if svc := e.newService(&rt); svc != "" {
+			e.graphChanged(depgraph.ServiceAdded, svc, "", rt.Start)
+		}
 	}
 	sl := e.slot.Load()
 	if sl != e.onlineSlot {

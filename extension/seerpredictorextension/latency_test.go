@@ -59,7 +59,7 @@ func measureTrainingSlowdown(t testing.TB) (idle, busy, starting []time.Duration
 	}
 	qos := QoSConfig{Service: topo.Requests[0].Service, Latency: 20 * time.Millisecond}
 	services := liveServices(ticks)
-	trs, err := predictor.LiveTraces(ticks, services, nil, predictor.QoSTarget{Service: qos.Service, Latency: qos.Latency}, 1)
+	trs, err := predictor.LiveTraces(ticks, services, nil, predictor.QoSTarget{Service: qos.Service, Latency: qos.Latency}, 1, createDefaultConfig().(*Config).Retraining.Window)
 	if err != nil {
 		t.Fatal(err)
 	}

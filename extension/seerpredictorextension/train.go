@@ -126,7 +126,7 @@ func train(ctx context.Context, spec jobSpec, base *predictor.Model) (*predictor
 	rc := spec.Cfg
 	res := jobResult{NewLoss: math.NaN(), RefLoss: math.NaN()}
 	traces, err := predictor.LiveTraces(spec.Ticks, spec.Services, spec.Edges,
-		predictor.QoSTarget{Service: rc.QoS.Service, Latency: rc.QoS.Latency}, rc.Chunks)
+		predictor.QoSTarget{Service: rc.QoS.Service, Latency: rc.QoS.Latency}, rc.Chunks, rc.Window)
 	if err != nil {
 		return nil, res, err
 	}
