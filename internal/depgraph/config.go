@@ -23,8 +23,8 @@ type Config struct {
 	// trace is analysed; spans that come later are counted as late. A trace
 	// in which a client or internal span's parent has not come (a request
 	// longer than TraceWait, whose own span ends after its calls') is held
-	// back up to one Window more for it, such traces holding a quarter of
-	// MaxPendingSpans at most.
+	// back up to one Window more for it, while the spans of the traces held
+	// back (counted when held) are a quarter of MaxPendingSpans at most.
 	TraceWait time.Duration `mapstructure:"trace_wait"`
 	// Window is the event-time window of call and error rates; graph changes
 	// (expiry, critical path) are evaluated once per window.

@@ -135,7 +135,7 @@ type Graph struct {
 	pending      map[uint64]*pendingTrace // by traceKey
 	queue        traceQueue
 	waiting      traceQueue // traces held back for a parent still to come
-	waitingSpans int        // their spans, at most a quarter of MaxPendingSpans
+	waitingSpans int        // their spans when held back: a quarter of MaxPendingSpans at most
 	free         []*pendingTrace
 	pendingSpans int
 
@@ -324,7 +324,7 @@ func (g *Graph) advance() {
 		case t.maxEnd >= wm: // still growing
 			t.filed = t.maxEnd
 			g.queue.push(t)
-		case !t.waited && g.waitingSpans+len(t.spans) <= g.cfg.MaxPendingSpans/4 && awaitsParent(t.spans):
+		case !t.waited && g.waitingSpans+len(t.spans) <= g.cfg.MaxPendingSpans/4 && g.awaitsParent(t.spans):
 			// A request longer than trace_wait: its children ended, its own
 			// span has not. Held back up to a window more (in a queue of its
 			// own, so that it holds up no other trace) for it to arrive; a
@@ -366,12 +366,12 @@ func (g *Graph) advance() {
 // under way, as client and internal spans are not started by a remote
 // caller), so it is still to come. A server span's missing parent may be in
 // a process that does not trace, and is not waited for.
-func awaitsParent(spans []span) bool {
-	var ids map[[8]byte]bool // large traces: by ID, not by scanning
-	if len(spans) > smallTrace {
-		ids = make(map[[8]byte]bool, len(spans))
+func (g *Graph) awaitsParent(spans []span) bool {
+	small := len(spans) <= smallTrace
+	if !small { // find looks large traces up in g.idx, which analyse refills
+		clear(g.idx)
 		for i := range spans {
-			ids[spans[i].SpanID] = true
+			g.idx[spans[i].SpanID] = i
 		}
 	}
 	for i := range spans {
@@ -379,15 +379,19 @@ func awaitsParent(spans []span) bool {
 		if !s.hasParent() || s.Kind.isServer() {
 			continue
 		}
-		found := ids[s.ParentID]
-		for j := 0; ids == nil && j < len(spans) && !found; j++ {
-			found = spans[j].SpanID == s.ParentID
-		}
-		if !found {
+		if _, ok := g.find(spans, small, s.ParentID); !ok {
 			return true
 		}
 	}
 	return false
+}
+
+// pairOf is the key of the pair of services a and b, in name order.
+func pairOf(a, b *serviceNode) pairKey {
+	if b.name < a.name {
+		return pairKey{b, a}
+	}
+	return pairKey{a, b}
 }
 
 func (g *Graph) complete(t *pendingTrace) {
@@ -699,9 +703,9 @@ func (g *Graph) recordCalls(spans []span, names []*serviceNode, at int64) {
 			}
 			g.recordEdge(c, at)
 			if c.from != c.to {
-				k, dir := pairKey{c.from, c.to}, uint8(1)
-				if c.to.name < c.from.name {
-					k, dir = pairKey{c.to, c.from}, 2
+				k, dir := pairOf(c.from, c.to), uint8(1)
+				if k.a != c.from {
+					dir = 2
 				}
 				pairs = g.pairAdd(pairs, k, dir)
 			}
@@ -899,11 +903,7 @@ func (g *Graph) rotate(end int64) {
 			// A pair of services goes with the last edge between them (it
 			// counted against MaxEdges for good before).
 			if _, back := g.edges[edgeKey{k.to, k.from}]; !back {
-				pk := pairKey{k.from, k.to}
-				if k.to.name < k.from.name {
-					pk = pairKey{k.to, k.from}
-				}
-				delete(g.pairs, pk)
+				delete(g.pairs, pairOf(k.from, k.to))
 			}
 			g.publish(Event{Type: EdgeRemoved, Time: at, From: k.from.name, To: k.to.name})
 		}

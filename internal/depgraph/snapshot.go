@@ -178,7 +178,8 @@ const maxCycles = 100
 // Johnson's algorithm: from each start s, a search restricted to the
 // strongly connected component of s among the nodes >= s, with nodes that
 // cannot lead back to s blocked until a cycle through them is found. Its
-// time is O((nodes + edges) x (cycles + 1)), so with at most limit cycles
+// time is O(nodes x (nodes + edges)) for the components plus
+// O((nodes + edges) x cycles) for the search, so with at most limit cycles
 // it is polynomial; a plain search of simple paths took seconds on a
 // 65-service acyclic graph, under the graph's lock.
 func cycles(edges []EdgeInfo, limit int) [][]string {

@@ -324,12 +324,12 @@ func (e *Engine) Add(s *Span) {
 	if klo < e.nextTick {
 		klo = e.nextTick
 	}
-	khi := floorDiv(d, e.tick) - 1
-	if klo <= khi {
-		inst.ring[e.slot(klo)].bdiff += w
-		inst.ring[e.slot(khi+1)].bdiff -= w
-		inst.ring[e.slot(klo)].bn++
-		inst.ring[e.slot(khi+1)].bn--
+	if klo < kd { // outstanding at the ends of ticks klo..kd-1
+		c := &inst.ring[e.slot(klo)]
+		c.bdiff += w
+		c.bn++
+		cd.bdiff -= w
+		cd.bn--
 	}
 	// Time average: the overlap of [a, d) with each tick.
 	ka := floorDiv(a, e.tick)
@@ -339,9 +339,10 @@ func (e *Engine) Add(s *Span) {
 		inst.ring[e.slot(ka)].area += w * float64((ka+1)*e.tick-a)
 		cd.area += w * float64(d-kd*e.tick)
 		if ka+1 < kd {
-			inst.ring[e.slot(ka+1)].fdiff += w
+			c := &inst.ring[e.slot(ka+1)]
+			c.fdiff += w
+			c.fn++
 			cd.fdiff -= w
-			inst.ring[e.slot(ka+1)].fn++
 			cd.fn--
 		}
 	}
@@ -487,7 +488,7 @@ func (e *Engine) finalize(k int64) {
 		s.Failed = clean(c.failed)
 		*c = cell{}
 		b.Samples = append(b.Samples, s)
-		if tickEnd-in.lastSeen >= e.expiry && in.hold < tickEnd && s.InstantDepth == 0 && clean(in.fcarry) == 0 {
+		if tickEnd-in.lastSeen >= e.expiry && in.hold < tickEnd && in.bn == 0 && in.fn == 0 {
 			b.Expired = append(b.Expired, in.key)
 			e.remove(in)
 			i-- // the last instance moved into slot i

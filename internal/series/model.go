@@ -106,7 +106,8 @@ type Sample struct {
 	// InstantDepth is the number of outstanding requests at the end of the
 	// tick (just before it: a request ending exactly then still counts, one
 	// arriving then does not), from span start and end times: the previous
-	// tick's plus this tick's Arrivals less its Completions.
+	// tick's plus this tick's Arrivals less its Completions, but for spans
+	// that arrived before the watermark (LateClipped), counted from it on.
 	InstantDepth float64
 	// ReportedDepth is the mean software queue depth the service reported
 	// at the arrivals of the tick; NaN when none reported one.

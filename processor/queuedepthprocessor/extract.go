@@ -56,8 +56,9 @@ func resourceNames(attrs pcommon.Map) (service, instance string) {
 }
 
 // validName replaces the bytes of name that are not UTF-8: names become
-// Prometheus label values and JSON strings, and pdata does not check them
-// (a label value that is not UTF-8 makes the metric invalid).
+// Prometheus label values, and pdata does not check them (a label value
+// that is not UTF-8 makes the metric invalid); a caller's peer name is
+// cleaned the same way, so that it still names the callee's series.
 func validName(name string) string {
 	if utf8.ValidString(name) {
 		return name
